@@ -42,6 +42,17 @@ class Ref:
         return Ref(kind, key)
 
 
+@dataclass(frozen=True)
+class SecretInput:
+    """A secret the executor fills in at send time, so it never lives in a plan: a password read from the
+    named environment variable, or (env None) a strong random one generated for the call and then forgotten."""
+
+    env: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"$secret": self.env}
+
+
 PathPart = str | Ref
 
 
@@ -114,6 +125,17 @@ class Request:
         )
 
 
+def fill_secrets(value: Any, fill: Callable[[SecretInput], str]) -> Any:
+    """Replace every SecretInput in a body with the value fill() gives it."""
+    if isinstance(value, SecretInput):
+        return fill(value)
+    if isinstance(value, dict):
+        return {k: fill_secrets(v, fill) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [fill_secrets(v, fill) for v in value]
+    return value
+
+
 def _collect_refs(value: Any, found: set[Ref]) -> None:
     if isinstance(value, Ref):
         found.add(value)
@@ -136,7 +158,7 @@ def _resolve(value: Any, lookup: Callable[[Ref], str]) -> Any:
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, Ref):
+    if isinstance(value, Ref | SecretInput):
         return value.to_json()
     if isinstance(value, dict):
         return {k: _to_json(v) for k, v in value.items()}
@@ -149,6 +171,8 @@ def _from_json(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$ref"}:
             return Ref.from_json(value)
+        if set(value) == {"$secret"}:
+            return SecretInput(value["$secret"])
         return {k: _from_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_json(v) for v in value]

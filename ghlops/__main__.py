@@ -1,0 +1,3 @@
+from ghlops.cli import main
+
+main(prog_name="ghlops")

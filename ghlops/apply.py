@@ -1,0 +1,295 @@
+"""The executor: the only code that writes to GHL.
+
+It runs a plan's requests in order. Company users come first (so locations can reference them), then the
+locations side by side (each strictly in plan order, stopping at its first failure), then the user membership
+removals and deletions of locations that succeeded. A create whose outcome is unknown is never resent blindly:
+the executor re-reads live state and matches by natural key first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
+from ghlops.ghl.request import Ref, Request, SecretInput, fill_secrets
+from ghlops.kinds import BY_NAME, PRICES, USERS
+from ghlops.kinds.base import LiveObject, Resolver
+from ghlops.live import LiveReader, Sender
+from ghlops.plan.model import Action, Change, Plan, Section, Stage
+
+MAX_AMBIGUOUS_RETRIES = 3
+
+
+class Result(StrEnum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    section: str
+    change: Change
+    result: Result
+    error: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.result is Result.FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, result: Result) -> int:
+        return sum(1 for o in self.outcomes if o.result is result)
+
+
+class RunLog:
+    """JSON lines, one per change attempted, so an interrupted run can be audited afterwards."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def open(path: str | Path | None) -> RunLog:
+        return RunLog(open(path, "a", encoding="utf-8") if path else None)  # noqa: SIM115 - closed by close()
+
+    def write(self, section: str, change: Change, result: Result, error: str | None = None) -> None:
+        if self._stream is None:
+            return
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "location": section,
+            "action": change.action.value,
+            "kind": change.kind,
+            "object": change.display,
+            "objectId": change.object_id,
+            "result": result.value,
+            "error": error,
+        }
+        with self._lock:
+            self._stream.write(json.dumps(line) + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+def generate_password() -> str:
+    """A strong random password meeting GHL's rules (upper, lower, digit, symbol); never printed or stored."""
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*-_"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(24))
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+            and any(not c.isalnum() for c in candidate)
+        ):
+            return candidate
+
+
+class Executor:
+    def __init__(
+        self,
+        client: Sender,
+        reader: LiveReader,
+        *,
+        parallelism: int = 8,
+        env: Mapping[str, str] | None = None,
+        log: RunLog | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        context_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._reader = reader
+        self._parallelism = max(1, parallelism)
+        self._env = os.environ if env is None else env
+        self._log = log or RunLog(None)
+        self._on_outcome = on_outcome
+        self._context = context_factory or _default_context
+        self._refs: dict[Ref, str] = {}
+        self._refs_lock = threading.Lock()
+        self._report_lock = threading.Lock()
+
+    def apply(self, plan: Plan) -> ApplyReport:
+        report = ApplyReport()
+        companies = plan.companies
+        failed_users: set[str] = set()
+        for company in companies:
+            firsts = [c for c in company.changes if c.stage is Stage.USERS_FIRST]
+            failed_users |= self._run_sequence(company, firsts, report, stop_on_failure=False)
+        locations = [s for s in plan.locations if s.changes]
+        if self._parallelism == 1 or len(locations) <= 1:
+            failed = [s.name for s in locations if self._run_sequence(s, list(s.changes), report)]
+        else:
+            with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
+                results = list(pool.map(lambda s: (s.name, self._run_sequence(s, list(s.changes), report)), locations))
+            failed = [name for name, bad in results if bad]
+        for company in companies:
+            lasts = [
+                (c, touched)
+                for c, touched in zip(company.changes, company.touches or [()] * len(company.changes), strict=False)
+                if c.stage is Stage.USERS_LAST
+            ]
+            for change, touched in lasts:
+                if set(touched) & set(failed):
+                    self._record(report, company, change, Result.SKIPPED, "a location it belongs to failed")
+                else:
+                    self._run_sequence(company, [change], report, stop_on_failure=False)
+        return report
+
+    # -- one section ---------------------------------------------------------------------------------
+    def _run_sequence(
+        self, section: Section, changes: list[Change], report: ApplyReport, *, stop_on_failure: bool = True
+    ) -> set[str]:
+        """Run changes in order; returns the keys of the changes that failed."""
+        failed: set[str] = set()
+        for index, change in enumerate(changes):
+            try:
+                self._run_change(section, change)
+            except GhlopsError as exc:
+                failed.add(change.key)
+                self._record(report, section, change, Result.FAILED, str(exc))
+                if stop_on_failure:
+                    for rest in changes[index + 1 :]:
+                        self._record(report, section, rest, Result.SKIPPED, f"after the failure of {change.display}")
+                    break
+                continue
+            self._record(report, section, change, Result.APPLIED)
+        return failed
+
+    def _record(self, report: ApplyReport, section: Section, change: Change, result: Result, error: str | None = None) -> None:
+        outcome = Outcome(section.name, change, result, error)
+        with self._report_lock:
+            report.outcomes.append(outcome)
+        self._log.write(section.name, change, result, error)
+        if self._on_outcome:
+            self._on_outcome(outcome)
+
+    def _run_change(self, section: Section, change: Change) -> None:
+        location_id = None if section.is_company else section.scope_id
+        location = None if section.is_company else section.name
+        context = self._context(location, change.kind, change.display)
+        for request in change.requests:
+            try:
+                resolved = request.resolve(self._lookup)
+            except KeyError as exc:
+                raise ApiError(
+                    f"depends on {exc.args[0]}, which was not created",
+                    method=request.method,
+                    endpoint=request.endpoint,
+                    location=location,
+                    kind=change.kind,
+                    obj=change.display,
+                ) from None
+            if request.method == "POST":
+                body = self._create(section, change, resolved, location_id, context)
+            else:
+                body = self._send(resolved, location_id, context)
+            if request.binds is not None:
+                self._bind(request.binds, _extract_id(body, request.id_field))
+            elif change.action in (Action.CREATE, Action.REPLACE) and request.method == "POST":
+                self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field))
+
+    def _send(self, request: Request, location_id: str | None, context: Any) -> Any:
+        sendable = Request(
+            method=request.method,
+            path=request.path,
+            version=request.version,
+            auth=request.auth,
+            params=request.params,
+            body=fill_secrets(request.body, self._secret),
+            binds=request.binds,
+            id_field=request.id_field,
+        )
+        return self._client.send(sendable, location_id=location_id, context=context)
+
+    def _create(self, section: Section, change: Change, request: Request, location_id: str | None, context: Any) -> Any:
+        for _attempt in range(MAX_AMBIGUOUS_RETRIES):
+            try:
+                return self._send(request, location_id, context)
+            except AmbiguousWriteError:
+                # The server may have created it: look before sending again, so there is never a duplicate.
+                found = self._find_created(section, change, request)
+                if found is not None:
+                    return _with_id(found, request.id_field)
+        return self._send(request, location_id, context)
+
+    def _find_created(self, section: Section, change: Change, request: Request) -> LiveObject[Any] | None:
+        kind = BY_NAME[change.kind]
+        if kind is USERS:
+            company = self._reader.read_company(section.scope_id)
+            objects: list[LiveObject[Any]] = list(company.users)
+        elif kind is PRICES:
+            product_id = request.path[1]
+            assert isinstance(product_id, str)
+            product_name = change.display.rsplit("/", 1)[0]
+            objects = self._reader.read_product_prices(
+                section.name, section.scope_id, product_id, product_name, Resolver()
+            )
+        else:
+            objects = self._reader.read_kind(section.name, section.scope_id, kind, Resolver())
+        for obj in objects:
+            if kind.key(obj.obj) == change.key:
+                return obj
+        return None
+
+    def _lookup(self, ref: Ref) -> str:
+        with self._refs_lock:
+            return self._refs[ref]
+
+    def _bind(self, ref: Ref, object_id: str | None) -> None:
+        if object_id:
+            with self._refs_lock:
+                self._refs[ref] = object_id
+
+    def _secret(self, secret: SecretInput) -> str:
+        if secret.env is None:
+            return generate_password()
+        value = self._env.get(secret.env)
+        if not value:
+            raise ConfigError(f"environment variable {secret.env} (passwordEnv) is not set")
+        return value
+
+
+def _extract_id(body: Any, path: tuple[str, ...]) -> str | None:
+    value = body
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value if isinstance(value, str) else None
+
+
+def _with_id(found: LiveObject[Any], path: tuple[str, ...]) -> Any:
+    """A response-shaped body carrying the id of an object found by re-reading."""
+    body: Any = found.id
+    for part in reversed(path):
+        body = {part: body}
+    return body
+
+
+def _default_context(location: str | None, kind: str | None, obj: str | None) -> Any:
+    from ghlops.ghl.client import CallContext
+
+    return CallContext(location=location, kind=kind, obj=obj)

@@ -1,0 +1,165 @@
+"""Click commands only: parse options, call one command function, map errors to exit codes.
+
+This module is the one error boundary: every GhlopsError becomes its message on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from ghlops import __version__
+from ghlops.commands import exit_codes
+from ghlops.commands.io import Io
+from ghlops.errors import GhlopsError
+from ghlops.workflow import Settings, parallelism_from
+
+F = TypeVar("F", bound=Callable[..., int])
+
+
+def _io() -> Io:
+    tty = sys.stdout.isatty()
+    colour = tty and not os.environ.get("NO_COLOR")
+    return Io(colour=colour, interactive=tty and sys.stdin.isatty(), ask=lambda prompt: click.prompt(prompt, default="", show_default=False))
+
+
+def _boundary(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            code = fn(*args, **kwargs)
+        except GhlopsError as exc:
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                click.echo(f"error: {line}", err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            code = exit_codes.INTERRUPTED
+        sys.exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(parallelism: int | None) -> Settings:
+    env = dict(os.environ)
+    return Settings(env=env, parallelism=parallelism_from(parallelism, env))
+
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+location_option = click.option(
+    "--location", "locations", multiple=True, metavar="NAME", help="Only this location (name or glob); repeatable."
+)
+parallelism_option = click.option(
+    "--parallelism", type=int, default=None, help="Locations handled at once (default 8, or GHLOPS_PARALLELISM)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ghlops")
+@click.option("--debug", is_flag=True, help="Log every HTTP request (tokens redacted) to stderr.")
+def main(debug: bool) -> None:
+    """GoHighLevel sub-account configuration as code: validate, plan and apply YAML manifests."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+        for noisy in ("httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.command()
+@paths_argument
+@_boundary
+def validate(paths: tuple[str, ...]) -> int:
+    """Check manifests completely without calling the GHL API."""
+    from ghlops.commands.validate import validate as run
+
+    return run(paths, env=dict(os.environ), io=_io())
+
+
+@main.command()
+@paths_argument
+@location_option
+@parallelism_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are planned.")
+@_boundary
+def plan(paths: tuple[str, ...], locations: tuple[str, ...], parallelism: int | None, detailed_exitcode: bool) -> int:
+    """Show the changes that would bring live locations in line with the manifests."""
+    from ghlops.commands.plan import plan_command
+
+    return plan_command(
+        paths, locations=locations, detailed_exitcode=detailed_exitcode, settings=_settings(parallelism), io=_io()
+    )
+
+
+@main.command()
+@paths_argument
+@location_option
+@parallelism_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Append a JSON-lines run log here.")
+@_boundary
+def apply(
+    paths: tuple[str, ...],
+    locations: tuple[str, ...],
+    parallelism: int | None,
+    auto_approve: bool,
+    log_file: str | None,
+) -> int:
+    """Plan, then make the changes (asks first unless --auto-approve)."""
+    from ghlops.commands.apply import apply_command
+
+    return apply_command(
+        paths,
+        locations=locations,
+        auto_approve=auto_approve,
+        settings=_settings(parallelism),
+        io=_io(),
+        log_file=log_file,
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--db", type=click.Path(dir_okay=False), default=":memory:", show_default=True, help="SQLite file.")
+@click.option("--seed", "seed", multiple=True, type=click.Path(exists=True), help="Manifests to make live state.")
+@click.option("--latency-ms", type=float, default=0.0, help="Delay added to every answer.")
+@click.option("--fail-rate", type=float, default=0.0, help="Share of requests answered with a random 5xx.")
+@click.option("--rate-limit", is_flag=True, help="Enforce GHL's 100 requests / 10 s window per location.")
+@click.option("--fault-seed", type=int, default=0, help="Seed for the random faults.")
+@_boundary
+def sandbox(
+    host: str,
+    port: int,
+    db: str,
+    seed: tuple[str, ...],
+    latency_ms: float,
+    fail_rate: float,
+    rate_limit: bool,
+    fault_seed: int,
+) -> int:
+    """Run the GHL API emulator on this machine."""
+    from ghlops.commands.sandbox import sandbox_command
+
+    return sandbox_command(
+        host=host, port=port, db=db, seed=seed, latency_ms=latency_ms, fail_rate=fail_rate,
+        rate_limit=rate_limit, fault_seed=fault_seed, io=_io(),
+    )  # fmt: skip
+
+
+@main.command()
+@_boundary
+def demo() -> int:
+    """Run validate -> plan -> apply -> plan against an embedded sandbox (no token or network needed)."""
+    from ghlops.commands.demo import demo_command
+
+    return demo_command(io=_io())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+"""`ghlops apply`: plan, show, confirm, then execute through the executor (the only writer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ghlops.apply import Executor, Result, RunLog
+from ghlops.commands import exit_codes
+from ghlops.commands.io import Io
+from ghlops.commands.plan import check_errors
+from ghlops.errors import ConfigError
+from ghlops.live import LiveReader
+from ghlops.plan.render_text import render_apply_summary, render_plan
+from ghlops.workflow import Settings, load, make_client, plan, read, select
+
+
+def apply_command(
+    paths: Sequence[str | Path],
+    *,
+    locations: Sequence[str],
+    auto_approve: bool,
+    settings: Settings,
+    io: Io,
+    log_file: str | None = None,
+) -> int:
+    manifests = load(paths, settings.env)
+    selected = select(manifests, locations)
+    with make_client(settings, selected) as client:
+        result = plan(read(client, selected, settings))
+        io.out(render_plan(result, colour=io.colour))
+        check_errors(result)
+        if not result.has_changes:
+            return exit_codes.OK
+        if not auto_approve:
+            if not io.interactive:
+                raise ConfigError("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
+            answer = io.ask("Apply these changes? Only 'yes' is accepted: ")
+            if answer.strip() != "yes":
+                io.err("Apply cancelled; nothing was changed.")
+                return exit_codes.ERROR
+        log = RunLog.open(log_file)
+        try:
+            executor = Executor(
+                client, LiveReader(client, parallelism=settings.parallelism), parallelism=settings.parallelism,
+                env=settings.env, log=log,
+            )
+            report = executor.apply(result)
+        finally:
+            log.close()
+    failed = [(o.section, o.change, o.error or "") for o in report.failed]
+    io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
+    return exit_codes.OK if report.ok else exit_codes.ERROR

@@ -1,0 +1,231 @@
+"""Calendars (API Version 2021-04-15). Team members reference users by email in manifests and by user id
+in GHL; the resolver maps between the two. A calendar's type cannot change in place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from ghlops.ghl.request import VERSION_CALENDARS, Request
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+
+
+class CalendarType(StrEnum):
+    round_robin = "round_robin"
+    event = "event"
+    class_booking = "class_booking"
+    collective = "collective"
+    service_booking = "service_booking"
+    personal = "personal"
+
+
+class EventType(StrEnum):
+    RoundRobin_OptimizeForAvailability = "RoundRobin_OptimizeForAvailability"
+    RoundRobin_OptimizeForEqualDistribution = "RoundRobin_OptimizeForEqualDistribution"
+
+
+class LocationKind(StrEnum):
+    custom = "custom"
+    zoom_conference = "zoom_conference"
+    google_conference = "google_conference"
+    inbound_call = "inbound_call"
+    outbound_call = "outbound_call"
+    physical = "physical"
+    booker = "booker"
+    ms_teams_conference = "ms_teams_conference"
+
+
+DurationUnit = Literal["mins", "hours"]
+AfterUnit = Literal["hours", "days", "weeks", "months"]
+ForUnit = Literal["days", "weeks", "months"]
+
+
+class LocationConfiguration(Model):
+    kind: LocationKind
+    location: str | None = None
+
+
+class TeamMember(Model):
+    user: str = Field(description="The member's email; a user declared in some manifest.")
+    priority: float | None = Field(default=None, description="0, 0.5 or 1.")
+    isPrimary: bool | None = None
+    locationConfigurations: list[LocationConfiguration] | None = None
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, value: float | None) -> float | None:
+        if value is not None and value not in (0, 0.5, 1):
+            raise ValueError(f"priority {value!r} is not one of 0, 0.5, 1")
+        return value
+
+
+class Hour(Model):
+    openHour: int = Field(ge=0, le=23)
+    openMinute: int = Field(ge=0, le=60)
+    closeHour: int = Field(ge=0, le=23)
+    closeMinute: int = Field(ge=0, le=60)
+
+
+class OpenHour(Model):
+    daysOfTheWeek: list[int] = Field(description="0 (Sunday) to 6.")
+    hours: list[Hour]
+
+    @field_validator("daysOfTheWeek")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        bad = [d for d in value if not 0 <= d <= 6]
+        if bad:
+            raise ValueError(f"days of the week are 0 to 6, got {bad[0]}")
+        return value
+
+
+class Recurring(Model):
+    freq: Literal["DAILY", "WEEKLY", "MONTHLY"] | None = None
+    count: int | None = Field(default=None, le=24)
+    bookingOption: Literal["skip", "continue", "book_next"] | None = None
+    bookingOverlapDefaultStatus: Literal["confirmed", "new"] | None = None
+
+
+class LookBusyConfig(Model):
+    enabled: bool
+    LookBusyPercentage: float
+
+
+class Calendar(Entry):
+    name: str = Field(min_length=1, description="Calendar name; the natural key.")
+    calendarType: CalendarType | None = Field(
+        default=None, description="GHL cannot change a calendar's type: a change means replace."
+    )
+    description: str | None = None
+    slug: str | None = None
+    widgetSlug: str | None = None
+    widgetType: Literal["default", "classic"] | None = None
+    eventType: EventType | None = None
+    eventTitle: str | None = None
+    eventColor: str | None = None
+    groupId: str | None = None
+    isActive: bool | None = None
+    teamMembers: list[TeamMember] | None = Field(default=None, description="Members, by user email.")
+    locationConfigurations: list[LocationConfiguration] | None = None
+    slotDuration: float | None = None
+    slotDurationUnit: DurationUnit | None = None
+    slotInterval: float | None = None
+    slotIntervalUnit: DurationUnit | None = None
+    slotBuffer: float | None = None
+    slotBufferUnit: DurationUnit | None = None
+    preBuffer: float | None = None
+    preBufferUnit: DurationUnit | None = None
+    appoinmentPerSlot: int | None = Field(default=None, description="GHL's spelling.")
+    appoinmentPerDay: int | None = None
+    allowBookingAfter: float | None = None
+    allowBookingAfterUnit: AfterUnit | None = None
+    allowBookingFor: float | None = None
+    allowBookingForUnit: ForUnit | None = None
+    openHours: list[OpenHour] | None = None
+    enableRecurring: bool | None = None
+    recurring: Recurring | None = None
+    formId: str | None = None
+    stickyContact: bool | None = None
+    isLivePaymentMode: bool | None = None
+    autoConfirm: bool | None = None
+    shouldSendAlertEmailsToAssignedMember: bool | None = None
+    alertEmail: str | None = None
+    googleInvitationEmails: bool | None = None
+    allowReschedule: bool | None = None
+    allowCancellation: bool | None = None
+    shouldAssignContactToTeamMember: bool | None = None
+    shouldSkipAssigningContactForExisting: bool | None = None
+    notes: str | None = None
+    pixelId: str | None = None
+    formSubmitType: Literal["RedirectURL", "ThankYouMessage"] | None = None
+    formSubmitRedirectURL: str | None = None
+    formSubmitThanksMessage: str | None = None
+    availabilityType: Literal[0, 1] | None = None
+    guestType: Literal["count_only", "collect_detail"] | None = None
+    consentLabel: str | None = None
+    calendarCoverImage: str | None = None
+    lookBusyConfig: LookBusyConfig | None = None
+
+
+_MODEL_FIELDS = frozenset(Calendar.model_fields) - {"renamedFrom", "ignoreChanges", "protect"}
+
+
+class Calendars(Kind[Calendar]):
+    name = "calendars"
+    label = "calendar"
+    model = Calendar
+    immutable = frozenset({"calendarType"})
+    unordered = frozenset({"teamMembers"})
+    delete_warning = "booking links stop working and its appointments lose their calendar"
+
+    def list_request(self, location_id: str) -> Request:
+        return Request("GET", ("/calendars/",), version=VERSION_CALENDARS, params=(("locationId", location_id),))
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return expect_list(body, "calendars")
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Calendar:
+        data = {k: v for k, v in raw.items() if k in _MODEL_FIELDS and v is not None and k != "teamMembers"}
+        data["name"] = require_str(raw, "name")
+        members = raw.get("teamMembers")
+        if isinstance(members, list):
+            data["teamMembers"] = [_member_from_live(m, resolver) for m in members if isinstance(m, Mapping)]
+        return Calendar.model_validate(data)
+
+    def compare_value(self, field_name: str, desired: Calendar, resolver: Resolver) -> Any:
+        value = plain(getattr(desired, field_name))
+        if field_name == "teamMembers" and value is not None:
+            return sorted(
+                ({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"])
+            )
+        return value
+
+    def _wire(self, desired: Calendar, fields: Sequence[str], resolver: Resolver) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for f in fields:
+            value = plain(getattr(desired, f))
+            if f == "teamMembers" and value is not None:
+                value = [_member_to_wire(m, resolver) for m in value]
+            body[f] = value
+        return body
+
+    def create_request(self, location_id: str, desired: Calendar, resolver: Resolver) -> Request:
+        body = {"locationId": location_id, **self._wire(desired, desired.managed_fields(), resolver)}
+        return Request("POST", ("/calendars/",), version=VERSION_CALENDARS, body=body, id_field=("calendar", "id"))
+
+    def update_request(
+        self, location_id: str, live: LiveObject[Calendar], desired: Calendar, fields: Sequence[str], resolver: Resolver
+    ) -> Request:
+        # The update DTO has neither calendarType nor locationId; sending them is a 422.
+        send = [f for f in fields if f not in self.immutable]
+        return Request(
+            "PUT", ("/calendars/", live.id), version=VERSION_CALENDARS, body=self._wire(desired, send, resolver)
+        )
+
+    def delete_request(self, location_id: str, live: LiveObject[Calendar]) -> Request:
+        return Request("DELETE", ("/calendars/", live.id), version=VERSION_CALENDARS)
+
+
+def _member_from_live(raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+    member: dict[str, Any] = {"user": resolver.user_email(str(raw.get("userId", "")))}
+    for name in ("priority", "isPrimary", "locationConfigurations"):
+        if raw.get(name) is not None:
+            member[name] = raw[name]
+    if isinstance(member.get("locationConfigurations"), list):
+        member["locationConfigurations"] = [
+            {k: v for k, v in c.items() if k in ("kind", "location")}
+            for c in member["locationConfigurations"]
+            if isinstance(c, Mapping)
+        ]
+    return member
+
+
+def _member_to_wire(member: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+    wire = {k: v for k, v in member.items() if k != "user"}
+    return {"userId": resolver.user_ref(str(member["user"])), **wire}
+
+
+KIND = Calendars()

@@ -1,0 +1,149 @@
+"""Custom fields on contacts and opportunities. Their values live on every contact, so deleting or replacing
+a field erases data; the plan says so."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from ghlops.ghl.request import Request
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, require_str
+
+
+class DataType(StrEnum):
+    TEXT = "TEXT"
+    LARGE_TEXT = "LARGE_TEXT"
+    NUMERICAL = "NUMERICAL"
+    PHONE = "PHONE"
+    MONETORY = "MONETORY"  # GHL's spelling
+    CHECKBOX = "CHECKBOX"
+    SINGLE_OPTIONS = "SINGLE_OPTIONS"
+    MULTIPLE_OPTIONS = "MULTIPLE_OPTIONS"
+    FLOAT = "FLOAT"
+    TIME = "TIME"
+    DATE = "DATE"
+    TEXTBOX_LIST = "TEXTBOX_LIST"
+    FILE_UPLOAD = "FILE_UPLOAD"
+    SIGNATURE = "SIGNATURE"
+    RADIO = "RADIO"
+    EMAIL = "EMAIL"
+
+
+OPTION_TYPES = frozenset({DataType.SINGLE_OPTIONS, DataType.MULTIPLE_OPTIONS, DataType.RADIO, DataType.CHECKBOX})
+
+
+class FieldModel(StrEnum):
+    contact = "contact"
+    opportunity = "opportunity"
+
+
+class TextBoxListOption(Model):
+    label: str
+    prefillValue: str | None = None
+
+
+class CustomField(Entry):
+    name: str = Field(min_length=1, description="Field name, unique per model.")
+    model: FieldModel = Field(default=FieldModel.contact, description="contact or opportunity.")
+    dataType: DataType = Field(description="Field type; GHL cannot change it, so a change means replace.")
+    placeholder: str | None = Field(default=None, description="Placeholder text.")
+    options: list[str] | None = Field(
+        default=None, description="Choices for SINGLE_OPTIONS, MULTIPLE_OPTIONS, RADIO and CHECKBOX fields."
+    )
+    position: int | None = Field(default=None, description="Display position.")
+    acceptedFormat: list[str] | None = Field(default=None, description="FILE_UPLOAD: accepted extensions.")
+    isMultipleFile: bool | None = Field(default=None, description="FILE_UPLOAD: allow several files.")
+    maxNumberOfFiles: int | None = Field(default=None, description="FILE_UPLOAD: most files per contact.")
+    textBoxListOptions: list[TextBoxListOption] | None = Field(default=None, description="TEXTBOX_LIST rows.")
+
+    @model_validator(mode="after")
+    def _options_fit_type(self, info: ValidationInfo) -> CustomField:
+        if info.context and info.context.get("live"):
+            return self  # live data is what it is; only manifests are held to the rule
+        if self.dataType in OPTION_TYPES and not self.options and "dataType" in self.model_fields_set:
+            raise ValueError(f"dataType {self.dataType} needs a non-empty 'options' list")
+        if self.options and self.dataType not in OPTION_TYPES:
+            raise ValueError(f"'options' only applies to {', '.join(sorted(OPTION_TYPES))} fields")
+        return self
+
+
+# What the list answer calls the fields the create body names differently.
+_READ_NAMES = {"options": "picklistOptions", "isMultipleFile": "isMultiFileAllowed", "maxNumberOfFiles": "maxFileLimit"}
+
+
+class CustomFields(Kind[CustomField]):
+    name = "customFields"
+    label = "custom field"
+    model = CustomField
+    immutable = frozenset({"dataType"})
+    # The list answer does not return these; comparing them would show a change on every plan.
+    write_only = frozenset({"acceptedFormat", "textBoxListOptions"})
+    delete_warning = "erases the value every contact holds for this field"
+
+    def key(self, obj: CustomField) -> str:
+        return f"{obj.model}/{obj.name.casefold()}"
+
+    def display(self, obj: CustomField) -> str:
+        return f"{obj.model}/{obj.name}"
+
+    def key_for_name(self, obj: CustomField, name: str) -> str:
+        return f"{obj.model}/{name.casefold()}"
+
+    def list_request(self, location_id: str) -> Request:
+        # Without model=all GHL returns contact fields only and opportunity fields would look missing.
+        return Request("GET", ("/locations/", location_id, "/customFields"), params=(("model", "all"),))
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return expect_list(body, "customFields")
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> CustomField:
+        data: dict[str, Any] = {
+            "name": require_str(raw, "name"),
+            "model": raw.get("model") or "contact",
+            "dataType": require_str(raw, "dataType"),
+        }
+        if raw.get("placeholder") is not None:
+            data["placeholder"] = raw["placeholder"]
+        if raw.get("position") is not None:
+            data["position"] = int(raw["position"])
+        for ours, theirs in _READ_NAMES.items():
+            if raw.get(theirs) is not None:
+                data[ours] = raw[theirs]
+        if data.get("options") == [] and data["dataType"] not in OPTION_TYPES:
+            del data["options"]
+        return CustomField.model_validate(data, context={"live": True})
+
+    def _body(self, desired: CustomField, fields: Sequence[str], resolver: Resolver) -> dict[str, Any]:
+        return {f: self.compare_value(f, desired, resolver) for f in fields if getattr(desired, f) is not None}
+
+    def create_request(self, location_id: str, desired: CustomField, resolver: Resolver) -> Request:
+        fields = ["name", "dataType", "model", *[f for f in desired.managed_fields() if f not in ("name", "dataType", "model")]]
+        return Request(
+            "POST",
+            ("/locations/", location_id, "/customFields"),
+            body=self._body(desired, fields, resolver),
+            id_field=("customField", "id"),
+        )
+
+    def update_request(
+        self,
+        location_id: str,
+        live: LiveObject[CustomField],
+        desired: CustomField,
+        fields: Sequence[str],
+        resolver: Resolver,
+    ) -> Request:
+        # PUT is a partial update here, but name is required; dataType may not be sent at all.
+        send = ["name", *[f for f in fields if f not in ("name", "dataType", "model")]]
+        return Request(
+            "PUT", ("/locations/", location_id, "/customFields/", live.id), body=self._body(desired, send, resolver)
+        )
+
+    def delete_request(self, location_id: str, live: LiveObject[CustomField]) -> Request:
+        return Request("DELETE", ("/locations/", location_id, "/customFields/", live.id))
+
+
+KIND = CustomFields()

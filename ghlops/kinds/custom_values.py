@@ -1,0 +1,61 @@
+"""Custom values: named location-wide values used in templates as {{ custom_values.name }}."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from ghlops.ghl.request import Request
+from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+
+
+class CustomValue(Entry):
+    name: str = Field(min_length=1, description="Name; GHL derives the merge key {{ custom_values.<name> }}.")
+    value: str = Field(description="The value.")
+
+
+class CustomValues(Kind[CustomValue]):
+    name = "customValues"
+    label = "custom value"
+    model = CustomValue
+    delete_warning = "templates and workflows that use this custom value will render it empty"
+
+    def list_request(self, location_id: str) -> Request:
+        return Request("GET", ("/locations/", location_id, "/customValues"))
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return expect_list(body, "customValues")
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> CustomValue:
+        value = raw.get("value")
+        return CustomValue(name=require_str(raw, "name"), value="" if value is None else str(value))
+
+    def create_request(self, location_id: str, desired: CustomValue, resolver: Resolver) -> Request:
+        return Request(
+            "POST",
+            ("/locations/", location_id, "/customValues"),
+            body={"name": desired.name, "value": desired.value},
+            id_field=("customValue", "id"),
+        )
+
+    def update_request(
+        self,
+        location_id: str,
+        live: LiveObject[CustomValue],
+        desired: CustomValue,
+        fields: Sequence[str],
+        resolver: Resolver,
+    ) -> Request:
+        # The PUT requires both fields; a value the manifest ignores keeps its live content.
+        value = desired.value if "value" in fields else live.obj.value
+        return Request(
+            "PUT", ("/locations/", location_id, "/customValues/", live.id), body={"name": desired.name, "value": value}
+        )
+
+    def delete_request(self, location_id: str, live: LiveObject[CustomValue]) -> Request:
+        return Request("DELETE", ("/locations/", location_id, "/customValues/", live.id))
+
+
+KIND = CustomValues()

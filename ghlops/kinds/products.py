@@ -1,0 +1,225 @@
+"""Products and their prices. Both carry `_id`, and GHL's PUT replaces the whole object, so updates are
+read-modify-write: every field the manifest does not manage is sent back with its live value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr
+
+from ghlops.ghl.request import Ref, Request
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+
+PAGE_SIZE = 100
+
+
+class ProductType(StrEnum):
+    DIGITAL = "DIGITAL"
+    PHYSICAL = "PHYSICAL"
+    SERVICE = "SERVICE"
+    PHYSICAL_DIGITAL = "PHYSICAL/DIGITAL"
+
+
+class RecurringInterval(Model):
+    interval: Literal["day", "week", "month", "year"]
+    intervalCount: int = Field(ge=1)
+
+
+class Price(Entry):
+    name: str = Field(min_length=1, description="Price name, unique within its product.")
+    type: Literal["one_time", "recurring"] = Field(description="one_time or recurring.")
+    amount: float = Field(ge=0, description="Amount in the currency's main unit.")
+    currency: str = Field(min_length=3, max_length=3, description="ISO currency code, e.g. USD.")
+    recurring: RecurringInterval | None = Field(default=None, description="Required for recurring prices.")
+    description: str | None = None
+    trialPeriod: int | None = None
+    totalCycles: int | None = None
+    setupFee: float | None = None
+    compareAtPrice: float | None = None
+    trackInventory: bool | None = None
+    availableQuantity: int | None = None
+    allowOutOfStockPurchases: bool | None = None
+    sku: str | None = None
+
+    _product: str = PrivateAttr(default="")
+
+    def with_product(self, product: str) -> Price:
+        self._product = product
+        return self
+
+
+class Label(Model):
+    title: str
+    startDate: str | None = None
+    endDate: str | None = None
+
+
+class Seo(Model):
+    title: str | None = None
+    description: str | None = None
+
+
+class Product(Entry):
+    name: str = Field(min_length=1, description="Product name; the natural key.")
+    productType: ProductType = Field(description="DIGITAL, PHYSICAL, SERVICE or PHYSICAL/DIGITAL.")
+    description: str | None = None
+    image: str | None = None
+    statementDescriptor: str | None = None
+    availableInStore: bool | None = None
+    collectionIds: list[str] | None = None
+    isTaxesEnabled: bool | None = None
+    taxes: list[str] | None = None
+    automaticTaxCategoryId: str | None = None
+    isLabelEnabled: bool | None = None
+    label: Label | None = None
+    slug: str | None = None
+    seo: Seo | None = None
+    taxInclusive: bool | None = None
+    prices: list[Price] = Field(default_factory=list, description="Prices, matched by name within the product.")
+
+
+# The writable fields of UpdateProductDto / UpdatePriceDto: what a read-modify-write sends back.
+PRODUCT_WRITABLE = (
+    "name", "locationId", "description", "productType", "image", "statementDescriptor", "availableInStore",
+    "medias", "variants", "collectionIds", "isTaxesEnabled", "taxes", "automaticTaxCategoryId",
+    "isLabelEnabled", "label", "slug", "seo", "taxInclusive",
+)  # fmt: skip
+PRICE_WRITABLE = (
+    "name", "type", "currency", "amount", "recurring", "description", "membershipOffers", "trialPeriod",
+    "totalCycles", "setupFee", "variantOptionIds", "compareAtPrice", "locationId", "userId", "meta",
+    "trackInventory", "availableQuantity", "allowOutOfStockPurchases", "sku", "shippingOptions",
+    "isDigitalProduct", "digitalDelivery",
+)  # fmt: skip
+_PRODUCT_FIELDS = frozenset(Product.model_fields) - {"prices", "renamedFrom", "ignoreChanges", "protect"}
+_PRICE_FIELDS = frozenset(Price.model_fields) - {"renamedFrom", "ignoreChanges", "protect"}
+
+
+def _id(raw: Mapping[str, Any]) -> str:
+    value = raw.get("_id")
+    if not isinstance(value, str) or not value:
+        raise ValueError("object without an '_id'")
+    return value
+
+
+class Products(Kind[Product]):
+    name = "products"
+    label = "product"
+    model = Product
+    children = frozenset({"prices"})
+    delete_warning = "its prices are deleted with it and checkout links that use them stop working"
+
+    def list_page_request(self, location_id: str, offset: int) -> Request:
+        return Request(
+            "GET",
+            ("/products/",),
+            params=(("locationId", location_id), ("limit", str(PAGE_SIZE)), ("offset", str(offset))),
+        )
+
+    def list_request(self, location_id: str) -> Request:
+        return self.list_page_request(location_id, 0)
+
+    def parse_page(self, body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
+        items = expect_list(body, "products")
+        total = body.get("total")
+        # The spec documents total as [{"total": N}]; accept a bare number too.
+        if isinstance(total, list) and total and isinstance(total[0], Mapping):
+            total = total[0].get("total")
+        return items, int(total) if isinstance(total, int | float) else None
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return self.parse_page(body)[0]
+
+    def raw_id(self, raw: Mapping[str, Any]) -> str:
+        return _id(raw)
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Product:
+        data = {k: v for k, v in raw.items() if k in _PRODUCT_FIELDS and v is not None}
+        data["name"] = require_str(raw, "name")
+        return Product.model_validate(data)
+
+    def create_request(self, location_id: str, desired: Product, resolver: Resolver) -> Request:
+        body = {"locationId": location_id, **{f: plain(getattr(desired, f)) for f in _managed(desired)}}
+        body.setdefault("productType", str(desired.productType))
+        return Request("POST", ("/products/",), body=body, binds=Ref("products", self.key(desired)), id_field=("_id",))
+
+    def update_request(
+        self, location_id: str, live: LiveObject[Product], desired: Product, fields: Sequence[str], resolver: Resolver
+    ) -> Request:
+        body = {k: live.raw[k] for k in PRODUCT_WRITABLE if live.raw.get(k) is not None}
+        body.update({f: plain(getattr(desired, f)) for f in fields})
+        body["locationId"] = location_id
+        return Request("PUT", ("/products/", live.id), body=body)
+
+    def delete_request(self, location_id: str, live: LiveObject[Product]) -> Request:
+        return Request("DELETE", ("/products/", live.id), params=(("locationId", location_id),))
+
+
+def _managed(desired: Product) -> list[str]:
+    return [f for f in desired.managed_fields() if f != "prices"]
+
+
+class Prices(Kind[Price]):
+    name = "prices"
+    label = "price"
+    model = Price
+    delete_warning = "checkout links and subscriptions on this price stop working"
+
+    def key(self, obj: Price) -> str:
+        return f"{obj._product.casefold()}/{obj.name.casefold()}"
+
+    def display(self, obj: Price) -> str:
+        return f"{obj._product}/{obj.name}"
+
+    def key_for_name(self, obj: Price, name: str) -> str:
+        return f"{obj._product.casefold()}/{name.casefold()}"
+
+    def page_request(self, location_id: str, product_id: str, offset: int) -> Request:
+        return Request(
+            "GET",
+            ("/products/", product_id, "/price"),
+            params=(("locationId", location_id), ("limit", str(PAGE_SIZE)), ("offset", str(offset))),
+        )
+
+    def parse_page(self, body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
+        items = expect_list(body, "prices")
+        total = body.get("total")
+        return items, int(total) if isinstance(total, int | float) else None
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return self.parse_page(body)[0]
+
+    def raw_id(self, raw: Mapping[str, Any]) -> str:
+        return _id(raw)
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Price:
+        data = {k: v for k, v in raw.items() if k in _PRICE_FIELDS and v is not None}
+        data["name"] = require_str(raw, "name")
+        return Price.model_validate(data)
+
+    def create_request(self, location_id: str, desired: Price, resolver: Resolver) -> Request:
+        product = resolver.ref("products", desired._product.casefold())
+        body = {"locationId": location_id, **{f: plain(getattr(desired, f)) for f in desired.managed_fields()}}
+        return Request("POST", ("/products/", product, "/price"), body=body, id_field=("_id",))
+
+    def update_request(
+        self, location_id: str, live: LiveObject[Price], desired: Price, fields: Sequence[str], resolver: Resolver
+    ) -> Request:
+        body = {k: live.raw[k] for k in PRICE_WRITABLE if live.raw.get(k) is not None}
+        body.update({f: plain(getattr(desired, f)) for f in fields})
+        body["locationId"] = location_id
+        return Request("PUT", ("/products/", _product_id(live), "/price/", live.id), body=body)
+
+    def delete_request(self, location_id: str, live: LiveObject[Price]) -> Request:
+        return Request(
+            "DELETE", ("/products/", _product_id(live), "/price/", live.id), params=(("locationId", location_id),)
+        )
+
+
+def _product_id(live: LiveObject[Price]) -> str:
+    return str(live.raw["product"])
+
+
+PRODUCTS = Products()
+PRICES = Prices()

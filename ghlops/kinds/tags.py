@@ -1,0 +1,57 @@
+"""Tags: a name per location. GHL stores them lower-cased and unique case-insensitively."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ghlops.ghl.request import Request
+from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+
+
+class Tag(Entry):
+    """A contact tag. In a manifest either a plain string or a mapping (to use protect, renamedFrom, ...)."""
+
+    name: str = Field(min_length=1, description="The tag; GHL stores it lower-cased.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+
+class Tags(Kind[Tag]):
+    name = "tags"
+    label = "tag"
+    model = Tag
+
+    def list_request(self, location_id: str) -> Request:
+        return Request("GET", ("/locations/", location_id, "/tags"))
+
+    def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
+        return expect_list(body, "tags")
+
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Tag:
+        return Tag(name=require_str(raw, "name"))
+
+    def compare_value(self, field_name: str, desired: Tag, resolver: Resolver) -> Any:
+        # Letter case never differs in a way GHL keeps, so it is never a change.
+        return desired.name.casefold() if field_name == "name" else super().compare_value(field_name, desired, resolver)
+
+    def create_request(self, location_id: str, desired: Tag, resolver: Resolver) -> Request:
+        return Request(
+            "POST", ("/locations/", location_id, "/tags"), body={"name": desired.name}, id_field=("tag", "id")
+        )
+
+    def update_request(
+        self, location_id: str, live: LiveObject[Tag], desired: Tag, fields: Sequence[str], resolver: Resolver
+    ) -> Request:
+        return Request("PUT", ("/locations/", location_id, "/tags/", live.id), body={"name": desired.name})
+
+    def delete_request(self, location_id: str, live: LiveObject[Tag]) -> Request:
+        return Request("DELETE", ("/locations/", location_id, "/tags/", live.id))
+
+
+KIND = Tags()

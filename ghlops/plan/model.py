@@ -1,0 +1,225 @@
+"""The plan: small immutable values in a fixed order, serialisable to JSON and back.
+
+A Change says what happens to one object (its kind and natural key, the fields old -> new) and carries the
+exact requests that make it happen, with references to objects created earlier in the same apply left as refs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from ghlops.ghl.request import Request
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
+
+
+class Stage(IntEnum):
+    """When a change runs: company users are created before any location needs them, and lose memberships
+    or are deleted only after every location stopped referencing them."""
+
+    USERS_FIRST = 0
+    LOCATION = 1
+    USERS_LAST = 2
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: str
+    key: str  # natural key, normalised (what matching uses)
+    display: str  # natural key as the user wrote it
+    requests: tuple[Request, ...]
+    fields: tuple[FieldChange, ...] = ()
+    object_id: str | None = None
+    warnings: tuple[str, ...] = ()
+    reason: str | None = None  # why a replace, or where a rename came from
+    stage: Stage = Stage.LOCATION
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in (Action.REPLACE, Action.DELETE)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "kind": self.kind,
+            "key": self.key,
+            "display": self.display,
+            "objectId": self.object_id,
+            "fields": [f.to_json() for f in self.fields],
+            "warnings": list(self.warnings),
+            "reason": self.reason,
+            "stage": int(self.stage),
+            "destructive": self.destructive,
+            "requests": [r.to_json() for r in self.requests],
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Change:
+        return Change(
+            action=Action(data["action"]),
+            kind=data["kind"],
+            key=data["key"],
+            display=data["display"],
+            requests=tuple(Request.from_json(r) for r in data["requests"]),
+            fields=tuple(FieldChange(f["field"], f["old"], f["new"]) for f in data.get("fields", [])),
+            object_id=data.get("objectId"),
+            warnings=tuple(data.get("warnings", [])),
+            reason=data.get("reason"),
+            stage=Stage(data.get("stage", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """Live objects no manifest declares and no prune covers: reported, never touched."""
+
+    kind: str
+    keys: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "count": len(self.keys), "keys": list(self.keys)}
+
+
+@dataclass(frozen=True)
+class Counts:
+    create: int = 0
+    update: int = 0
+    replace: int = 0
+    delete: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.create + self.update + self.replace + self.delete
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.create + other.create,
+            self.update + other.update,
+            self.replace + other.replace,
+            self.delete + other.delete,
+        )
+
+    @staticmethod
+    def of(changes: tuple[Change, ...]) -> Counts:
+        by = {a: sum(1 for c in changes if c.action is a) for a in Action}
+        return Counts(by[Action.CREATE], by[Action.UPDATE], by[Action.REPLACE], by[Action.DELETE])
+
+    def to_json(self) -> dict[str, int]:
+        return {"create": self.create, "update": self.update, "replace": self.replace, "delete": self.delete}
+
+
+@dataclass(frozen=True)
+class Section:
+    """The changes of one location, or of one company's users (users are company-level in GHL)."""
+
+    name: str  # location name, or "users" for a company block
+    scope_id: str  # location id, or company id
+    changes: tuple[Change, ...] = ()
+    unmanaged: tuple[Unmanaged, ...] = ()
+    errors: tuple[str, ...] = ()
+    is_company: bool = False
+    # For company blocks: the locations each user change touches, by change index (for counting and display).
+    touches: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def counts(self) -> Counts:
+        return Counts.of(self.changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "id": self.scope_id,
+            "company": self.is_company,
+            "counts": self.counts.to_json(),
+            "changes": [c.to_json() for c in self.changes],
+            "unmanaged": [u.to_json() for u in self.unmanaged],
+            "errors": list(self.errors),
+            "touches": [list(t) for t in self.touches],
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Section:
+        return Section(
+            name=data["name"],
+            scope_id=data["id"],
+            changes=tuple(Change.from_json(c) for c in data["changes"]),
+            unmanaged=tuple(Unmanaged(u["kind"], tuple(u["keys"])) for u in data.get("unmanaged", [])),
+            errors=tuple(data.get("errors", [])),
+            is_company=bool(data.get("company", False)),
+            touches=tuple(tuple(t) for t in data.get("touches", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Company user blocks first, then one block per location, in a stable order."""
+
+    sections: tuple[Section, ...]
+
+    @property
+    def locations(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if not s.is_company)
+
+    @property
+    def companies(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.is_company)
+
+    @property
+    def counts(self) -> Counts:
+        total = Counts()
+        for s in self.sections:
+            total = total + s.counts
+        return total
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.changes for s in self.sections)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{s.name}: {e}" for s in self.sections for e in s.errors]
+
+    def locations_changed(self) -> int:
+        names = {s.name for s in self.locations if s.changes}
+        for company in self.companies:
+            for touched in company.touches:
+                names.update(touched)
+        return len(names)
+
+    def all_changes(self) -> Iterator[tuple[Section, Change]]:
+        for s in self.sections:
+            for c in s.changes:
+                yield s, c
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sections": [s.to_json() for s in self.sections], "counts": self.counts.to_json()}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Plan:
+        return Plan(tuple(Section.from_json(s) for s in data["sections"]))

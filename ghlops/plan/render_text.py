@@ -1,0 +1,122 @@
+"""Terraform-style text rendering of a plan: destructive changes first, fields old -> new, one summary line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ghlops.kinds import BY_NAME
+from ghlops.plan.model import Action, Change, Plan, Section
+
+_COLOURS = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "bold": "1", "dim": "2", "cyan": "36"}
+_ACTION_COLOUR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red"}
+
+
+class Style:
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, text: str, name: str) -> str:
+        if not self.colour:
+            return text
+        return f"\x1b[{_COLOURS[name]}m{text}\x1b[0m"
+
+
+def value(v: Any) -> str:
+    """One line per value whatever it holds: JSON, so quotes, newlines and unicode read unambiguously."""
+    return json.dumps(v, ensure_ascii=False, sort_keys=False, default=str)
+
+
+def label(kind: str) -> str:
+    return BY_NAME[kind].label if kind in BY_NAME else kind
+
+
+def render_plan(plan: Plan, *, colour: bool = False) -> str:
+    s = Style(colour)
+    lines: list[str] = []
+    destructive = [(sec, c) for sec, c in plan.all_changes() if c.destructive]
+    if destructive:
+        lines.append(s(f"! {len(destructive)} destructive change{'s' if len(destructive) != 1 else ''}:", "red"))
+        for sec, c in destructive:
+            lines.append(s(f"!   {sec.name}: {c.action.value} {label(c.kind)} {c.display}", "red"))
+        lines.append("")
+    for sec in plan.sections:
+        if sec.errors:
+            lines.extend(_errors(sec, s))
+            continue
+        if not sec.changes:
+            if sec.unmanaged:
+                lines.append(f"{_heading(sec, s)}: no changes ({_unmanaged_summary(sec)})")
+            continue
+        lines.append(_heading(sec, s))
+        ordered = [c for c in sec.changes if c.destructive] + [c for c in sec.changes if not c.destructive]
+        for c in ordered:
+            lines.extend(_change(c, s))
+        if sec.unmanaged:
+            for u in sec.unmanaged:
+                lines.append(s(f"  unmanaged: {_count(len(u.keys), label(u.kind))} not in the manifest "
+                               f"({_preview(u.keys)}); left alone without spec.prune", "dim"))
+        lines.append("")
+    lines.append(summary_line(plan))
+    return "\n".join(lines)
+
+
+def summary_line(plan: Plan) -> str:
+    if not plan.has_changes:
+        n = len(plan.locations)
+        return f"No changes. {_count(n, 'location')} match{'es' if n == 1 else ''} the manifests."
+    c = plan.counts
+    n = plan.locations_changed()
+    return (
+        f"Plan: {c.create} to create, {c.update} to update, {c.replace} to replace, {c.delete} to delete "
+        f"across {_count(n, 'location')}."
+    )
+
+
+def _heading(sec: Section, s: Style) -> str:
+    if sec.is_company:
+        return s(f"Users of company {sec.scope_id}", "bold")
+    return s(f"Location {sec.name} ({sec.scope_id})", "bold")
+
+
+def _errors(sec: Section, s: Style) -> list[str]:
+    lines = [_heading(sec, s)]
+    lines.extend(s(f"  error: {e}", "red") for e in sec.errors)
+    lines.append("")
+    return lines
+
+
+def _change(c: Change, s: Style) -> list[str]:
+    colour = _ACTION_COLOUR[c.action]
+    head = f"  {c.action.symbol} {label(c.kind)} {c.display}"
+    if c.reason:
+        head += f" ({c.reason})"
+    lines = [s(head, colour)]
+    for f in c.fields:
+        if c.action is Action.CREATE:
+            lines.append(f"      {f.field}: {value(f.new)}")
+        else:
+            lines.append(f"      {f.field}: {value(f.old)} -> {value(f.new)}")
+    lines.extend(s(f"      ! {w}", "red") for w in c.warnings)
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _preview(keys: tuple[str, ...], limit: int = 3) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f", and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def _unmanaged_summary(sec: Section) -> str:
+    return "unmanaged: " + ", ".join(_count(len(u.keys), label(u.kind)) for u in sec.unmanaged)
+
+
+def render_apply_summary(applied: int, failed: list[tuple[str, Change, str]], skipped: int) -> str:
+    lines = []
+    for section, change, error in failed:
+        lines.append(f"failed: {section}: {change.action.value} {label(change.kind)} {change.display}: {error}")
+    lines.append(f"Apply: {applied} applied, {len(failed)} failed, {skipped} skipped.")
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""The steps every command shares: load and select manifests, build the client, read live state, plan.
+
+Each step is a plain function so commands stay thin and tests can run any prefix of the pipeline.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ghlops.errors import ConfigError
+from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
+from ghlops.ghl.auth import Credentials
+from ghlops.live import LiveReader
+from ghlops.manifest.checks import COMPANY_ENV, needs_users
+from ghlops.manifest.loader import Loaded, Manifests, load_manifests
+from ghlops.plan.model import Plan
+from ghlops.plan.planner import build_plan, resolver_for
+from ghlops.state import CompanyLive, LocationDesired, LocationLive
+
+DEFAULT_PARALLELISM = 8
+
+
+@dataclass
+class Settings:
+    env: Mapping[str, str]
+    parallelism: int = DEFAULT_PARALLELISM
+    transport: httpx.BaseTransport | None = None  # tests inject one; None means real network
+    rate_limit: bool = True
+
+
+@dataclass
+class Snapshot:
+    """Everything a plan was made from: the selected manifests and the live state read for them."""
+
+    selected: list[Loaded]
+    live: dict[str, LocationLive]
+    companies: dict[str, CompanyLive] = field(default_factory=dict)
+
+    @property
+    def desired(self) -> list[LocationDesired]:
+        return [item.desired for item in self.selected]
+
+
+def parallelism_from(value: int | None, env: Mapping[str, str]) -> int:
+    if value is not None:
+        if value < 1:
+            raise ConfigError("--parallelism must be at least 1")
+        return value
+    raw = env.get("GHLOPS_PARALLELISM")
+    if raw is None or raw == "":
+        return DEFAULT_PARALLELISM
+    try:
+        parsed = int(raw)
+    except ValueError:
+        raise ConfigError(f"GHLOPS_PARALLELISM must be a whole number, got {raw!r}") from None
+    if parsed < 1:
+        raise ConfigError("GHLOPS_PARALLELISM must be at least 1")
+    return parsed
+
+
+def load(paths: Sequence[str | Path], env: Mapping[str, str]) -> Manifests:
+    manifests = load_manifests(paths, env)
+    for item in manifests.loaded:
+        item.desired.company_id = item.model.spec.companyId or env.get(COMPANY_ENV) or None
+    return manifests
+
+
+def select(manifests: Manifests, patterns: Sequence[str]) -> list[Loaded]:
+    """Locations whose name matches any pattern (globs allowed); all of them without patterns."""
+    if not patterns:
+        return list(manifests.loaded)
+    chosen = [item for item in manifests.loaded if any(fnmatch.fnmatchcase(item.desired.name, p) for p in patterns)]
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(i.desired.name, p) for i in manifests.loaded)]
+    if unmatched:
+        known = ", ".join(sorted(i.desired.name for i in manifests.loaded)) or "none"
+        raise ConfigError(f"--location {unmatched[0]!r} matches no location in the manifests (known: {known})")
+    return chosen
+
+
+def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
+    token_envs = {item.desired.location_id: item.desired.token_env for item in selected if item.desired.token_env}
+    credentials = Credentials.from_env(settings.env, token_envs)
+    limiter = RateLimiter() if settings.rate_limit else None
+    return GHLClient(base_url_from_env(settings.env), credentials, transport=settings.transport, limiter=limiter)
+
+
+def read(client: GHLClient, selected: Sequence[Loaded], settings: Settings) -> Snapshot:
+    reader = LiveReader(client, parallelism=settings.parallelism)
+    companies: dict[str, CompanyLive] = {}
+    for item in selected:
+        company_id = item.desired.company_id or ""
+        if company_id in companies and companies[company_id].read:
+            continue
+        if needs_users(item):
+            if not company_id:
+                raise ConfigError(f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})")
+            companies[company_id] = reader.read_company(company_id)
+        else:
+            companies.setdefault(company_id, CompanyLive(company_id=company_id, read=False))
+    resolvers = {item.desired.location_id: resolver_for(companies.get(item.desired.company_id or "")) for item in selected}
+    live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers)
+    return Snapshot(selected=list(selected), live=live, companies=companies)
+
+
+def plan(snapshot: Snapshot) -> Plan:
+    return build_plan(snapshot.desired, snapshot.live, snapshot.companies)
