@@ -26,6 +26,7 @@ from ghlops.ghl.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.kinds import BY_NAME, PRICES, USERS
 from ghlops.kinds.base import LiveObject, Resolver
 from ghlops.live import LiveReader, Sender
+from ghlops.secret import Secret
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
 
 MAX_AMBIGUOUS_RETRIES = 3
@@ -263,13 +264,14 @@ class Executor:
             with self._refs_lock:
                 self._refs[ref] = object_id
 
-    def _secret(self, secret: SecretInput) -> str:
+    def _secret(self, secret: SecretInput) -> Secret:
+        # Wrapped so the client reveals it only on the wire and masks it in logs and errors.
         if secret.env is None:
-            return generate_password()
+            return Secret(generate_password())
         value = self._env.get(secret.env)
         if not value:
             raise ConfigError(f"environment variable {secret.env} (passwordEnv) is not set")
-        return value
+        return Secret(value)
 
 
 def _extract_id(body: Any, path: tuple[str, ...]) -> str | None:

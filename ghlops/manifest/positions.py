@@ -1,0 +1,382 @@
+"""Plain containers that remember where each entry came from, and lookups by path.
+
+YAML documents are converted into :class:`PosDict` (a ``dict``) and :class:`PosList` (a ``list``) whose
+scalars are plain ``str``/``int``/``float``/``bool``/``None``, so pydantic validates them directly. Positions
+live on the containers, per entry, so they survive copying entries between documents (template merging):
+
+* ``PosDict`` keeps, per key, where the key was written (``key_pos``) and where its value starts
+  (``value_pos``), plus ``pos``: where the mapping itself starts.
+* ``PosList`` keeps, per item, where the item starts (``item_pos``), plus ``pos`` for the sequence itself.
+
+Ordinary ``dict``/``list`` mutations keep the bookkeeping consistent (a removed entry forgets its position,
+a value assigned over an existing key or index keeps the old position, new entries added without a position
+have none). Use :meth:`PosDict.set_with_pos`, :meth:`PosDict.copy_entry`, :meth:`PosList.append_with_pos`,
+``copy()`` and ``copy.deepcopy`` to move entries while keeping their positions.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, SupportsIndex, TypeAlias, overload
+
+from ghlops.errors import SourcePos
+
+KeyPath: TypeAlias = tuple[str | int, ...]
+"""A path into a document: mapping keys (``str``) and sequence indexes (``int``)."""
+
+__all__ = [
+    "KeyPath",
+    "PosDict",
+    "PosList",
+    "container_pos",
+    "locate",
+    "locate_key",
+    "render_path",
+]
+
+
+class PosDict(dict[str, Any]):
+    """A ``dict`` that records the source position of each key and of each value.
+
+    ``PosDict(items, pos=...)``: when ``items`` is itself a ``PosDict`` its entry positions are copied too.
+    Equality, ``repr`` and pydantic validation behave exactly as for a plain ``dict``.
+    """
+
+    pos: SourcePos | None
+    _key_pos: dict[str, SourcePos]
+    _value_pos: dict[str, SourcePos]
+
+    def __init__(
+        self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, *, pos: SourcePos | None = None
+    ) -> None:
+        super().__init__(items)
+        self.pos = pos
+        self._key_pos = {}
+        self._value_pos = {}
+        if isinstance(items, PosDict):
+            self._key_pos.update(items._key_pos)
+            self._value_pos.update(items._value_pos)
+            if pos is None:
+                self.pos = items.pos
+
+    # -- positions ---------------------------------------------------------------------------------------
+
+    def key_pos(self, key: str) -> SourcePos | None:
+        """Where ``key`` itself was written, if known."""
+        return self._key_pos.get(key)
+
+    def value_pos(self, key: str) -> SourcePos | None:
+        """Where the value of ``key`` starts, if known."""
+        return self._value_pos.get(key)
+
+    def set_with_pos(self, key: str, value: Any, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+        """Set ``self[key] = value`` and record (or, for ``None``, forget) both positions."""
+        self[key] = value
+        self.set_pos(key, key_pos=key_pos, value_pos=value_pos)
+
+    def set_pos(self, key: str, *, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+        """Record (or, for ``None``, forget) the positions of an existing entry."""
+        if key_pos is None:
+            self._key_pos.pop(key, None)
+        else:
+            self._key_pos[key] = key_pos
+        if value_pos is None:
+            self._value_pos.pop(key, None)
+        else:
+            self._value_pos[key] = value_pos
+
+    def copy_entry(self, source: PosDict, key: str, *, as_key: str | None = None) -> None:
+        """Copy ``source[key]`` (the same value object, not a copy) into ``self`` with its positions.
+
+        ``as_key`` stores the entry under another key (the positions still point at the source entry).
+        """
+        self.set_with_pos(key if as_key is None else as_key, source[key], source.key_pos(key), source.value_pos(key))
+
+    # -- dict operations that must keep the bookkeeping right ---------------------------------------------
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._forget(key)
+
+    @overload
+    def pop(self, key: str, /) -> Any: ...
+
+    @overload
+    def pop(self, key: str, default: Any, /) -> Any: ...
+
+    def pop(self, key: str, /, *default: Any) -> Any:
+        self._forget(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = super().popitem()
+        self._forget(key)
+        return key, value
+
+    def clear(self) -> None:
+        super().clear()
+        self._key_pos.clear()
+        self._value_pos.clear()
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
+        """``dict.update`` that also takes over the entry positions when ``other`` is a ``PosDict``."""
+        if isinstance(other, PosDict):
+            for key in other:
+                self.copy_entry(other, key)
+        else:
+            super().update(other)
+        if kwargs:
+            super().update(kwargs)
+
+    def __ior__(self, other: Any) -> PosDict:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def copy(self) -> PosDict:
+        """Shallow copy that keeps ``pos`` and every entry's positions."""
+        return PosDict(self)
+
+    def __copy__(self) -> PosDict:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PosDict:
+        result = PosDict(pos=self.pos)
+        memo[id(self)] = result
+        for key, value in self.items():
+            result.set_with_pos(key, _copy.deepcopy(value, memo), self.key_pos(key), self.value_pos(key))
+        return result
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos}
+        return (PosDict, (), state, None, iter(self.items()))
+
+    def _forget(self, key: str) -> None:
+        self._key_pos.pop(key, None)
+        self._value_pos.pop(key, None)
+
+
+class PosList(list[Any]):
+    """A ``list`` that records the source position of each item.
+
+    ``PosList(items, pos=...)``: when ``items`` is itself a ``PosList`` its item positions are copied too.
+    Equality, ``repr`` and pydantic validation behave exactly as for a plain ``list``.
+    """
+
+    pos: SourcePos | None
+    _item_pos: list[SourcePos | None]
+
+    def __init__(self, items: Iterable[Any] = (), /, *, pos: SourcePos | None = None) -> None:
+        super().__init__(items)
+        self.pos = pos
+        if isinstance(items, PosList):
+            self._item_pos = [items.item_pos(i) for i in range(len(items))]
+            if pos is None:
+                self.pos = items.pos
+        else:
+            self._item_pos = [None] * len(self)
+
+    # -- positions ---------------------------------------------------------------------------------------
+
+    def item_pos(self, index: int) -> SourcePos | None:
+        """Where item ``index`` starts, if known (negative indexes count from the end)."""
+        self._sync()
+        try:
+            return self._item_pos[index]
+        except IndexError:
+            return None
+
+    def set_item_pos(self, index: int, pos: SourcePos | None) -> None:
+        self._sync()
+        self._item_pos[index] = pos
+
+    def append_with_pos(self, value: Any, pos: SourcePos | None) -> None:
+        super().append(value)
+        self._sync()
+        self._item_pos[-1] = pos
+
+    def insert_with_pos(self, index: SupportsIndex, value: Any, pos: SourcePos | None) -> None:
+        self._sync()
+        super().insert(index, value)
+        self._item_pos.insert(index, pos)
+
+    def copy_item(self, source: PosList, index: int) -> None:
+        """Append ``source[index]`` (the same value object) with its position."""
+        self.append_with_pos(source[index], source.item_pos(index))
+
+    def _positions_of(self, items: Iterable[Any]) -> tuple[list[Any], list[SourcePos | None]]:
+        values = list(items)
+        if isinstance(items, PosList):
+            return values, [items.item_pos(i) for i in range(len(values))]
+        return values, [None] * len(values)
+
+    def _sync(self) -> None:
+        """Repair the position list if an operation this class does not know about changed the length."""
+        missing = len(self) - len(self._item_pos)
+        if missing > 0:
+            self._item_pos.extend([None] * missing)
+        elif missing < 0:
+            del self._item_pos[len(self) :]
+
+    # -- list operations that must keep the bookkeeping right ---------------------------------------------
+
+    def append(self, value: Any, /) -> None:
+        self.append_with_pos(value, None)
+
+    def insert(self, index: SupportsIndex, value: Any, /) -> None:
+        self.insert_with_pos(index, value, None)
+
+    def extend(self, items: Iterable[Any], /) -> None:
+        values, positions = self._positions_of(items)
+        self._sync()
+        super().extend(values)
+        self._item_pos.extend(positions)
+
+    def __iadd__(self, items: Iterable[Any]) -> PosList:
+        self.extend(items)
+        return self
+
+    def __add__(self, other: list[Any]) -> PosList:
+        result = self.copy()
+        result.extend(other)
+        return result
+
+    def __imul__(self, times: SupportsIndex) -> PosList:
+        self._sync()
+        positions = list(self._item_pos)
+        super().__imul__(times)
+        self._item_pos = positions * max(int(times), 0) if positions else []
+        self._sync()
+        return self
+
+    def pop(self, index: SupportsIndex = -1, /) -> Any:
+        self._sync()
+        value = super().pop(index)
+        self._item_pos.pop(index)
+        return value
+
+    def remove(self, value: Any, /) -> None:
+        del self[self.index(value)]
+
+    def clear(self) -> None:
+        super().clear()
+        self._item_pos = []
+
+    @overload
+    def __setitem__(self, index: SupportsIndex, value: Any, /) -> None: ...
+
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[Any], /) -> None: ...
+
+    def __setitem__(self, index: SupportsIndex | slice, value: Any, /) -> None:
+        self._sync()
+        if isinstance(index, slice):
+            values, positions = self._positions_of(value)
+            super().__setitem__(index, values)
+            self._item_pos[index] = positions
+            self._sync()
+        else:
+            super().__setitem__(index, value)  # the slot keeps its position
+
+    def __delitem__(self, index: SupportsIndex | slice, /) -> None:
+        self._sync()
+        super().__delitem__(index)
+        del self._item_pos[index]
+
+    def reverse(self) -> None:
+        self._sync()
+        super().reverse()
+        self._item_pos.reverse()
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        self._sync()
+        pairs = list(zip(self, self._item_pos, strict=True))
+        pairs.sort(key=(lambda p: key(p[0])) if key is not None else (lambda p: p[0]), reverse=reverse)
+        super().__setitem__(slice(None), [value for value, _ in pairs])
+        self._item_pos = [pos for _, pos in pairs]
+
+    def copy(self) -> PosList:
+        """Shallow copy that keeps ``pos`` and every item's position."""
+        return PosList(self)
+
+    def __copy__(self) -> PosList:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PosList:
+        result = PosList(pos=self.pos)
+        memo[id(self)] = result
+        for index, value in enumerate(self):
+            result.append_with_pos(_copy.deepcopy(value, memo), self.item_pos(index))
+        return result
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._sync()
+        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos}, iter(self))
+
+
+def container_pos(value: Any) -> SourcePos | None:
+    """The position where a ``PosDict``/``PosList`` starts; ``None`` for anything else."""
+    if isinstance(value, PosDict | PosList):
+        return value.pos
+    return None
+
+
+def _walk(data: Any, path: KeyPath) -> tuple[Any, SourcePos | None, int]:
+    """Follow ``path``; return (deepest value reached, best position so far, number of segments followed)."""
+    current = data
+    best = container_pos(data)
+    for depth, segment in enumerate(path):
+        if isinstance(current, dict) and isinstance(segment, str) and segment in current:
+            child = current[segment]
+            pos = current.value_pos(segment) if isinstance(current, PosDict) else None
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            child = current[segment]
+            pos = current.item_pos(segment) if isinstance(current, PosList) else None
+        else:
+            return current, best, depth
+        best = pos or container_pos(child) or best
+        current = child
+    return current, best, len(path)
+
+
+def locate(data: Any, path: KeyPath) -> SourcePos | None:
+    """Position of the value at ``path``, else of the nearest ancestor that has one.
+
+    For a missing key this is the position of the mapping that should contain it.
+    """
+    return _walk(data, path)[1]
+
+
+def locate_key(data: Any, path: KeyPath) -> SourcePos | None:
+    """Position of the key that ends ``path`` (for "unknown key" errors); falls back like :func:`locate`."""
+    if path and isinstance(path[-1], str):
+        parent, best, followed = _walk(data, path[:-1])
+        if followed == len(path) - 1 and isinstance(parent, PosDict):
+            key_pos = parent.key_pos(path[-1])
+            if key_pos is not None:
+                return key_pos
+            if path[-1] not in parent:
+                return best
+    return locate(data, path)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def render_path(path: KeyPath) -> str:
+    """``('spec', 'customFields', 2, 'dataType')`` -> ``spec.customFields[2].dataType``.
+
+    Keys that are not plain names (letters, digits, ``_``, ``-``; not starting with a digit or ``-``) are
+    quoted: ``spec.vars["my key"]``.
+    """
+    parts: list[str] = []
+    for segment in path:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif _BARE_KEY.match(segment):
+            parts.append(f".{segment}" if parts else segment)
+        else:
+            parts.append(f"[{json.dumps(segment, ensure_ascii=False)}]")
+    return "".join(parts)

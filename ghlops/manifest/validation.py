@@ -1,0 +1,443 @@
+"""pydantic validation of position-carrying data, with each problem as one precise line.
+
+``validate(Model, data)`` runs ``Model.model_validate(data)`` and turns every entry of a ``ValidationError``
+into ``file:line:col: path: message``, e.g.::
+
+    manifests/downtown.yaml:14:17: spec.customFields[2].dataType: 'TEXTT' is not one of TEXT, LARGE_TEXT, ...
+
+pydantic's ``loc`` is cleaned first: segments that are not keys or indexes of the data (union member
+names, discriminator tags, ``function-after[...]`` and similar) are dropped. When a value fails every member
+of a plain (non-discriminated) union, only the member(s) that came closest (fewest errors) are reported, and
+type errors of the remaining members are combined (``expected a list or a string, got 3``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import types
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from ghlops.errors import ManifestError, SourcePos, one_line
+from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
+from ghlops.manifest.suggest import did_you_mean
+
+__all__ = ["describe_value", "map_validation_error", "validate"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(
+    model: type[M], data: Any, *, root_path: KeyPath = (), context: Mapping[str, Any] | None = None
+) -> tuple[M | None, list[ManifestError]]:
+    """Validate ``data`` as ``model``: ``(instance, [])`` or ``(None, errors)`` with every problem found.
+
+    Positions come from ``data`` itself (its PosDict/PosList entries); ``root_path`` is where ``data`` sits
+    in its document and only prefixes the rendered paths (validate ``doc["spec"]`` with
+    ``root_path=("spec",)`` to get ``spec.customFields[2].dataType``). ``context`` is passed to pydantic.
+    """
+    try:
+        instance = model.model_validate(data, context=dict(context) if context is not None else None)
+    except ValidationError as exc:
+        return None, map_validation_error(exc, model, data, root_path=root_path)
+    return instance, []
+
+
+# -- loc cleaning ---------------------------------------------------------------------------------------
+
+_INTERNAL_SEGMENT = re.compile(r"^(?:[a-z][a-z0-9_-]*\[.*\]|\[key\])$", re.DOTALL)
+_MISSING = object()
+
+
+@dataclass
+class _Issue:
+    error: ErrorDetails
+    loc: KeyPath  # cleaned: keys and indexes of the data only
+    tags: list[tuple[str, ...]]  # for loc[i]: the dropped segments just before it
+    branch: tuple[tuple[Any, ...], str] | None  # (raw loc before it, first union-member segment)
+    branch_depth: int = 0  # how many cleaned segments lie before the union member segment
+
+
+def _clean_loc(data: Any, error: ErrorDetails) -> _Issue:
+    loc = tuple(error["loc"])
+    current: Any = data
+    cleaned: list[str | int] = []
+    tags: list[tuple[str, ...]] = []
+    pending: list[str] = []
+    branch: tuple[tuple[Any, ...], str] | None = None
+    branch_depth = 0
+    last = len(loc) - 1
+    for index, segment in enumerate(loc):
+        real = False
+        if isinstance(segment, int):
+            real = True
+            in_range = isinstance(current, list) and 0 <= segment < len(current)
+            current = current[segment] if in_range else _MISSING
+        elif isinstance(current, dict) and segment in current:
+            real = True
+            current = current[segment]
+        elif _INTERNAL_SEGMENT.match(segment):
+            real = False
+        elif isinstance(current, dict) and index == last:
+            real = True  # a missing or unknown key
+            current = _MISSING
+        elif current is _MISSING:
+            real = True
+        if real:
+            cleaned.append(segment)
+            tags.append(tuple(pending))
+            pending = []
+        else:
+            pending.append(str(segment))
+            if branch is None:
+                branch = (tuple(loc[:index]), str(segment))
+                branch_depth = len(cleaned)
+    return _Issue(error, tuple(cleaned), tags, branch, branch_depth)
+
+
+def _is_shape_mismatch(issue: _Issue) -> bool:
+    """The union member did not even match the value's type (as opposed to failing a deeper check)."""
+    return issue.error["type"] in _MISMATCH_TYPES and len(issue.loc) == issue.branch_depth
+
+
+def _closest_union_members(issues: list[_Issue]) -> list[_Issue]:
+    """Where a value failed several members of a union, keep only the member(s) that came closest.
+
+    Members the value did not even match in type are dropped when another member got further (matched the
+    type, failed inside or in a validator); of the rest, those with the fewest errors are kept.
+    """
+    members: dict[tuple[Any, ...], dict[str, list[_Issue]]] = {}
+    for issue in issues:
+        if issue.branch is not None:
+            base, member = issue.branch
+            members.setdefault(base, {}).setdefault(member, []).append(issue)
+    keep_members: dict[tuple[Any, ...], set[str]] = {}
+    for base, per_member in members.items():
+        closer = {m: found for m, found in per_member.items() if not all(map(_is_shape_mismatch, found))}
+        candidates = closer or per_member
+        fewest = min(len(found) for found in candidates.values())
+        keep_members[base] = {m for m, found in candidates.items() if len(found) == fewest}
+    return [issue for issue in issues if issue.branch is None or issue.branch[1] in keep_members[issue.branch[0]]]
+
+
+# -- model walking (sub-model at a path, for suggestions and allowed values) -----------------------------
+
+_MAPPING_ORIGINS: tuple[Any, ...] = (dict, Mapping, MutableMapping)
+_SEQUENCE_ORIGINS: tuple[Any, ...] = (list, tuple, set, frozenset, Sequence, MutableSequence)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The alternatives an annotation allows: Annotated, Optional and unions unwrapped, None dropped."""
+    out: list[Any] = []
+    stack = [annotation]
+    while stack:
+        current = stack.pop(0)
+        origin = get_origin(current)
+        if origin is Annotated:
+            stack.insert(0, get_args(current)[0])
+        elif origin is Union or origin is types.UnionType:
+            stack[0:0] = list(get_args(current))
+        elif current is None or current is type(None):
+            continue
+        else:
+            out.append(current)
+    return out
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def _accepts_names(model: type[BaseModel]) -> bool:
+    config = model.model_config
+    return bool(config.get("populate_by_name") or config.get("validate_by_name"))
+
+
+def _field_annotation(model: type[BaseModel], key: str) -> tuple[bool, Any]:
+    for name, info in model.model_fields.items():
+        aliases = {info.alias, info.validation_alias if isinstance(info.validation_alias, str) else None}
+        if key in aliases or key == name:
+            return True, info.annotation
+    return False, None
+
+
+def _matches_tags(model: type[BaseModel], tags: tuple[str, ...]) -> bool:
+    if model.__name__ in tags:
+        return True
+    for info in model.model_fields.values():
+        for alternative in _flatten(info.annotation):
+            if get_origin(alternative) is Literal and any(str(v) in tags for v in get_args(alternative)):
+                return True
+    return False
+
+
+def _step(candidates: list[Any], segment: str | int, tags: tuple[str, ...]) -> list[Any]:
+    following: list[Any] = []
+    if isinstance(segment, str):
+        models = [c for c in candidates if _is_model(c)]
+        if len(models) > 1 and tags:
+            models = [m for m in models if _matches_tags(m, tags)] or models
+        for model in models:
+            found, annotation = _field_annotation(model, segment)
+            if found:
+                following.extend(_flatten(annotation))
+        for candidate in candidates:
+            args = get_args(candidate)
+            if get_origin(candidate) in _MAPPING_ORIGINS and len(args) == 2:
+                following.extend(_flatten(args[1]))
+    else:
+        for candidate in candidates:
+            origin, args = get_origin(candidate), get_args(candidate)
+            if origin not in _SEQUENCE_ORIGINS or not args:
+                continue
+            if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+                if 0 <= segment < len(args):
+                    following.extend(_flatten(args[segment]))
+            else:
+                following.extend(_flatten(args[0]))
+    return following
+
+
+def _candidates_at(model: type[BaseModel], loc: KeyPath, tags: list[tuple[str, ...]]) -> list[Any]:
+    candidates: list[Any] = [model]
+    for index, segment in enumerate(loc):
+        candidates = _step(candidates, segment, tags[index] if index < len(tags) else ())
+        if not candidates:
+            break
+    return candidates
+
+
+def _key_names(candidates: list[Any], tags: tuple[str, ...]) -> list[str]:
+    models = [c for c in candidates if _is_model(c)]
+    if len(models) > 1 and tags:
+        models = [m for m in models if _matches_tags(m, tags)] or models
+    names: list[str] = []
+    for model in models:
+        for name, info in model.model_fields.items():
+            if info.alias:
+                names.append(info.alias)
+            if not info.alias or _accepts_names(model):
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def _allowed_values(candidates: list[Any]) -> list[Any]:
+    values: list[Any] = []
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            values.extend(member.value for member in candidate)
+        elif get_origin(candidate) is Literal:
+            values.extend(get_args(candidate))
+    unique: list[Any] = []
+    for value in values:
+        if value not in unique:
+            unique.append(value)
+    return unique
+
+
+def _parse_expected(text: str) -> list[Any] | None:
+    """pydantic's ``"'A', 'B' or 'C'"`` -> ``['A', 'B', 'C']`` (``None`` when it cannot be read safely)."""
+    try:
+        parsed = ast.literal_eval("[" + re.sub(r"(?<=['\"\d]) or (?=['\"\d-])", ", ", text) + "]")
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, list) else None
+
+
+# -- messages -------------------------------------------------------------------------------------------
+
+_EXPECTED: dict[str, str] = {
+    "string_type": "a string",
+    "string_unicode": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_parsing_size": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "decimal_type": "a number",
+    "decimal_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "mapping_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dataclass_type": "a mapping",
+    "typed_dict_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "frozen_set_type": "a list",
+    "iterable_type": "a list",
+    "none_required": "null",
+}
+_CONTAINER_EXPECTATIONS = frozenset({"a mapping", "a list"})
+_MISMATCH_TYPES = frozenset(_EXPECTED) | {"enum", "literal_error", "union_tag_invalid", "is_instance_of"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "a list"
+    return type(value).__name__
+
+
+def describe_value(value: Any, *, limit: int = 60) -> str:
+    """A scalar as YAML shows it (``'abc'``, ``12``, ``true``, ``null``); a container by kind (``a list``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        shown = value if len(value) <= limit else value[: limit - 3] + "..."
+        return repr(shown)
+    if isinstance(value, Enum):
+        return describe_value(value.value, limit=limit)
+    return _kind(value)
+
+
+def _show_allowed(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return value
+    return describe_value(value)
+
+
+def _got(expected: str, value: Any) -> str:
+    if expected in _CONTAINER_EXPECTATIONS or isinstance(value, Mapping | list | tuple | set | frozenset):
+        return _kind(value)
+    shown = describe_value(value)
+    if expected == "a string" and isinstance(value, bool | int | float):
+        return f"{shown} (put it in quotes to make it text)"
+    return shown
+
+
+def _not_one_of(value: Any, allowed: list[Any]) -> str:
+    names = [_show_allowed(v) for v in allowed]
+    message = f"{describe_value(value)} is not one of {', '.join(names)}"
+    if isinstance(value, str):
+        message += did_you_mean(value, names)
+    return message
+
+
+@dataclass
+class _Line:
+    pos: SourcePos | None
+    path: str
+    message: str
+    expected: str | None  # what a type/choice error expected (to combine union alternatives)
+    got: Any
+    base: tuple[Any, ...] | None
+
+
+def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) -> _Line:
+    error = issue.error
+    kind = error["type"]
+    loc = issue.loc
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    base = issue.branch[0] if issue.branch is not None else None
+
+    def at_value(message: str, expected: str | None = None) -> _Line:
+        return _Line(locate(data, loc), render_path(root_path + loc), message, expected, value, base)
+
+    if kind == "missing" and loc and isinstance(loc[-1], str):
+        parent = loc[:-1]
+        return _Line(
+            locate(data, parent),
+            render_path(root_path + parent),
+            f"missing required key {describe_value(loc[-1])}",
+            None,
+            None,
+            base,
+        )
+    if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        parent = loc[:-1]
+        tags = issue.tags[-1] if issue.tags else ()
+        names = _key_names(_candidates_at(model, parent, issue.tags), tags)
+        message = f"unknown key {describe_value(loc[-1])}{did_you_mean(loc[-1], names)}"
+        return _Line(locate_key(data, loc), render_path(root_path + parent), message, None, None, base)
+    if kind in ("enum", "literal_error"):
+        allowed = _allowed_values(_candidates_at(model, loc, issue.tags))
+        if not allowed:
+            allowed = _parse_expected(str(ctx.get("expected", ""))) or []
+        if allowed:
+            return at_value(_not_one_of(value, allowed), f"one of {', '.join(map(_show_allowed, allowed))}")
+        return at_value(f"{describe_value(value)} is not one of {ctx.get('expected', '')}")
+    discriminator = str(ctx.get("discriminator", "")).strip("'\"")
+    if kind == "union_tag_not_found" and discriminator:
+        message = f"missing required key {discriminator!r}"
+        return _Line(locate(data, loc), render_path(root_path + loc), message, None, None, base)
+    if kind == "union_tag_invalid" and discriminator:
+        allowed = _parse_expected(str(ctx.get("expected_tags", ""))) or []
+        where = (*loc, discriminator)
+        message = _not_one_of(ctx.get("tag"), allowed) if allowed else one_line(error["msg"])
+        return _Line(locate(data, where), render_path(root_path + where), message, None, None, base)
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+        return at_value(f"expected {expected}, got {_got(expected, value)}", expected)
+    message = error["msg"]
+    if kind == "value_error":
+        message = re.sub(r"^Value error, ", "", message)
+    elif kind == "assertion_error":
+        message = re.sub(r"^Assertion failed, ", "", message)
+    return at_value(one_line(message))
+
+
+def _combine_alternatives(lines: list[_Line]) -> list[_Line]:
+    """``expected a list, got 3`` + ``expected a string, got 3`` (same union, same place) -> one line."""
+    out: list[_Line] = []
+    groups: dict[tuple[Any, ...], tuple[_Line, list[str]]] = {}
+    for line in lines:
+        if line.expected is None or line.base is None:
+            out.append(line)
+            continue
+        key = (line.base, line.pos, line.path)
+        if key not in groups:
+            groups[key] = (line, [line.expected])
+            out.append(line)
+            continue
+        first, options = groups[key]
+        if line.expected not in options:
+            options.append(line.expected)
+            first.message = f"expected {' or '.join(options)}, got {describe_value(first.got)}"
+    return out
+
+
+def map_validation_error(
+    exc: ValidationError, model: type[BaseModel], data: Any, *, root_path: KeyPath = ()
+) -> list[ManifestError]:
+    """Every entry of ``exc`` (raised validating ``data`` as ``model``) as a positioned ManifestError.
+
+    Identical (position, path, message) entries are reported once; the result is sorted by position.
+    """
+    issues = [_clean_loc(data, error) for error in exc.errors(include_url=False)]
+    lines = _combine_alternatives([_line(i, model, data, root_path) for i in _closest_union_members(issues)])
+    seen: set[tuple[SourcePos | None, str, str]] = set()
+    errors: list[ManifestError] = []
+    for line in lines:
+        key = (line.pos, line.path, line.message)
+        if key not in seen:
+            seen.add(key)
+            errors.append(ManifestError(line.message, pos=line.pos, path=line.path))
+    errors.sort(key=lambda error: error.sort_key())
+    return errors

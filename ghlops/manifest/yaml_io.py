@@ -1,0 +1,647 @@
+"""Manifest files on disk -> position-carrying documents, turning hostile input into one-line errors.
+
+YAML is read with ruamel.yaml's *parser* only (an event stream): no constructor ever runs, so tags such as
+``!!python/object/apply:os.system`` can never build anything; they are reported as unsupported. The events are
+assembled here, without recursion, into :class:`~ghlops.manifest.positions.PosDict` /
+:class:`~ghlops.manifest.positions.PosList` trees with plain scalars, which lets this module enforce limits
+while it builds:
+
+* files larger than ``max_file_bytes`` are not parsed at all;
+* nesting deeper than ``max_depth`` stops the file (checked before a level is opened, so deep input can never
+  reach Python's recursion limit);
+* every value materialised counts towards ``max_nodes``, aliases counting the full size of what they copy,
+  so an anchor/alias "billion laughs" bomb stops after a bounded amount of work;
+* duplicate keys, non-string keys, undefined or recursive aliases, unsupported tags and non-mapping documents
+  are reported per document, and the document is then left out of the result.
+
+Scalars follow YAML 1.2 (``yes``/``no``/``on``/``off`` stay strings); timestamps stay strings so pydantic can
+parse them as the model wants. ``<<`` merge keys are supported (explicit keys win, earlier merges win).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
+
+from ghlops.errors import ManifestError, ManifestErrors, SourcePos, one_line
+from ghlops.manifest.positions import PosDict, PosList
+
+__all__ = [
+    "MANIFEST_SUFFIXES",
+    "MAX_DEPTH",
+    "MAX_ERRORS_PER_FILE",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "Limits",
+    "RawDocument",
+    "discover",
+    "discover_files",
+    "load_file",
+    "load_paths",
+    "load_text",
+]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_NODES = 200_000
+MAX_ERRORS_PER_FILE = 100
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one file may cost to load."""
+
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_depth: int = MAX_DEPTH
+    max_nodes: int = MAX_NODES
+    max_errors: int = MAX_ERRORS_PER_FILE
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One non-empty YAML document: ``data`` is a PosDict; ``index`` counts documents in the file from 0."""
+
+    file: str
+    index: int
+    data: Any
+    pos: SourcePos
+
+
+# -- discovery ------------------------------------------------------------------------------------------
+
+
+def _is_manifest_name(name: str) -> bool:
+    return name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def discover_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[ManifestError]]:
+    """Like :func:`discover` but never raises: ``([(path, display name), ...], errors)``."""
+    found: list[tuple[Path, str]] = []
+    errors: list[ManifestError] = []
+    seen: set[Path] = set()
+    if not paths:
+        errors.append(ManifestError("no manifest files or directories given"))
+    for raw in paths:
+        shown = os.fspath(raw)
+        path = Path(raw)
+        candidates: list[tuple[Path, str]] = []
+        if path.is_dir():
+            candidates = _walk_directory(path, errors)
+            if not candidates:
+                errors.append(ManifestError(f"{shown}: no manifests (*.yaml, *.yml) in this directory"))
+        elif path.is_file():
+            candidates = [(path, shown)]
+        elif path.exists():
+            errors.append(ManifestError(f"{shown}: not a regular file or a directory"))
+        else:
+            errors.append(ManifestError(f"{shown}: no such file or directory"))
+        for candidate, display in candidates:
+            try:
+                identity = candidate.resolve()
+            except (OSError, RuntimeError):
+                identity = candidate.absolute()
+            if identity not in seen:
+                seen.add(identity)
+                found.append((candidate, display))
+    return found, errors
+
+
+def _walk_directory(root: Path, errors: list[ManifestError]) -> list[tuple[Path, str]]:
+    """Every ``*.yaml``/``*.yml`` below ``root`` (hidden files and directories skipped), in tree order."""
+    results: list[tuple[tuple[str, ...], Path]] = []
+
+    def on_error(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else root
+        errors.append(ManifestError(f"{where}: cannot read directory: {exc.strerror or exc}"))
+
+    for directory, subdirs, files in os.walk(root, onerror=on_error):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        here = Path(directory)
+        for name in files:
+            if name.startswith(".") or not _is_manifest_name(name):
+                continue
+            path = here / name
+            if path.is_file():
+                results.append((path.relative_to(root).parts, path))
+    results.sort(key=lambda item: item[0])
+    return [(path, str(path)) for _, path in results]
+
+
+def discover(paths: Sequence[str | Path]) -> list[Path]:
+    """Manifest files named by ``paths``: files as given, directories searched recursively for ``*.yaml`` and
+    ``*.yml`` (sorted, hidden files and directories skipped), duplicates dropped.
+
+    Raises ``ManifestError`` for a missing path or a directory without manifests (``ManifestErrors`` when
+    there are several such problems).
+    """
+    found, errors = discover_files(paths)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ManifestErrors(errors)
+    return [path for path, _ in found]
+
+
+def load_paths(
+    paths: Sequence[str | Path], *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[RawDocument], list[ManifestError]]:
+    """Discover and load every manifest, collecting the problems of all paths and files; never stops early."""
+    found, errors = discover_files(paths)
+    documents: list[RawDocument] = []
+    for path, display in found:
+        docs, problems = load_file(path, display_name=display, limits=limits)
+        documents.extend(docs)
+        errors.extend(problems)
+    return documents, errors
+
+
+# -- reading one file -----------------------------------------------------------------------------------
+
+
+def _format_size(size: int) -> str:
+    mib = 1024 * 1024
+    if size >= mib:
+        return f"{size / mib:.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{size} bytes"
+
+
+def load_file(
+    path: str | Path, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[RawDocument], list[ManifestError]]:
+    """Load every non-empty document of one file.
+
+    Errors name the file as ``display_name`` (default: ``path`` as passed, never made absolute). Documents
+    with problems are left out; the problems are returned instead.
+    """
+    shown = display_name if display_name is not None else os.fspath(path)
+    limit = limits.max_file_bytes
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                blob = b""
+            else:
+                blob = handle.read(limit + 1)
+                size = max(size, len(blob))
+    except FileNotFoundError:
+        return [], [ManifestError(f"{shown}: no such file or directory")]
+    except IsADirectoryError:
+        return [], [ManifestError(f"{shown}: is a directory, not a manifest file")]
+    except OSError as exc:
+        return [], [ManifestError(f"{shown}: cannot read file: {exc.strerror or exc}")]
+    if size > limit:
+        return [], [
+            ManifestError(
+                f"{shown}: file is {_format_size(size)}, larger than the {_format_size(limit)} limit "
+                "for a manifest file"
+            )
+        ]
+    text, error = _decode(blob, shown)
+    if error is not None:
+        return [], [error]
+    return load_text(text, shown, limits=limits)
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _decode(blob: bytes, shown: str) -> tuple[str, ManifestError | None]:
+    if blob.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "", ManifestError("file is UTF-16 encoded; save it as UTF-8", pos=SourcePos(shown, 1, 1))
+    start = len(_UTF8_BOM) if blob.startswith(_UTF8_BOM) else 0
+    try:
+        return blob[start:].decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line_start = max(blob.rfind(b"\n", 0, offset) + 1, start)
+        line = blob.count(b"\n", 0, offset) + 1
+        col = len(blob[line_start:offset].decode("utf-8", errors="replace")) + 1
+        return "", ManifestError(
+            f"file is not valid UTF-8: byte 0x{blob[offset]:02x} at offset {offset} cannot be decoded "
+            "(save the file as UTF-8)",
+            pos=SourcePos(shown, line, col),
+        )
+
+
+def load_text(
+    text: str, file: str, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[RawDocument], list[ManifestError]]:
+    """Parse YAML ``text`` whose positions are reported against the name ``file``."""
+    if len(text) > limits.max_file_bytes and len(text.encode("utf-8")) > limits.max_file_bytes:
+        return [], [ManifestError(f"{file}: text is larger than the {_format_size(limits.max_file_bytes)} limit")]
+    yaml = YAML(typ="safe", pure=True)
+    builder = _Builder(file, limits, yaml)
+    try:
+        for event in yaml.parse(text):
+            builder.feed(event)
+    except _Abort:
+        pass
+    except MarkedYAMLError as exc:
+        builder.errors.append(_syntax_error(exc, text, file))
+    except ReaderError as exc:
+        builder.errors.append(_reader_error(exc, text, file))
+    except YAMLError as exc:
+        builder.errors.append(ManifestError(f"invalid YAML: {one_line(str(exc))}", pos=SourcePos(file, 1, 1)))
+    except RecursionError:  # pragma: no cover - the depth limit is meant to make this unreachable
+        builder.errors.append(ManifestError("nesting is too deep", pos=SourcePos(file, 1, 1)))
+    return builder.documents, builder.errors
+
+
+# -- YAML problems -> one line --------------------------------------------------------------------------
+
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _source_line(text: str, line: int) -> str:
+    lines = _LINE_BREAKS.split(text)
+    return lines[line] if 0 <= line < len(lines) else ""
+
+
+def _clean(message: str) -> str:
+    message = message.replace("'<stream end>'", "end of file").replace("<stream end>", "end of file")
+    message = message.replace("end of stream", "end of file")
+    return one_line(message)
+
+
+def _syntax_error(exc: MarkedYAMLError, text: str, file: str) -> ManifestError:
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = problem_mark or context_mark
+    pos = SourcePos(file, mark.line + 1, mark.column + 1) if mark is not None else SourcePos(file, 1, 1)
+    problem = str(getattr(exc, "problem", None) or "")
+    context = str(getattr(exc, "context", None) or "")
+    if "'\\t'" in problem and mark is not None:
+        before = _source_line(text, mark.line)[: mark.column]
+        if before.strip(" \t") == "":
+            return ManifestError("tab character used for indentation; indent YAML with spaces", pos=pos)
+        return ManifestError("tab character is not allowed here; use spaces", pos=pos)
+    if not problem:
+        problem, context = context, ""
+    message = problem
+    if context:
+        where = ""
+        if context_mark is not None and (
+            problem_mark is None or (context_mark.line, context_mark.column) != (problem_mark.line, problem_mark.column)
+        ):
+            where = f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
+        message = f"{problem} ({context}{where})"
+    return ManifestError(f"invalid YAML: {_clean(message)}", pos=pos)
+
+
+def _reader_error(exc: ReaderError, text: str, file: str) -> ManifestError:
+    position = exc.position if isinstance(exc.position, int) else 0
+    position = min(max(position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = exc.character
+    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    return ManifestError(
+        f"invalid YAML: character {shown} is not allowed ({_clean(str(exc.reason))})",
+        pos=SourcePos(file, line, col),
+    )
+
+
+# -- events -> PosDict / PosList ------------------------------------------------------------------------
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_NULL = _YAML_TAG + "null"
+_BOOL = _YAML_TAG + "bool"
+_INT = _YAML_TAG + "int"
+_FLOAT = _YAML_TAG + "float"
+_TIMESTAMP = _YAML_TAG + "timestamp"
+_MERGE = _YAML_TAG + "merge"
+_VALUE = _YAML_TAG + "value"
+_MAP = _YAML_TAG + "map"
+_SEQ = _YAML_TAG + "seq"
+
+
+def _short_tag(tag: str) -> str:
+    return _shown("!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``repr`` of user text, cut short so one hostile value cannot flood the error line."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Abort(Exception):
+    """Stop reading the file (a resource limit was hit); the error is already recorded."""
+
+
+@dataclass(slots=True)
+class _Value:
+    value: Any
+    pos: SourcePos
+    size: int = 1  # values materialised, this one included
+    height: int = 0  # levels of containers inside, this one included
+    empty: bool = False  # an empty plain scalar (`key:` with nothing after it)
+    merge: bool = False  # the `<<` merge key
+
+
+_NO_KEY, _HAVE_KEY, _SKIP, _MERGE_KEY = range(4)
+
+
+@dataclass(slots=True)
+class _Frame:
+    container: PosDict | PosList
+    pos: SourcePos
+    anchor: str | None
+    size: int = 1
+    height: int = 1
+    key_state: int = _NO_KEY
+    key: str = ""
+    key_pos: SourcePos | None = None
+    merges: list[PosDict] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Anchored:
+    value: Any
+    size: int
+    height: int
+
+
+def _clone(value: Any) -> Any:
+    """Copy an anchored value for an alias (height is bounded by the depth limit, so recursion is safe)."""
+    if isinstance(value, PosDict):
+        result = PosDict(pos=value.pos)
+        for key, item in value.items():
+            result.set_with_pos(key, _clone(item), value.key_pos(key), value.value_pos(key))
+        return result
+    if isinstance(value, PosList):
+        copied = PosList(pos=value.pos)
+        for index, item in enumerate(value):
+            copied.append_with_pos(_clone(item), value.item_pos(index))
+        return copied
+    return value
+
+
+class _Builder:
+    def __init__(self, file: str, limits: Limits, yaml: YAML) -> None:
+        self.file = file
+        self.limits = limits
+        self.resolver = yaml.resolver
+        self.constructor = yaml.constructor
+        self.documents: list[RawDocument] = []
+        self.errors: list[ManifestError] = []
+        self.nodes = 0
+        self.index = -1
+        self.frames: list[_Frame] = []
+        self.anchors: dict[str, _Anchored] = {}
+        self.open_anchors: set[str] = set()
+        self.root: _Value | None = None
+        self.failed = False
+
+    # -- bookkeeping ------------------------------------------------------------------------------------
+
+    def _pos(self, event: Any) -> SourcePos:
+        mark = event.start_mark
+        return SourcePos(self.file, mark.line + 1, mark.column + 1)
+
+    def _error(self, pos: SourcePos | None, message: str) -> None:
+        self.failed = True
+        self.errors.append(ManifestError(message, pos=pos))
+        if len(self.errors) >= self.limits.max_errors:
+            self.errors.append(
+                ManifestError(
+                    f"too many problems; stopped reading this file after {self.limits.max_errors}",
+                    pos=pos,
+                )
+            )
+            raise _Abort
+
+    def _abort(self, pos: SourcePos, message: str) -> None:
+        self.failed = True
+        self.errors.append(ManifestError(message, pos=pos))
+        raise _Abort
+
+    def _count(self, pos: SourcePos, amount: int = 1, *, alias: bool = False) -> None:
+        if self.nodes + amount > self.limits.max_nodes:
+            how = " through anchors and aliases" if alias else ""
+            self._abort(
+                pos,
+                f"file expands to more than {self.limits.max_nodes:,} values{how}; refusing to load it",
+            )
+        self.nodes += amount
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, ScalarEvent):
+            self._scalar(event)
+        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+            self._start(event, isinstance(event, MappingStartEvent))
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            self._end()
+        elif isinstance(event, AliasEvent):
+            self._alias(event)
+        elif isinstance(event, DocumentStartEvent):
+            self.index += 1
+            self.frames = []
+            self.anchors = {}
+            self.open_anchors = set()
+            self.root = None
+            self.failed = False
+        elif isinstance(event, DocumentEndEvent):
+            self._finish_document()
+
+    def _start(self, event: Any, mapping: bool) -> None:
+        pos = self._pos(event)
+        self._count(pos)
+        if len(self.frames) + 1 > self.limits.max_depth:
+            self._abort(pos, f"nesting is deeper than {self.limits.max_depth} levels; refusing to load it")
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
+            self._error(pos, f"unsupported YAML tag {_short_tag(str(tag))}")
+        container: PosDict | PosList = PosDict(pos=pos) if mapping else PosList(pos=pos)
+        anchor = event.anchor
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        self.frames.append(_Frame(container, pos, anchor))
+
+    def _end(self) -> None:
+        frame = self.frames.pop()
+        container = frame.container
+        if isinstance(container, PosDict):
+            for source in frame.merges:
+                for key in source:
+                    if key not in container:
+                        container.copy_entry(source, key)
+        value = _Value(container, frame.pos, frame.size, frame.height)
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = _Anchored(container, frame.size, frame.height)
+        self._attach(value)
+
+    def _alias(self, event: Any) -> None:
+        pos = self._pos(event)
+        name = event.anchor
+        anchored = self.anchors.get(name)
+        if name in self.open_anchors:
+            self._error(pos, f"alias *{name[:60]} refers to a node that contains it (recursive alias)")
+            anchored = None
+        elif anchored is None:
+            self._error(pos, f"alias *{name[:60]} refers to an undefined anchor &{name[:60]}")
+        if anchored is None:
+            self._attach(_Value(None, pos))
+            return
+        if len(self.frames) + anchored.height > self.limits.max_depth:
+            self._abort(pos, f"nesting is deeper than {self.limits.max_depth} levels; refusing to load it")
+        self._count(pos, anchored.size, alias=True)
+        self._attach(_Value(_clone(anchored.value), pos, anchored.size, anchored.height))
+
+    def _scalar(self, event: Any) -> None:
+        pos = self._pos(event)
+        self._count(pos)
+        text: str = event.value
+        tag = event.tag
+        if tag is None:
+            resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
+        elif tag == "!":
+            resolved = _STR
+        else:
+            resolved = str(tag)
+        value: Any = text
+        merge = False
+        if resolved == _NULL:
+            value = None
+        elif resolved in (_BOOL, _INT, _FLOAT):
+            value = self._construct(resolved, text, pos)
+        elif resolved == _MERGE:
+            merge = tag is None
+        elif resolved not in (_STR, _TIMESTAMP, _VALUE):
+            self._error(pos, f"unsupported YAML tag {_short_tag(resolved)}")
+        empty = text == "" and tag is None and bool(event.implicit[0])
+        result = _Value(value, pos, empty=empty, merge=merge)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Anchored(value, 1, 0)
+        self._attach(result)
+
+    def _construct(self, tag: str, text: str, pos: SourcePos) -> Any:
+        node = ScalarNode(tag, text)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if tag == _BOOL:
+                    return self.constructor.construct_yaml_bool(node)
+                if tag == _INT:
+                    return self.constructor.construct_yaml_int(node)
+                return self.constructor.construct_yaml_float(node)
+        except (ValueError, TypeError, KeyError, IndexError, YAMLError):
+            self._error(pos, f"invalid {tag.replace(_YAML_TAG, '!!')} value {_shown(text)}")
+            return text
+
+    # -- assembling -------------------------------------------------------------------------------------
+
+    def _attach(self, item: _Value) -> None:
+        if not self.frames:
+            self.root = item
+            return
+        top = self.frames[-1]
+        top.size += item.size
+        top.height = max(top.height, item.height + 1)
+        container = top.container
+        if isinstance(container, PosList):
+            container.append_with_pos(item.value, item.pos)
+            return
+        if top.key_state == _NO_KEY:
+            self._take_key(top, container, item)
+            return
+        state, top.key_state = top.key_state, _NO_KEY
+        if state == _HAVE_KEY:
+            value_pos = top.key_pos if item.empty else item.pos
+            container.set_with_pos(top.key, item.value, top.key_pos, value_pos)
+        elif state == _MERGE_KEY:
+            self._take_merge(top, item)
+
+    def _take_key(self, top: _Frame, container: PosDict, item: _Value) -> None:
+        key = item.value
+        if item.merge:
+            top.key_state = _MERGE_KEY
+            return
+        if not isinstance(key, str):
+            scalar = key is None or isinstance(key, bool | int | float)
+            hint = " (quote it to use it as text)" if scalar else ""
+            shown = _kind(key)
+            if isinstance(key, bool):
+                shown = "true" if key else "false"
+            elif isinstance(key, int | float):
+                shown = repr(key)
+            self._error(item.pos, f"mapping keys must be strings, got {shown}{hint}")
+            top.key_state = _SKIP
+            return
+        if key in container:
+            first = container.key_pos(key)
+            first_line = f"line {first.line}" if first is not None else "earlier"
+            again = item.pos.line
+            self._error(item.pos, f"duplicate key {_shown(key)}: first defined on {first_line}, again on line {again}")
+            top.key_state = _SKIP
+            return
+        top.key_state = _HAVE_KEY
+        top.key = key
+        top.key_pos = item.pos
+
+    def _take_merge(self, top: _Frame, item: _Value) -> None:
+        value = item.value
+        sources = value if isinstance(value, list) else [value]
+        if not sources or not all(isinstance(source, PosDict) for source in sources):
+            self._error(item.pos, "'<<' (merge key) needs a mapping or a list of mappings")
+            return
+        top.merges.extend(sources)
+
+    def _finish_document(self) -> None:
+        root = self.root
+        self.frames = []
+        self.anchors = {}
+        self.open_anchors = set()
+        if self.failed or root is None or root.empty:
+            return
+        if not isinstance(root.value, PosDict):
+            self.errors.append(
+                ManifestError(f"a manifest document must be a mapping, got {_kind(root.value)}", pos=root.pos)
+            )
+            return
+        self.documents.append(RawDocument(self.file, self.index, root.value, root.pos))
