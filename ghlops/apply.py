@@ -26,8 +26,8 @@ from ghlops.ghl.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.kinds import BY_NAME, PRICES, USERS
 from ghlops.kinds.base import LiveObject, Resolver
 from ghlops.live import LiveReader, Sender
-from ghlops.secret import Secret
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
+from ghlops.secret import Secret
 
 MAX_AMBIGUOUS_RETRIES = 3
 
@@ -71,7 +71,7 @@ class RunLog:
 
     @staticmethod
     def open(path: str | Path | None) -> RunLog:
-        return RunLog(open(path, "a", encoding="utf-8") if path else None)  # noqa: SIM115 - closed by close()
+        return RunLog(open(path, "a", encoding="utf-8") if path else None)
 
     def write(self, section: str, change: Change, result: Result, error: str | None = None) -> None:
         if self._stream is None:
@@ -179,7 +179,9 @@ class Executor:
             self._record(report, section, change, Result.APPLIED)
         return failed
 
-    def _record(self, report: ApplyReport, section: Section, change: Change, result: Result, error: str | None = None) -> None:
+    def _record(
+        self, report: ApplyReport, section: Section, change: Change, result: Result, error: str | None = None
+    ) -> None:
         outcome = Outcome(section.name, change, result, error)
         with self._report_lock:
             report.outcomes.append(outcome)

@@ -26,7 +26,11 @@ F = TypeVar("F", bound=Callable[..., int])
 def _io() -> Io:
     tty = sys.stdout.isatty()
     colour = tty and not os.environ.get("NO_COLOR")
-    return Io(colour=colour, interactive=tty and sys.stdin.isatty(), ask=lambda prompt: click.prompt(prompt, default="", show_default=False))
+    return Io(
+        colour=colour,
+        interactive=tty and sys.stdin.isatty(),
+        ask=lambda prompt: click.prompt(prompt, default="", show_default=False),
+    )
 
 
 def _boundary(fn: F) -> F:

@@ -96,7 +96,11 @@ class LiveReader:
 
     def read_products(self, name: str, location_id: str, resolver: Resolver) -> list[LiveObject[Any]]:
         raws = self._pages(
-            name, location_id, PRODUCTS.name, lambda off: PRODUCTS.list_page_request(location_id, off), PRODUCTS.parse_page
+            name,
+            location_id,
+            PRODUCTS.name,
+            lambda off: PRODUCTS.list_page_request(location_id, off),
+            PRODUCTS.parse_page,
         )
         return [self._parse(PRODUCTS, raw, resolver, name, None) for raw in raws]
 

@@ -98,11 +98,15 @@ def read(client: GHLClient, selected: Sequence[Loaded], settings: Settings) -> S
             continue
         if needs_users(item):
             if not company_id:
-                raise ConfigError(f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})")
+                raise ConfigError(
+                    f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})"
+                )
             companies[company_id] = reader.read_company(company_id)
         else:
             companies.setdefault(company_id, CompanyLive(company_id=company_id, read=False))
-    resolvers = {item.desired.location_id: resolver_for(companies.get(item.desired.company_id or "")) for item in selected}
+    resolvers = {
+        item.desired.location_id: resolver_for(companies.get(item.desired.company_id or "")) for item in selected
+    }
     live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers)
     return Snapshot(selected=list(selected), live=live, companies=companies)
 

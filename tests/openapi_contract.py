@@ -51,7 +51,9 @@ def operations() -> tuple[Operation, ...]:
 def find(method: str, path: str) -> Operation | None:
     """The operation a request hits; literal segments win over templated ones (/users/search vs /users/{id})."""
     candidates = [
-        o for o in operations() if o.method == method and (o.pattern.match(path) or o.pattern.match(path.rstrip("/") + "/"))
+        o
+        for o in operations()
+        if o.method == method and (o.pattern.match(path) or o.pattern.match(path.rstrip("/") + "/"))
     ]
     return max(candidates, key=lambda o: o.literal_segments, default=None)
 
@@ -88,7 +90,9 @@ def problems(method: str, path: str, query: dict[str, list[str]], headers: dict[
         else:
             schema = {**request_body, "components": op.doc["components"]}
             validator = jsonschema.Draft7Validator(schema)
-            found.extend(f"{where}: body {'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body))
+            found.extend(
+                f"{where}: body {'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body)
+            )
     elif body not in (None, {}):
         found.append(f"{where}: sends a body the spec does not define")
     return found

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ghlops.apply import Executor, Result, RunLog
+from ghlops.apply import Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.commands.plan import check_errors
 from ghlops.errors import ConfigError
 from ghlops.live import LiveReader
-from ghlops.plan.render_text import render_apply_summary, render_plan
+from ghlops.plan.render_text import label, render_apply_summary, render_plan
 from ghlops.workflow import Settings, load, make_client, plan, read, select
 
 
@@ -34,16 +34,23 @@ def apply_command(
             return exit_codes.OK
         if not auto_approve:
             if not io.interactive:
-                raise ConfigError("refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve")
+                raise ConfigError(
+                    "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
+                )
             answer = io.ask("Apply these changes? Only 'yes' is accepted: ")
             if answer.strip() != "yes":
                 io.err("Apply cancelled; nothing was changed.")
                 return exit_codes.ERROR
+        io.out("")
         log = RunLog.open(log_file)
         try:
             executor = Executor(
-                client, LiveReader(client, parallelism=settings.parallelism), parallelism=settings.parallelism,
-                env=settings.env, log=log,
+                client,
+                LiveReader(client, parallelism=settings.parallelism),
+                parallelism=settings.parallelism,
+                env=settings.env,
+                log=log,
+                on_outcome=lambda o: io.out(progress_line(o)),
             )
             report = executor.apply(result)
         finally:
@@ -51,3 +58,9 @@ def apply_command(
     failed = [(o.section, o.change, o.error or "") for o in report.failed]
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
     return exit_codes.OK if report.ok else exit_codes.ERROR
+
+
+def progress_line(outcome: Outcome) -> str:
+    c = outcome.change
+    verb = {Result.APPLIED: "done", Result.FAILED: "FAILED", Result.SKIPPED: "skipped"}[outcome.result]
+    return f"{outcome.section}: {c.action.symbol} {label(c.kind)} {c.display}: {verb}"

@@ -6,6 +6,7 @@ inside the package, and the sandbox runs in this process on a free loopback port
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -33,14 +34,20 @@ def demo_command(*, io: Io) -> int:
         settings = Settings(env=sandbox_env(sb), parallelism=4)
         io.out(f"ghlops demo: GHL sandbox on {sb.url}, seeded with hand-made live state.")
         io.out(f"Manifests: {manifests}\n")
-        steps = (
+        steps: tuple[tuple[str, Callable[[], int]], ...] = (
             ("validate", lambda: validate([manifests], env=settings.env, io=io)),
-            ("plan", lambda: plan_command([manifests], locations=(), detailed_exitcode=False, settings=settings, io=io)),
+            (
+                "plan",
+                lambda: plan_command([manifests], locations=(), detailed_exitcode=False, settings=settings, io=io),
+            ),
             (
                 "apply --auto-approve",
                 lambda: apply_command([manifests], locations=(), auto_approve=True, settings=settings, io=io),
             ),
-            ("plan (after apply)", lambda: plan_command([manifests], locations=(), detailed_exitcode=True, settings=settings, io=io)),
+            (
+                "plan (after apply)",
+                lambda: plan_command([manifests], locations=(), detailed_exitcode=True, settings=settings, io=io),
+            ),
         )
         for number, (title, step) in enumerate(steps, start=1):
             io.out(_banner(f"{number}/{len(steps)} ghlops {title}", io.colour))

@@ -125,7 +125,7 @@ class Request:
         )
 
 
-def fill_secrets(value: Any, fill: Callable[[SecretInput], str]) -> Any:
+def fill_secrets(value: Any, fill: Callable[[SecretInput], Any]) -> Any:
     """Replace every SecretInput in a body with the value fill() gives it."""
     if isinstance(value, SecretInput):
         return fill(value)

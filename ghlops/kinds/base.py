@@ -37,9 +37,7 @@ class Entry(Model):
     ignoreChanges: list[str] = Field(
         default_factory=list, description="Fields never diffed for this object (managed elsewhere)."
     )
-    protect: bool = Field(
-        default=False, description="Refuse any plan that would delete or replace this object."
-    )
+    protect: bool = Field(default=False, description="Refuse any plan that would delete or replace this object.")
 
     def managed_fields(self) -> list[str]:
         """The API fields this entry sets explicitly, in declaration order: the only ones ever compared."""
@@ -155,7 +153,9 @@ class Kind(Generic[M]):
 def _plain(value: Any) -> Any:
     """Pydantic models and enums to plain JSON-like values, leaving unset nested fields out."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(value).model_fields))
+        return value.model_dump(
+            mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(value).model_fields)
+        )
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -178,9 +178,7 @@ class Calendars(Kind[Calendar]):
     def compare_value(self, field_name: str, desired: Calendar, resolver: Resolver) -> Any:
         value = plain(getattr(desired, field_name))
         if field_name == "teamMembers" and value is not None:
-            return sorted(
-                ({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"])
-            )
+            return sorted(({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"]))
         return value
 
     def _wire(self, desired: Calendar, fields: Sequence[str], resolver: Resolver) -> dict[str, Any]:

@@ -120,7 +120,12 @@ class CustomFields(Kind[CustomField]):
         return {f: self.compare_value(f, desired, resolver) for f in fields if getattr(desired, f) is not None}
 
     def create_request(self, location_id: str, desired: CustomField, resolver: Resolver) -> Request:
-        fields = ["name", "dataType", "model", *[f for f in desired.managed_fields() if f not in ("name", "dataType", "model")]]
+        fields = [
+            "name",
+            "dataType",
+            "model",
+            *[f for f in desired.managed_fields() if f not in ("name", "dataType", "model")],
+        ]
         return Request(
             "POST",
             ("/locations/", location_id, "/customFields"),

@@ -178,7 +178,12 @@ class Users(Kind[User]):
             if name not in body and getattr(desired, name) is not None:
                 body[name] = self.compare_value(name, desired, resolver)
         return Request(
-            "POST", ("/users/",), auth=Auth.AGENCY, body=body, binds=Ref("users", desired.email.casefold()), id_field=("id",)
+            "POST",
+            ("/users/",),
+            auth=Auth.AGENCY,
+            body=body,
+            binds=Ref("users", desired.email.casefold()),
+            id_field=("id",),
         )
 
     def update_request(

@@ -165,20 +165,29 @@ def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestE
         if spec.tokenEnv:
             if not env.get(spec.tokenEnv):
                 errors.append(
-                    _err(item, ("spec", "tokenEnv"), f"environment variable {spec.tokenEnv} (this location's token) is not set")
+                    _err(
+                        item,
+                        ("spec", "tokenEnv"),
+                        f"environment variable {spec.tokenEnv} (this location's token) is not set",
+                    )
                 )
         elif not env.get(TOKEN_ENV):
             errors.append(
                 _err(
                     item,
                     ("metadata", "name"),
-                    f"no token for location {item.model.metadata.name}: set {TOKEN_ENV} or name a variable in spec.tokenEnv",
+                    f"no token for location {item.model.metadata.name}: "
+                    f"set {TOKEN_ENV} or name a variable in spec.tokenEnv",
                 )
             )
         if needs_users(item):
             if not env.get(AGENCY_TOKEN_ENV):
                 errors.append(
-                    _err(item, ("spec", "users"), f"users are company-level and need an agency token: set {AGENCY_TOKEN_ENV}")
+                    _err(
+                        item,
+                        ("spec", "users"),
+                        f"users are company-level and need an agency token: set {AGENCY_TOKEN_ENV}",
+                    )
                 )
             if not (spec.companyId or env.get(COMPANY_ENV)):
                 errors.append(

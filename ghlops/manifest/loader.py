@@ -53,9 +53,7 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str]) -> Manif
         kind = doc.data.get("kind") if isinstance(doc.data, Mapping) else None
         if kind not in (None, "Location"):
             errors.append(
-                ManifestError(
-                    f"kind {kind!r} is not one of Location", pos=locate(doc.data, ("kind",)), path="kind"
-                )
+                ManifestError(f"kind {kind!r} is not one of Location", pos=locate(doc.data, ("kind",)), path="kind")
             )
             continue
         model, problems = validate(LocationDocument, doc.data)

@@ -24,7 +24,18 @@ class Style:
 
 def value(v: Any) -> str:
     """One line per value whatever it holds: JSON, so quotes, newlines and unicode read unambiguously."""
-    return json.dumps(v, ensure_ascii=False, sort_keys=False, default=str)
+    return json.dumps(_tidy(v), ensure_ascii=False, sort_keys=False, default=str)
+
+
+def _tidy(v: Any) -> Any:
+    """Whole floats as integers: the manifest says 1500, and the plan should too."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _tidy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_tidy(x) for x in v]
+    return v
 
 
 def label(kind: str) -> str:
@@ -54,8 +65,13 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
             lines.extend(_change(c, s))
         if sec.unmanaged:
             for u in sec.unmanaged:
-                lines.append(s(f"  unmanaged: {_count(len(u.keys), label(u.kind))} not in the manifest "
-                               f"({_preview(u.keys)}); left alone without spec.prune", "dim"))
+                lines.append(
+                    s(
+                        f"  unmanaged: {_count(len(u.keys), label(u.kind))} not in the manifest "
+                        f"({_preview(u.keys)}); left alone without spec.prune",
+                        "dim",
+                    )
+                )
         lines.append("")
     lines.append(summary_line(plan))
     return "\n".join(lines)
@@ -94,6 +110,8 @@ def _change(c: Change, s: Style) -> list[str]:
     lines = [s(head, colour)]
     for f in c.fields:
         if c.action is Action.CREATE:
+            if f.field in ("name", "email") and f.new == c.display.rsplit("/", 1)[-1]:
+                continue  # already in the heading
             lines.append(f"      {f.field}: {value(f.new)}")
         else:
             lines.append(f"      {f.field}: {value(f.old)} -> {value(f.new)}")

@@ -74,11 +74,16 @@ def test_updates_replaces_and_pruned_deletes_land_then_converge(cli: Cli, tmp_pa
     text = (edited / "downtown-dental.yaml").read_text()
     text = text.replace("tags: [vip, new-lead, recall-due]", "tags: [vip, new-lead]")
     text = text.replace('value: "Mon-Fri 9am-5pm"', 'value: "Mon-Sat 9am-1pm"')
-    text = text.replace("    - name: Insurance Provider\n      dataType: TEXT", "    - name: Insurance Provider\n      dataType: LARGE_TEXT")
+    text = text.replace(
+        "    - name: Insurance Provider\n      dataType: TEXT",
+        "    - name: Insurance Provider\n      dataType: LARGE_TEXT",
+    )
     text = text.replace("          amount: 1500", "          amount: 1750")
     # Omar leaves downtown-dental (his only location) and the calendar; the Monthly price goes.
     text = text.replace(
-        "    - email: omar@example.com\n      firstName: Omar\n      lastName: Haddad\n      role: user\n      type: account\n", ""
+        "    - email: omar@example.com\n      firstName: Omar\n      lastName: Haddad\n"
+        "      role: user\n      type: account\n",
+        "",
     )
     text = text.replace("        - user: omar@example.com\n          priority: 0.5\n", "")
     monthly = text[text.index("        - name: Monthly") :]
@@ -95,7 +100,9 @@ def test_updates_replaces_and_pruned_deletes_land_then_converge(cli: Cli, tmp_pa
     assert "  - user omar@example.com" in out
     assert "  - price Premium Package/Monthly" in out
     assert '      value: "Mon-Fri 9am-5pm" -> "Mon-Sat 9am-1pm"' in out
-    assert out.strip().splitlines()[-1] == "Plan: 0 to create, 3 to update, 1 to replace, 3 to delete across 1 location."
+    assert (
+        out.strip().splitlines()[-1] == "Plan: 0 to create, 3 to update, 1 to replace, 3 to delete across 1 location."
+    )
 
     applied = cli("apply", str(edited), "--auto-approve")
     assert applied.exit_code == 0, applied.output + applied.stderr
@@ -129,7 +136,10 @@ def test_a_bad_manifest_exits_1_with_file_line_and_makes_no_api_call(cli: Cli, t
     result = cli("plan", str(bad))
     assert result.exit_code == 1
     assert f"error: {bad}:9:17: spec.customFields[0].dataType: 'TEXTT' is not one of TEXT, LARGE_TEXT" in result.stderr
-    assert f"error: {bad}:10:7: spec.customFields[0]: unknown key 'plceholder' (did you mean 'placeholder'?)" in result.stderr
+    assert (
+        f"error: {bad}:10:7: spec.customFields[0]: unknown key 'plceholder' (did you mean 'placeholder'?)"
+        in result.stderr
+    )
     assert "Traceback" not in result.output + result.stderr
     assert cli.sb.requests == []
 
@@ -163,7 +173,15 @@ def test_reads_are_one_list_call_per_kind_plus_one_price_list_per_product(cli: C
 @pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
 def test_every_request_ghlops_sends_conforms_to_the_ghl_openapi_spec(cli: Cli, tmp_path: Path) -> None:
     assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
-    edited = _edit(tmp_path, {"downtown-dental.yaml": ("  locationId: ve9EPM428h8vShlRW1KT\n", "  locationId: ve9EPM428h8vShlRW1KT\n  prune: all\n")})
+    edited = _edit(
+        tmp_path,
+        {
+            "downtown-dental.yaml": (
+                "  locationId: ve9EPM428h8vShlRW1KT\n",
+                "  locationId: ve9EPM428h8vShlRW1KT\n  prune: all\n",
+            )
+        },
+    )
     text = (edited / "downtown-dental.yaml").read_text()
     text = text.replace("amount: 1500", "amount: 99").replace("slotDuration: 30", "slotDuration: 60")
     text = text.replace("Pick one", "Choose").replace("tags: [vip, new-lead, recall-due]", "tags: [vip]")

@@ -12,7 +12,7 @@ from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
 from ghlops.kinds.custom_fields import CustomField
 from ghlops.kinds.custom_values import CustomValue
-from ghlops.kinds.products import Price, Product
+from ghlops.kinds.products import Product
 from ghlops.kinds.tags import Tag
 from ghlops.kinds.users import User
 from ghlops.plan.model import Action, Plan, Stage
@@ -26,7 +26,9 @@ def live(kind: Kind[Any], raw: dict[str, Any], resolver: Resolver | None = None)
     return kind.live(raw, resolver or Resolver())
 
 
-def desired(name: str = "clinic", location_id: str = LOC, prune: tuple[str, ...] = (), **entries: list[Any]) -> LocationDesired:
+def desired(
+    name: str = "clinic", location_id: str = LOC, prune: tuple[str, ...] = (), **entries: list[Any]
+) -> LocationDesired:
     d = LocationDesired(name=name, location_id=location_id, company_id="co", prune=frozenset(prune))
     for kind, items in entries.items():
         d.entries[kind] = items
@@ -35,7 +37,9 @@ def desired(name: str = "clinic", location_id: str = LOC, prune: tuple[str, ...]
     return d
 
 
-def plan_one(d: LocationDesired, objects: dict[str, list[LiveObject[Any]]], users: list[LiveObject[Any]] | None = None) -> Plan:
+def plan_one(
+    d: LocationDesired, objects: dict[str, list[LiveObject[Any]]], users: list[LiveObject[Any]] | None = None
+) -> Plan:
     company = CompanyLive("co", users=users or [], read=users is not None)
     return build_plan([d], {d.location_id: LocationLive(d.location_id, objects)}, {"co": company})
 
@@ -83,7 +87,12 @@ def test_a_custom_field_data_type_change_is_a_destructive_replace() -> None:
     assert change.action is Action.REPLACE and change.destructive
     assert [r.method for r in change.requests] == ["DELETE", "POST"]
     assert "erases the value every contact holds" in change.warnings[0]
-    assert change.requests[1].body == {"name": "Size", "dataType": "SINGLE_OPTIONS", "model": "contact", "options": ["a", "b"]}
+    assert change.requests[1].body == {
+        "name": "Size",
+        "dataType": "SINGLE_OPTIONS",
+        "model": "contact",
+        "options": ["a", "b"],
+    }
 
 
 def test_options_are_compared_with_picklist_options_in_order() -> None:
@@ -120,8 +129,15 @@ def test_creates_follow_dependency_order_and_deletes_run_in_reverse() -> None:
         calendars=[Calendar(name="Cal")],
         customValues=[CustomValue(name="v", value="1")],
         tags=[Tag(name="t")],
-        products=[Product.model_validate({"name": "P", "productType": "SERVICE", "prices": [
-            {"name": "Std", "type": "one_time", "amount": 1, "currency": "USD"}]})],
+        products=[
+            Product.model_validate(
+                {
+                    "name": "P",
+                    "productType": "SERVICE",
+                    "prices": [{"name": "Std", "type": "one_time", "amount": 1, "currency": "USD"}],
+                }
+            )
+        ],
         customFields=[CustomField.model_validate({"name": "F", "dataType": "TEXT"})],
     )
     objects = {
@@ -143,24 +159,46 @@ def test_creates_follow_dependency_order_and_deletes_run_in_reverse() -> None:
 
 def test_a_price_of_a_new_product_references_the_product_created_first() -> None:
     product = Product.model_validate(
-        {"name": "P", "productType": "SERVICE", "prices": [{"name": "Std", "type": "one_time", "amount": 5, "currency": "USD"}]}
+        {
+            "name": "P",
+            "productType": "SERVICE",
+            "prices": [{"name": "Std", "type": "one_time", "amount": 5, "currency": "USD"}],
+        }
     )
     p = plan_one(desired(products=[product]), {})
     create_product, create_price = p.locations[0].changes
     assert create_product.requests[0].binds == Ref("products", "p")
     assert create_price.requests[0].path == ("/products/", Ref("products", "p"), "/price")
-    assert create_price.requests[0].body == {"locationId": LOC, "name": "Std", "type": "one_time", "amount": 5.0, "currency": "USD"}
+    assert create_price.requests[0].body == {
+        "locationId": LOC,
+        "name": "Std",
+        "type": "one_time",
+        "amount": 5.0,
+        "currency": "USD",
+    }
 
 
 def test_product_updates_send_back_unmanaged_live_fields() -> None:
     product = Product.model_validate({"name": "P", "productType": "SERVICE", "description": "new"})
-    raw = {"_id": "p1", "name": "P", "productType": "SERVICE", "description": "old", "image": "https://i/x.png",
-           "locationId": LOC, "createdAt": "2024-01-01T00:00:00Z", "availableInStore": True}
+    raw = {
+        "_id": "p1",
+        "name": "P",
+        "productType": "SERVICE",
+        "description": "old",
+        "image": "https://i/x.png",
+        "locationId": LOC,
+        "createdAt": "2024-01-01T00:00:00Z",
+        "availableInStore": True,
+    }
     p = plan_one(desired(products=[product]), {"products": [live(PRODUCTS, raw)]})
     (change,) = p.locations[0].changes
     assert change.requests[0].body == {
-        "name": "P", "locationId": LOC, "description": "new", "productType": "SERVICE",
-        "image": "https://i/x.png", "availableInStore": True,
+        "name": "P",
+        "locationId": LOC,
+        "description": "new",
+        "productType": "SERVICE",
+        "image": "https://i/x.png",
+        "availableInStore": True,
     }
 
 
@@ -178,8 +216,12 @@ def test_prices_follow_products_for_prune() -> None:
 
 
 def test_two_live_objects_with_one_natural_key_are_an_error_naming_both_ids() -> None:
-    objects = {"customValues": [live(CUSTOM_VALUES, {"id": "a", "name": "x", "value": "1"}),
-                                live(CUSTOM_VALUES, {"id": "b", "name": "X", "value": "2"})]}
+    objects = {
+        "customValues": [
+            live(CUSTOM_VALUES, {"id": "a", "name": "x", "value": "1"}),
+            live(CUSTOM_VALUES, {"id": "b", "name": "X", "value": "2"}),
+        ]
+    }
     p = plan_one(desired(customValues=[CustomValue(name="x", value="1")]), objects)
     assert p.errors == [
         "clinic: two live custom values share the natural key 'X' (ids a and b); remove one in GHL before planning"
@@ -188,20 +230,36 @@ def test_two_live_objects_with_one_natural_key_are_an_error_naming_both_ids() ->
 
 def test_a_rename_updates_in_place_instead_of_delete_and_create() -> None:
     entry = CustomField.model_validate({"name": "New", "dataType": "TEXT", "renamedFrom": ["Old"]})
-    p = plan_one(desired(prune=("customFields",), customFields=[entry]),
-                 {"customFields": [live(CUSTOM_FIELDS, {"id": "f1", "name": "Old", "dataType": "TEXT"})]})
+    p = plan_one(
+        desired(prune=("customFields",), customFields=[entry]),
+        {"customFields": [live(CUSTOM_FIELDS, {"id": "f1", "name": "Old", "dataType": "TEXT"})]},
+    )
     (change,) = p.locations[0].changes
     assert change.action is Action.UPDATE and change.object_id == "f1"
     assert [(f.field, f.old, f.new) for f in change.fields] == [("name", "Old", "New")]
 
 
 def test_calendar_team_members_compare_by_email_as_a_set() -> None:
-    users = [live(USERS, {"id": "u1", "email": "jane@x.com", "firstName": "J", "lastName": "S",
-                          "roles": {"type": "account", "role": "admin", "locationIds": [LOC]}})]
+    users = [
+        live(
+            USERS,
+            {
+                "id": "u1",
+                "email": "jane@x.com",
+                "firstName": "J",
+                "lastName": "S",
+                "roles": {"type": "account", "role": "admin", "locationIds": [LOC]},
+            },
+        )
+    ]
     resolver = Resolver(user_id_by_email={"jane@x.com": "u1"}, user_email_by_id={"u1": "jane@x.com"})
     cal = Calendar.model_validate({"name": "Cal", "teamMembers": [{"user": "Jane@X.com", "priority": 1}]})
-    raw = {"id": "c1", "name": "Cal", "locationId": LOC,
-           "teamMembers": [{"userId": "u1", "priority": 1, "isPrimary": False, "meetingLocationType": "custom"}]}
+    raw = {
+        "id": "c1",
+        "name": "Cal",
+        "locationId": LOC,
+        "teamMembers": [{"userId": "u1", "priority": 1, "isPrimary": False, "meetingLocationType": "custom"}],
+    }
     user = User.model_validate({"email": "jane@x.com", "firstName": "J", "lastName": "S"})
     p = plan_one(desired(users=[user], calendars=[cal]), {"calendars": [live(CALENDARS, raw, resolver)]}, users)
     assert not p.has_changes
@@ -210,8 +268,12 @@ def test_calendar_team_members_compare_by_email_as_a_set() -> None:
 def test_a_new_user_is_created_first_with_every_location_that_declares_it() -> None:
     jane = User.model_validate({"email": "jane@x.com", "firstName": "Jane", "lastName": "S", "role": "admin"})
     a = desired("a", "L1", users=[jane])
-    b = desired("b", "L2", users=[jane], calendars=[Calendar.model_validate(
-        {"name": "Cal", "teamMembers": [{"user": "jane@x.com"}]})])
+    b = desired(
+        "b",
+        "L2",
+        users=[jane],
+        calendars=[Calendar.model_validate({"name": "Cal", "teamMembers": [{"user": "jane@x.com"}]})],
+    )
     company = CompanyLive("co", users=[], read=True)
     p = build_plan([a, b], {"L1": LocationLive("L1"), "L2": LocationLive("L2")}, {"co": company})
     users_section = p.companies[0]
@@ -226,8 +288,16 @@ def test_a_new_user_is_created_first_with_every_location_that_declares_it() -> N
 
 
 def _user(uid: str, email: str, locations: list[str], type_: str = "account") -> LiveObject[Any]:
-    return live(USERS, {"id": uid, "email": email, "firstName": "F", "lastName": "L",
-                        "roles": {"type": type_, "role": "user", "locationIds": locations}})
+    return live(
+        USERS,
+        {
+            "id": uid,
+            "email": email,
+            "firstName": "F",
+            "lastName": "L",
+            "roles": {"type": type_, "role": "user", "locationIds": locations},
+        },
+    )
 
 
 def test_dropping_a_user_from_one_location_removes_only_that_membership() -> None:
@@ -261,8 +331,13 @@ def test_without_prune_undeclared_members_are_reported_per_location() -> None:
 
 def test_a_protected_object_that_would_be_replaced_is_an_error() -> None:
     field = CustomField.model_validate({"name": "Size", "dataType": "NUMERICAL", "protect": True})
-    p = plan_one(desired(customFields=[field]), {"customFields": [live(CUSTOM_FIELDS, {"id": "f1", "name": "Size", "dataType": "TEXT"})]})
-    assert p.errors == ["clinic: custom field 'contact/Size' is protected and would be replaced (dataType cannot change in place)"]
+    p = plan_one(
+        desired(customFields=[field]),
+        {"customFields": [live(CUSTOM_FIELDS, {"id": "f1", "name": "Size", "dataType": "TEXT"})]},
+    )
+    assert p.errors == [
+        "clinic: custom field 'contact/Size' is protected and would be replaced (dataType cannot change in place)"
+    ]
 
 
 @pytest.mark.parametrize("entry", [Tag(name="x"), CustomValue(name="x", value="y")])
