@@ -25,6 +25,9 @@ class LocationDesired:
     # Kind name -> entries in manifest order. Prices are listed under "prices", each knowing its product.
     entries: dict[str, list[Entry]] = field(default_factory=dict)
     source: str = ""
+    # Natural keys (per kind) marked `protect: true` but no longer declared (e.g. an inherited entry dropped
+    # with `remove: true`): the plan refuses to delete them even with prune.
+    protected: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def of(self, kind: str) -> list[Any]:
         return self.entries.get(kind, [])

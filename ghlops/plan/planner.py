@@ -87,7 +87,15 @@ def plan_location(desired: LocationDesired, live: LocationLive, resolver: Resolv
         else:
             live_objs = live.of(kind.name)
             prune = kind.name in desired.prune
-        result = diff_kind(kind, desired.of(kind.name), live_objs, resolver, desired.location_id, prune)
+        result = diff_kind(
+            kind,
+            desired.of(kind.name),
+            live_objs,
+            resolver,
+            desired.location_id,
+            prune,
+            protected=desired.protected.get(kind.name, frozenset()),
+        )
         results[kind.name] = result
         if result.unmanaged:
             unmanaged.append(Unmanaged(kind.name, tuple(result.unmanaged)))
@@ -129,6 +137,7 @@ def diff_kind(
     resolver: Resolver,
     location_id: str,
     prune: bool,
+    protected: frozenset[str] = frozenset(),
 ) -> _KindResult:
     result = _KindResult()
     index, result.errors = index_live(kind, live)
@@ -193,7 +202,9 @@ def diff_kind(
         key=lambda o: kind.display(o.obj).casefold(),
     )
     for obj in leftovers:
-        if prune:
+        if prune and kind.key(obj.obj) in protected:
+            result.errors.append(f"{kind.label} {kind.display(obj.obj)!r} is protected and would be deleted")
+        elif prune:
             result.deletes.append(
                 Change(
                     action=Action.DELETE,
