@@ -1,0 +1,69 @@
+"""Bodies of the Sub-Account API endpoints ghlops uses: custom fields, custom values, tags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import PlainValidator
+
+from ghlops.sandbox.validation import Dto, Name, Number, one_of
+
+DATA_TYPES = (
+    "TEXT",
+    "LARGE_TEXT",
+    "NUMERICAL",
+    "PHONE",
+    "MONETORY",
+    "CHECKBOX",
+    "SINGLE_OPTIONS",
+    "MULTIPLE_OPTIONS",
+    "FLOAT",
+    "TIME",
+    "DATE",
+    "TEXTBOX_LIST",
+    "FILE_UPLOAD",
+    "SIGNATURE",
+    "RADIO",
+    "EMAIL",
+)
+# Types whose values are picked from a list; GHL refuses them without options.
+OPTION_DATA_TYPES = frozenset({"SINGLE_OPTIONS", "MULTIPLE_OPTIONS", "RADIO", "CHECKBOX"})
+FIELD_MODELS = ("contact", "opportunity")
+
+DataType = Annotated[str, PlainValidator(one_of(*DATA_TYPES))]
+FieldModel = Annotated[str, PlainValidator(one_of(*FIELD_MODELS))]
+
+
+class TextBoxListOption(Dto):
+    label: str | None = None
+    prefillValue: str | None = None
+
+
+class _CustomFieldCommon(Dto):
+    name: Name
+    placeholder: str | None = None
+    acceptedFormat: list[str] | None = None
+    isMultipleFile: bool | None = None
+    maxNumberOfFiles: Number | None = None
+    textBoxListOptions: list[TextBoxListOption] | None = None
+    position: Number | None = None
+    model: FieldModel | None = None
+    # Not in the published DTOs, but real GHL takes the choices of option-type fields here.
+    options: list[str] | None = None
+
+
+class CreateCustomField(_CustomFieldCommon):
+    dataType: DataType
+
+
+class UpdateCustomField(_CustomFieldCommon):
+    """No ``dataType``: GHL cannot change a field's type, and whitelisting rejects the property."""
+
+
+class CustomValueBody(Dto):
+    name: Name
+    value: str
+
+
+class TagBody(Dto):
+    name: Name

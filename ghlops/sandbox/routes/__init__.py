@@ -1,0 +1,9 @@
+"""The emulated endpoints, one module per GHL API; ``ROUTES`` is the whole table in matching order."""
+
+from __future__ import annotations
+
+from ghlops.sandbox.routes import calendars, locations, products, users
+from ghlops.sandbox.routing import Route
+
+# /users/search must be tried before /users/{userId}; each module lists its literal paths first.
+ROUTES: tuple[Route, ...] = (*locations.ROUTES, *calendars.ROUTES, *products.ROUTES, *users.ROUTES)

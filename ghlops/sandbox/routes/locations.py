@@ -1,0 +1,311 @@
+"""Sub-Account API: the location itself, its tags, custom fields and custom values."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ghlops.sandbox.dto.locations import (
+    OPTION_DATA_TYPES,
+    CreateCustomField,
+    CustomValueBody,
+    TagBody,
+    UpdateCustomField,
+)
+from ghlops.sandbox.replies import HttpError, Reply, bad_request, no_location_access, not_found, unprocessable
+from ghlops.sandbox.routing import Access, Call, Route, from_path
+from ghlops.sandbox.store import JsonObject, Kind
+from ghlops.sandbox.validation import parse
+
+# Without ?model= GHL lists contact fields only, so a client must ask for "all" to see everything.
+_MODEL_FILTERS: dict[str | None, set[str]] = {
+    None: {"contact"},
+    "contact": {"contact"},
+    "opportunity": {"opportunity"},
+    "all": {"contact", "opportunity"},
+}
+# How the write DTO's file settings are named when GHL reads the field back.
+_FILE_SETTINGS = (
+    ("acceptedFormat", "acceptedFormat"),
+    ("isMultipleFile", "isMultiFileAllowed"),
+    ("maxNumberOfFiles", "maxFileLimit"),
+    ("textBoxListOptions", "textBoxListOptions"),
+)
+DELETED = {"succeded": True}  # sic: GHL's spelling
+
+
+def snake_name(name: str) -> str:
+    """The key GHL derives from a display name: "Pin Code" -> "pin_code"."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_") or "field"
+
+
+def _unique(template: str, base: str, taken: set[str]) -> str:
+    """``template`` with the first of base, base_1, base_2... that makes a key not in ``taken``."""
+    # GHL keeps keys unique when two names reduce to the same key ("Pin code" and "pin-code").
+    key, n = template.format(base), 0
+    while key in taken:
+        n += 1
+        key = template.format(f"{base}_{n}")
+    return key
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def _owned(call: Call, kind: Kind, obj_id: str) -> JsonObject | None:
+    stored = call.store.get(kind, obj_id)
+    return stored.data if stored and stored.owner == call.location else None
+
+
+# -- location ------------------------------------------------------------------------------------------------
+
+
+def get_location(call: Call) -> Reply:
+    location = call.store.location(call.location)
+    if location is None:
+        raise no_location_access()
+    return Reply(200, {"location": {"id": location.id, "companyId": location.company_id, "name": location.name}})
+
+
+# -- custom fields -------------------------------------------------------------------------------------------
+
+
+def _picklist(data_type: str, options: list[str] | None) -> list[str]:
+    if data_type not in OPTION_DATA_TYPES:
+        return []
+    if not options:
+        raise unprocessable(["options must contain at least 1 elements"])
+    return list(options)
+
+
+def _field_not_found() -> HttpError:
+    return not_found("Custom field not found")
+
+
+def list_custom_fields(call: Call) -> Reply:
+    model = call.arg("model")
+    models = _MODEL_FILTERS.get(model)
+    if models is None:
+        raise unprocessable(["model must be one of the following values: contact, opportunity, all"])
+    fields = [f for f in call.store.find(Kind.CUSTOM_FIELD, owner=call.location) if f["model"] in models]
+    return Reply(200, {"customFields": fields})
+
+
+def get_custom_field(call: Call) -> Reply:
+    # GHL finds a field by id or by its key ("contact.pin_code").
+    wanted = call.params["id"]
+    for field in call.store.find(Kind.CUSTOM_FIELD, owner=call.location):
+        if wanted in (field["id"], field["fieldKey"]):
+            return Reply(200, {"customField": field})
+    raise _field_not_found()
+
+
+def create_custom_field(call: Call) -> Reply:
+    dto = parse(CreateCustomField, call.body)
+    model = dto.model or "contact"
+    picklist = _picklist(dto.dataType, dto.options)
+    sent = dto.sent()
+    with call.store.transaction():
+        existing = call.store.find(Kind.CUSTOM_FIELD, owner=call.location)
+        if any(f["model"] == model and _same_name(f["name"], dto.name) for f in existing):
+            raise bad_request("Custom field with this name already exists")
+        key = _unique(model + ".{}", snake_name(dto.name), {f["fieldKey"] for f in existing})
+        field: JsonObject = {"id": call.store.new_id(), "name": dto.name, "fieldKey": key}
+        if dto.placeholder is not None:
+            field["placeholder"] = dto.placeholder
+        field["dataType"] = dto.dataType
+        field["position"] = dto.position if dto.position is not None else 0
+        field["picklistOptions"] = picklist
+        for sent_name, read_name in _FILE_SETTINGS:
+            if sent.get(sent_name) is not None:
+                field[read_name] = sent[sent_name]
+        field["locationId"] = call.location
+        field["model"] = model
+        call.store.add(Kind.CUSTOM_FIELD, field["id"], call.location, field)
+    return Reply(201, {"customField": field})
+
+
+def update_custom_field(call: Call) -> Reply:
+    dto = parse(UpdateCustomField, call.body)
+    sent = dto.sent()
+    with call.store.transaction():
+        field = _owned(call, Kind.CUSTOM_FIELD, call.params["id"])
+        if field is None:
+            raise _field_not_found()
+        siblings = call.store.find(Kind.CUSTOM_FIELD, owner=call.location)
+        if any(
+            f["id"] != field["id"] and f["model"] == field["model"] and _same_name(f["name"], dto.name)
+            for f in siblings
+        ):
+            raise bad_request("Custom field with this name already exists")
+        # Partial update: what is not sent keeps its value. The key and the model never change after creation.
+        field["name"] = dto.name
+        if "placeholder" in sent:
+            _set_or_clear(field, "placeholder", sent["placeholder"])
+        if "position" in sent:
+            field["position"] = sent["position"] if sent["position"] is not None else 0
+        for sent_name, read_name in _FILE_SETTINGS:
+            if sent_name in sent:
+                _set_or_clear(field, read_name, sent[sent_name])
+        if "options" in sent:
+            field["picklistOptions"] = _picklist(field["dataType"], dto.options)
+        call.store.replace(Kind.CUSTOM_FIELD, field["id"], field)
+    return Reply(200, {"customField": field})
+
+
+def delete_custom_field(call: Call) -> Reply:
+    with call.store.transaction():
+        if _owned(call, Kind.CUSTOM_FIELD, call.params["id"]) is None:
+            raise _field_not_found()
+        call.store.remove(Kind.CUSTOM_FIELD, call.params["id"])
+    return Reply(200, DELETED)
+
+
+def _set_or_clear(obj: JsonObject, key: str, value: Any) -> None:
+    if value is None:
+        obj.pop(key, None)
+    else:
+        obj[key] = value
+
+
+# -- custom values -------------------------------------------------------------------------------------------
+
+
+def _value_not_found() -> HttpError:
+    return not_found("Custom value not found", "bare")
+
+
+def _check_value_name(call: Call, name: str, own_id: str | None) -> None:
+    for value in call.store.find(Kind.CUSTOM_VALUE, owner=call.location):
+        if value["id"] != own_id and _same_name(value["name"], name):
+            raise bad_request("Custom value with this name already exists", "bare")
+
+
+def list_custom_values(call: Call) -> Reply:
+    return Reply(200, {"customValues": call.store.find(Kind.CUSTOM_VALUE, owner=call.location)})
+
+
+def get_custom_value(call: Call) -> Reply:
+    value = _owned(call, Kind.CUSTOM_VALUE, call.params["id"])
+    if value is None:
+        raise _value_not_found()
+    return Reply(200, {"customValue": value})
+
+
+def create_custom_value(call: Call) -> Reply:
+    dto = parse(CustomValueBody, call.body)
+    with call.store.transaction():
+        _check_value_name(call, dto.name, None)
+        taken = {v["fieldKey"] for v in call.store.find(Kind.CUSTOM_VALUE, owner=call.location)}
+        value = {
+            "id": call.store.new_id(),
+            "name": dto.name,
+            "fieldKey": _unique("{{{{ custom_values.{} }}}}", snake_name(dto.name), taken),
+            "value": dto.value,
+            "locationId": call.location,
+        }
+        call.store.add(Kind.CUSTOM_VALUE, value["id"], call.location, value)
+    return Reply(201, {"customValue": value})
+
+
+def update_custom_value(call: Call) -> Reply:
+    dto = parse(CustomValueBody, call.body)
+    with call.store.transaction():
+        value = _owned(call, Kind.CUSTOM_VALUE, call.params["id"])
+        if value is None:
+            raise _value_not_found()
+        _check_value_name(call, dto.name, value["id"])
+        value["name"] = dto.name
+        value["value"] = dto.value
+        call.store.replace(Kind.CUSTOM_VALUE, value["id"], value)
+    return Reply(200, {"customValue": value})
+
+
+def delete_custom_value(call: Call) -> Reply:
+    with call.store.transaction():
+        if _owned(call, Kind.CUSTOM_VALUE, call.params["id"]) is None:
+            raise _value_not_found()
+        call.store.remove(Kind.CUSTOM_VALUE, call.params["id"])
+    return Reply(200, DELETED)
+
+
+# -- tags ----------------------------------------------------------------------------------------------------
+
+
+def _tag_not_found() -> HttpError:
+    return not_found("Tag not found", "status")
+
+
+def _tag_name(raw: str, call: Call, own_id: str | None) -> str:
+    # GHL stores tags lower-cased, which also makes them unique regardless of case.
+    name = raw.strip().lower()
+    for tag in call.store.find(Kind.TAG, owner=call.location):
+        if tag["id"] != own_id and tag["name"] == name:
+            raise bad_request("Tag with this name already exists", "bare")
+    return name
+
+
+def list_tags(call: Call) -> Reply:
+    return Reply(200, {"tags": call.store.find(Kind.TAG, owner=call.location)})
+
+
+def get_tag(call: Call) -> Reply:
+    tag = _owned(call, Kind.TAG, call.params["tagId"])
+    if tag is None:
+        raise _tag_not_found()
+    return Reply(200, {"tag": tag})
+
+
+def create_tag(call: Call) -> Reply:
+    dto = parse(TagBody, call.body)
+    with call.store.transaction():
+        tag = {
+            "id": call.store.new_id(),
+            "name": _tag_name(dto.name, call, None),
+            "locationId": call.location,
+        }
+        call.store.add(Kind.TAG, tag["id"], call.location, tag)
+    return Reply(201, {"tag": tag})
+
+
+def update_tag(call: Call) -> Reply:
+    dto = parse(TagBody, call.body)
+    with call.store.transaction():
+        tag = _owned(call, Kind.TAG, call.params["tagId"])
+        if tag is None:
+            raise _tag_not_found()
+        tag["name"] = _tag_name(dto.name, call, tag["id"])
+        call.store.replace(Kind.TAG, tag["id"], tag)
+    return Reply(200, {"tag": tag})
+
+
+def delete_tag(call: Call) -> Reply:
+    with call.store.transaction():
+        if _owned(call, Kind.TAG, call.params["tagId"]) is None:
+            raise _tag_not_found()
+        call.store.remove(Kind.TAG, call.params["tagId"])
+    return Reply(200, DELETED)
+
+
+_LOC = from_path("locationId")
+_BASE = "/locations/{locationId}"
+
+ROUTES = (
+    Route("GET", _BASE, get_location, Access.ANY, _LOC),
+    Route("GET", f"{_BASE}/customFields", list_custom_fields, locate=_LOC),
+    Route("POST", f"{_BASE}/customFields", create_custom_field, locate=_LOC),
+    Route("GET", f"{_BASE}/customFields/{{id}}", get_custom_field, locate=_LOC),
+    Route("PUT", f"{_BASE}/customFields/{{id}}", update_custom_field, locate=_LOC),
+    Route("DELETE", f"{_BASE}/customFields/{{id}}", delete_custom_field, locate=_LOC),
+    Route("GET", f"{_BASE}/customValues", list_custom_values, locate=_LOC),
+    Route("POST", f"{_BASE}/customValues", create_custom_value, locate=_LOC),
+    Route("GET", f"{_BASE}/customValues/{{id}}", get_custom_value, locate=_LOC),
+    Route("PUT", f"{_BASE}/customValues/{{id}}", update_custom_value, locate=_LOC),
+    Route("DELETE", f"{_BASE}/customValues/{{id}}", delete_custom_value, locate=_LOC),
+    Route("GET", f"{_BASE}/tags", list_tags, locate=_LOC),
+    Route("POST", f"{_BASE}/tags", create_tag, locate=_LOC),
+    Route("GET", f"{_BASE}/tags/{{tagId}}", get_tag, locate=_LOC),
+    Route("PUT", f"{_BASE}/tags/{{tagId}}", update_tag, locate=_LOC),
+    Route("DELETE", f"{_BASE}/tags/{{tagId}}", delete_tag, locate=_LOC),
+)

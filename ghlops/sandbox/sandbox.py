@@ -1,0 +1,185 @@
+"""The :class:`Sandbox`: a GHL API v2 emulator on 127.0.0.1 for the demo, end-to-end tests and benchmarks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from ghlops.sandbox.app import App
+from ghlops.sandbox.auth import Gatekeeper
+from ghlops.sandbox.faults import FaultConfig, FaultKind, Faults, InjectedFault
+from ghlops.sandbox.ratelimit import RateLimiter
+from ghlops.sandbox.recorder import RecordedRequest, RequestLog
+from ghlops.sandbox.routes import ROUTES
+from ghlops.sandbox.routing import Router
+from ghlops.sandbox.server import SandboxServer
+from ghlops.sandbox.store import Store
+from ghlops.secret import Secret
+
+logger = logging.getLogger(__name__)
+
+# How often the serving loop looks for a stop request: stop() waits up to this long, and test suites start
+# and stop a sandbox per test, so it is kept small (an idle wakeup costs next to nothing).
+_POLL_INTERVAL_S = 0.01
+
+
+class Sandbox:
+    """Serve the emulated API over real HTTP.
+
+    ``start()`` serves from a daemon thread, ``serve_forever()`` blocks until Ctrl-C or ``stop()``. State
+    lives in ``store`` and survives ``stop()``, so tests can inspect it afterwards.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path = ":memory:",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        location_token: str = "sandbox-location-token",
+        agency_token: str = "sandbox-agency-token",
+        company_id: str = "sandbox-company",
+        faults: FaultConfig | None = None,
+    ) -> None:
+        config = faults if faults is not None else FaultConfig()
+        self._host = host
+        self._port = port
+        self.company_id = company_id
+        self._location_token = Secret(location_token)
+        self._agency_token = Secret(agency_token)
+        self.store = Store(db_path, company_id=company_id, seed=config.seed)
+        self._faults = Faults(config)
+        self._log = RequestLog()
+        self._app = App(
+            store=self.store,
+            router=Router(ROUTES),
+            gatekeeper=Gatekeeper(self.store, location_token=self._location_token, agency_token=self._agency_token),
+            faults=self._faults,
+            limiter=RateLimiter(),
+            log=self._log,
+            company_id=company_id,
+        )
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind and serve from a daemon thread; returns self so ``sb = Sandbox().start()`` reads well."""
+        with self._lock:
+            if self._server is not None:
+                raise RuntimeError("sandbox already started")
+            server = self._bind()
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": _POLL_INTERVAL_S},
+                name=f"ghlops-sandbox:{server.server_address[1]}",
+                daemon=True,
+            )
+            self._thread.start()
+        logger.info("sandbox serving on %s", self.url)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until Ctrl-C or :meth:`stop` from another thread."""
+        with self._lock:
+            if self._server is not None:
+                raise RuntimeError("sandbox already started")
+            server = self._bind()
+        logger.info("sandbox serving on %s", self.url)
+        try:
+            server.serve_forever(poll_interval=_POLL_INTERVAL_S)
+        except KeyboardInterrupt:
+            logger.info("sandbox interrupted")
+        finally:
+            self._close(server)
+
+    def stop(self) -> None:
+        """Stop serving, cut open connections and free the port. Safe to call twice."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._thread = None
+        if server is None:
+            return
+        if thread is not None:
+            server.shutdown()
+            thread.join(timeout=5)
+            self._close(server)
+        else:
+            # serve_forever() runs in another thread; its finally block closes the server.
+            server.shutdown()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def location_token(self) -> str:
+        """The default location token (valid for every location), for clients pointed at this sandbox."""
+        return self._location_token.reveal()
+
+    @property
+    def agency_token(self) -> str:
+        return self._agency_token.reveal()
+
+    @property
+    def url(self) -> str:
+        server = self._server
+        if server is None:
+            raise RuntimeError("sandbox is not serving: call start() first")
+        host, port = server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def _bind(self) -> SandboxServer:
+        self._server = SandboxServer((self._host, self._port), self._app)
+        return self._server
+
+    def _close(self, server: SandboxServer) -> None:
+        server.close_connections()
+        server.server_close()
+        with self._lock:
+            if self._server is server:
+                self._server = None
+
+    # -- faults and request log -----------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self._faults.config
+
+    @faults.setter
+    def faults(self, config: FaultConfig) -> None:
+        self._faults.config = config
+
+    def inject(
+        self,
+        kind: FaultKind,
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+        status: int = 500,
+        retry_after: float | None = None,
+    ) -> None:
+        """Make the next ``times`` requests matching method and path fail.
+
+        ``reset`` drops the connection before the work, ``ambiguous`` after it (committed), ``status`` answers
+        ``status`` (with ``Retry-After`` when given) without doing the work.
+        """
+        self._faults.inject(InjectedFault(kind, method, path_contains, times, status, retry_after))
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self._log.entries()
+
+    def clear_requests(self) -> None:
+        self._log.clear()

@@ -1,0 +1,240 @@
+"""The sandbox's state in SQLite: locations and their tokens, API objects, users' password hashes.
+
+Objects are stored as the JSON the API returns, so reads are a plain load and tests can snapshot exactly what
+a client would see. One connection behind a re-entrant lock keeps it safe under the threaded server; handlers
+wrap check-then-write sequences (uniqueness rules) in :meth:`Store.transaction` so they are atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import string
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS locations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    company_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    token TEXT
+);
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    parent TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_by_owner ON objects (kind, owner, seq);
+CREATE INDEX IF NOT EXISTS objects_by_parent ON objects (kind, parent, seq);
+CREATE TABLE IF NOT EXISTS credentials (
+    user_id TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL
+);
+"""
+
+_SHORT_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+class Kind(StrEnum):
+    TAG = "tag"
+    CUSTOM_FIELD = "customField"
+    CUSTOM_VALUE = "customValue"
+    CALENDAR = "calendar"
+    PRODUCT = "product"
+    PRICE = "price"
+    USER = "user"
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    company_id: str
+    name: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An object with its bookkeeping: ``owner`` is the location (the company for users), ``parent`` the
+    product of a price."""
+
+    id: str
+    owner: str
+    parent: str | None
+    data: JsonObject
+
+
+class Store:
+    def __init__(self, db_path: str | Path = ":memory:", *, company_id: str, seed: int = 0) -> None:
+        self.company_id = company_id
+        self._lock = threading.RLock()
+        self._depth = 0
+        # Ids get their own stream so that turning random faults on does not change which ids objects get.
+        self._ids = random.Random(f"ids:{seed}")
+        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+        self._db.executescript(_SCHEMA)
+
+    # -- transactions and ids -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the store for a read-check-write sequence; nested uses join the outer transaction."""
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outermost:
+                self._db.execute("COMMIT")
+
+    def new_id(self, *, hex_id: bool = False) -> str:
+        """A fresh id in GHL's style: 20 alphanumerics, or a 24-hex Mongo ``_id`` for products and prices.
+
+        A file database may already hold ids this seed produced in an earlier run, so draws are checked.
+        """
+        with self._lock:
+            while True:
+                if hex_id:
+                    candidate = f"{self._ids.getrandbits(96):024x}"
+                else:
+                    candidate = "".join(self._ids.choice(_SHORT_ID_ALPHABET) for _ in range(20))
+                if self._db.execute("SELECT 1 FROM objects WHERE id = ?", (candidate,)).fetchone() is None:
+                    return candidate
+
+    # -- locations and tokens -------------------------------------------------------------------------------
+
+    def create_location(self, location_id: str, name: str, company_id: str | None = None) -> None:
+        """Make a location exist (calling again renames it and may move it to another company)."""
+        company = company_id or self.company_id
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO locations (id, company_id, name) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET company_id = excluded.company_id, name = excluded.name",
+                (location_id, company, name),
+            )
+
+    def set_location_token(self, location_id: str, token: str) -> None:
+        """Give a location its own token, valid for that location only."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE locations SET token = ? WHERE id = ?", (token, location_id))
+            if cursor.rowcount == 0:
+                raise KeyError(f"location {location_id!r} does not exist: create_location() it first")
+
+    def location(self, location_id: str) -> Location | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, company_id, name, token FROM locations WHERE id = ?", (location_id,)
+            ).fetchone()
+        return Location(*row) if row else None
+
+    def location_of_token(self, token: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT id FROM locations WHERE token = ?", (token,)).fetchone()
+        return str(row[0]) if row else None
+
+    def company_locations(self, company_id: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM locations WHERE company_id = ?", (company_id,)).fetchall()
+        return {str(r[0]) for r in rows}
+
+    # -- objects --------------------------------------------------------------------------------------------
+
+    def add(self, kind: Kind, obj_id: str, owner: str, data: JsonObject, *, parent: str | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO objects (id, kind, owner, parent, data) VALUES (?, ?, ?, ?, ?)",
+                (obj_id, kind.value, owner, parent, json.dumps(data)),
+            )
+
+    def get(self, kind: Kind, obj_id: str) -> Stored | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, owner, parent, data FROM objects WHERE kind = ? AND id = ?", (kind.value, obj_id)
+            ).fetchone()
+        return Stored(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def find(self, kind: Kind, *, owner: str | None = None, parent: str | None = None) -> list[JsonObject]:
+        """Objects of a kind in creation order, optionally only one owner's or one parent's."""
+        sql = "SELECT data FROM objects WHERE kind = ?"
+        args: list[str] = [kind.value]
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
+        if parent is not None:
+            sql += " AND parent = ?"
+            args.append(parent)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def replace(self, kind: Kind, obj_id: str, data: JsonObject) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE objects SET data = ? WHERE kind = ? AND id = ?",
+                (json.dumps(data), kind.value, obj_id),
+            )
+
+    def remove(self, kind: Kind, obj_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind.value, obj_id))
+            self._db.execute("DELETE FROM objects WHERE parent = ?", (obj_id,))
+            self._db.execute("DELETE FROM credentials WHERE user_id = ?", (obj_id,))
+            return cursor.rowcount > 0
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO credentials (user_id, password_hash) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash",
+                (user_id, password_hash),
+            )
+
+    def password_hash(self, user_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT password_hash FROM credentials WHERE user_id = ?", (user_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    # -- views for tests ------------------------------------------------------------------------------------
+
+    def snapshot(self, location_id: str) -> JsonObject:
+        """Everything a location holds, as the API returns it (products carry their prices)."""
+        with self._lock:
+            products = self.find(Kind.PRODUCT, owner=location_id)
+            for product in products:
+                product["prices"] = self.find(Kind.PRICE, parent=product["_id"])
+            return {
+                "tags": self.find(Kind.TAG, owner=location_id),
+                "customFields": self.find(Kind.CUSTOM_FIELD, owner=location_id),
+                "customValues": self.find(Kind.CUSTOM_VALUE, owner=location_id),
+                "calendars": self.find(Kind.CALENDAR, owner=location_id),
+                "products": products,
+            }
+
+    def users(self, company_id: str | None = None) -> list[JsonObject]:
+        """Users as the API returns them (never with a password), all companies' unless one is named."""
+        return self.find(Kind.USER, owner=company_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,158 @@
+"""Calendars: defaults on create, team member checks, partial update, slugs, delete."""
+
+from __future__ import annotations
+
+import httpx
+
+from ghlops.sandbox import Sandbox
+from tests.sandbox.conftest import LOC, OTHER_LOC, NewUser
+
+CAL = {"Version": "2021-04-15"}
+
+
+def create(api: httpx.Client, **body: object) -> httpx.Response:
+    return api.post("/calendars/", json={"locationId": LOC, **body}, headers=CAL)
+
+
+def test_calendar_create_fills_ghls_defaults(api: httpx.Client) -> None:
+    response = create(api, name="New Patient Visit")
+    assert response.status_code == 201
+    calendar = response.json()["calendar"]
+    assert calendar == {
+        "id": calendar["id"],
+        "locationId": LOC,
+        "name": "New Patient Visit",
+        "isActive": True,
+        "calendarType": "event",
+        "eventType": "RoundRobin_OptimizeForAvailability",
+        "widgetType": "classic",
+        "eventTitle": "{{contact.name}}",
+        "eventColor": "#039be5",
+        "slotDuration": 30,
+        "slotInterval": 30,
+        "appoinmentPerSlot": 1,
+        "enableRecurring": False,
+        "autoConfirm": True,
+        "googleInvitationEmails": False,
+        "allowReschedule": True,
+        "allowCancellation": True,
+        "formSubmitType": "ThankYouMessage",
+        "slug": "new-patient-visit",
+        "widgetSlug": "new-patient-visit",
+        "teamMembers": [],
+    }
+
+
+def test_calendar_list_get_and_delete(api: httpx.Client) -> None:
+    calendar = create(api, name="Cleaning", slotDuration=60, slotDurationUnit="mins").json()["calendar"]
+    assert calendar["slotDuration"] == 60
+    listed = api.get("/calendars/", params={"locationId": LOC}, headers=CAL)
+    assert listed.json() == {"calendars": [calendar]}
+    assert api.get("/calendars/", params={"locationId": OTHER_LOC}, headers=CAL).json() == {"calendars": []}
+    assert api.get(f"/calendars/{calendar['id']}", headers=CAL).json() == {"calendar": calendar}
+    deleted = api.delete(f"/calendars/{calendar['id']}", headers=CAL)
+    assert (deleted.status_code, deleted.json()) == (200, {"success": True})
+    missing = api.get(f"/calendars/{calendar['id']}", headers=CAL)
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "Calendar not found"
+
+
+def test_listing_calendars_needs_a_location_id(api: httpx.Client) -> None:
+    response = api.get("/calendars/", headers=CAL)
+    assert response.status_code == 422
+    assert "locationId should not be empty" in response.json()["message"]
+
+
+def test_drafted_calendars_can_be_hidden_and_groups_filtered(api: httpx.Client) -> None:
+    create(api, name="Active", groupId="g1")
+    create(api, name="Draft", isActive=False)
+
+    def names(params: dict[str, str]) -> list[str]:
+        return [c["name"] for c in api.get("/calendars/", params=params, headers=CAL).json()["calendars"]]
+
+    assert names({"locationId": LOC}) == ["Active", "Draft"]
+    assert names({"locationId": LOC, "showDrafted": "false"}) == ["Active"]
+    assert names({"locationId": LOC, "groupId": "g1"}) == ["Active"]
+
+
+def test_team_members_get_defaults_and_must_be_users_of_the_location(api: httpx.Client, new_user: NewUser) -> None:
+    downtown = new_user(locationIds=[LOC])
+    uptown = new_user(locationIds=[OTHER_LOC])
+    ok = create(api, name="Consult", calendarType="round_robin", teamMembers=[{"userId": downtown["id"]}])
+    assert ok.status_code == 201
+    assert ok.json()["calendar"]["teamMembers"] == [
+        {"userId": downtown["id"], "priority": 0.5, "meetingLocationType": "custom", "isPrimary": False}
+    ]
+    for user_id in (uptown["id"], "noSuchUser0000000000"):
+        refused = create(api, name=f"Consult {user_id}", teamMembers=[{"userId": user_id}])
+        assert refused.status_code == 422
+        assert user_id in refused.json()["message"][0]
+
+
+def test_team_member_priority_is_an_enum(api: httpx.Client, new_user: NewUser) -> None:
+    user = new_user()
+    response = create(api, name="Consult", teamMembers=[{"userId": user["id"], "priority": 0.7}])
+    assert response.status_code == 422
+    assert response.json()["message"] == ["teamMembers.0.priority must be one of the following values: 0, 0.5, 1"]
+    assert create(api, name="Consult", teamMembers=[{"userId": user["id"], "priority": 1}]).status_code == 201
+
+
+def test_calendar_update_is_partial(api: httpx.Client, new_user: NewUser) -> None:
+    user = new_user()
+    calendar = create(api, name="Exam", description="Yearly", slotDuration=45).json()["calendar"]
+    response = api.put(
+        f"/calendars/{calendar['id']}", json={"slotDuration": 15, "teamMembers": [{"userId": user["id"]}]}, headers=CAL
+    )
+    assert response.status_code == 200
+    updated = response.json()["calendar"]
+    assert updated["description"] == "Yearly"
+    assert updated["name"] == "Exam"
+    assert updated["slotDuration"] == 15
+    assert [m["userId"] for m in updated["teamMembers"]] == [user["id"]]
+    assert api.get(f"/calendars/{calendar['id']}", headers=CAL).json() == {"calendar": updated}
+
+
+def test_calendar_update_refuses_calendar_type_and_location_id(api: httpx.Client) -> None:
+    calendar = create(api, name="Exam").json()["calendar"]
+    response = api.put(
+        f"/calendars/{calendar['id']}", json={"calendarType": "round_robin", "locationId": LOC}, headers=CAL
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == [
+        "property calendarType should not exist",
+        "property locationId should not exist",
+    ]
+
+
+def test_calendar_slugs_are_unique_per_location(api: httpx.Client) -> None:
+    assert create(api, name="A", slug="book-now").status_code == 201
+    taken = create(api, name="B", slug="book-now")
+    assert taken.status_code == 400
+    assert "book-now" in taken.json()["message"]
+    assert api.post("/calendars/", json={"locationId": OTHER_LOC, "name": "C", "slug": "book-now"}).status_code == 201
+    # A slug derived from the name is made unique instead of refused.
+    assert create(api, name="Book Now").json()["calendar"]["slug"] == "book-now-1"
+    other = create(api, name="D").json()["calendar"]
+    assert api.put(f"/calendars/{other['id']}", json={"slug": "book-now"}, headers=CAL).status_code == 400
+
+
+def test_calendar_create_validates_like_class_validator(api: httpx.Client) -> None:
+    response = api.post(
+        "/calendars/",
+        json={"name": "X", "calendarType": "meeting", "slotDuration": "30", "openHours": [{"daysOfTheWeek": [9]}]},
+        headers=CAL,
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == [
+        "slotDuration must be a number conforming to the specified constraints",
+        "each value in openHours.0.daysOfTheWeek must not be greater than 6",
+        "openHours.0.hours should not be empty",
+        "locationId should not be empty",
+        "calendarType must be one of the following values: round_robin, event, class_booking, collective, "
+        "service_booking, personal",
+    ]
+
+
+def test_calendar_objects_persist_in_the_snapshot(sb: Sandbox, api: httpx.Client) -> None:
+    calendar = create(api, name="Snap").json()["calendar"]
+    assert sb.store.snapshot(LOC)["calendars"] == [calendar]

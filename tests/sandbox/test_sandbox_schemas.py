@@ -1,0 +1,160 @@
+"""Every successful answer of every emulated endpoint validates against GHL's published response schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ghlops.sandbox import Sandbox
+from ghlops.sandbox.routes import ROUTES
+from tests.sandbox import spec
+from tests.sandbox.conftest import AGENCY_TOKEN, COMPANY, LOC, client
+
+pytestmark = pytest.mark.skipif(not spec.available(), reason=spec.SKIP_REASON)
+
+Seen = list[tuple[str, str, int, Any]]
+
+
+@pytest.fixture
+def seen() -> Seen:
+    return []
+
+
+@pytest.fixture
+def recording(sb: Sandbox, seen: Seen) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Location and agency clients that keep every answer they get."""
+
+    def keep(response: httpx.Response) -> None:
+        response.read()
+        seen.append((response.request.method, response.request.url.path, response.status_code, response.json()))
+
+    hooks = {"response": [keep]}
+    with (
+        client(sb.url, event_hooks=hooks) as api,
+        client(sb.url, AGENCY_TOKEN, event_hooks=hooks) as agency,
+    ):
+        yield api, agency
+
+
+def _ok(response: httpx.Response) -> Any:
+    assert response.is_success, f"{response.request.method} {response.request.url}: {response.text}"
+    return response.json()
+
+
+def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
+    """Call every emulated endpoint once on its success path."""
+    loc = f"/locations/{LOC}"
+    _ok(api.get(loc))
+
+    tag = _ok(api.post(f"{loc}/tags", json={"name": "Schema"}))["tag"]
+    _ok(api.get(f"{loc}/tags"))
+    _ok(api.get(f"{loc}/tags/{tag['id']}"))
+    _ok(api.put(f"{loc}/tags/{tag['id']}", json={"name": "schema-2"}))
+    _ok(api.delete(f"{loc}/tags/{tag['id']}"))
+
+    field_body = {"name": "Choice", "dataType": "RADIO", "options": ["a", "b"], "placeholder": "p"}
+    field = _ok(api.post(f"{loc}/customFields", json=field_body))["customField"]
+    _ok(api.get(f"{loc}/customFields", params={"model": "all"}))
+    _ok(api.get(f"{loc}/customFields/{field['id']}"))
+    _ok(api.put(f"{loc}/customFields/{field['id']}", json={"name": "Choice 2", "position": 1}))
+    _ok(api.delete(f"{loc}/customFields/{field['id']}"))
+
+    value = _ok(api.post(f"{loc}/customValues", json={"name": "Phone", "value": "555"}))["customValue"]
+    _ok(api.get(f"{loc}/customValues"))
+    _ok(api.get(f"{loc}/customValues/{value['id']}"))
+    _ok(api.put(f"{loc}/customValues/{value['id']}", json={"name": "Phone", "value": "556"}))
+    _ok(api.delete(f"{loc}/customValues/{value['id']}"))
+
+    user_body = {
+        "companyId": COMPANY,
+        "firstName": "Sam",
+        "lastName": "Schema",
+        "email": "sam@example.com",
+        "password": "pw-123456",
+        "phone": "+15550100",
+        "type": "account",
+        "role": "user",
+        "locationIds": [LOC],
+        "platformLanguage": "en_US",
+    }
+    user = _ok(agency.post("/users/", json=user_body))
+    _ok(agency.get("/users/search", params={"companyId": COMPANY}))
+    _ok(agency.get("/users/", params={"locationId": LOC}))
+    _ok(agency.get(f"/users/{user['id']}"))
+    _ok(agency.put(f"/users/{user['id']}", json={"role": "admin"}))
+
+    calendar_body = {
+        "locationId": LOC,
+        "name": "Schema Calendar",
+        "calendarType": "round_robin",
+        "teamMembers": [{"userId": user["id"], "priority": 1, "isPrimary": True}],
+        "openHours": [
+            {"daysOfTheWeek": [1, 2], "hours": [{"openHour": 9, "openMinute": 0, "closeHour": 17, "closeMinute": 0}]}
+        ],
+        "lookBusyConfig": {"enabled": True, "LookBusyPercentage": 10},
+    }
+    calendar = _ok(api.post("/calendars/", json=calendar_body))["calendar"]
+    _ok(api.get("/calendars/", params={"locationId": LOC}))
+    _ok(api.get(f"/calendars/{calendar['id']}"))
+    _ok(api.put(f"/calendars/{calendar['id']}", json={"description": "updated", "slotDuration": 45}))
+    _ok(api.delete(f"/calendars/{calendar['id']}"))
+
+    product_body = {
+        "locationId": LOC,
+        "name": "Schema Product",
+        "productType": "PHYSICAL",
+        "variants": [{"id": "v1", "name": "Size", "options": [{"id": "s", "name": "Small"}]}],
+        "label": {"title": "New"},
+    }
+    product = _ok(api.post("/products/", json=product_body))
+    query = {"locationId": LOC}
+    _ok(api.get("/products/", params=query))
+    _ok(api.get(f"/products/{product['_id']}", params=query))
+    _ok(api.put(f"/products/{product['_id']}", json={**product_body, "name": "Renamed"}))
+    prices = f"/products/{product['_id']}/price"
+    price_body = {
+        "locationId": LOC,
+        "name": "Monthly",
+        "type": "recurring",
+        "currency": "USD",
+        "amount": 10,
+        "recurring": {"interval": "month", "intervalCount": 1},
+        "variantOptionIds": ["s"],
+    }
+    price = _ok(api.post(prices, json=price_body))
+    _ok(api.get(prices, params=query))
+    _ok(api.get(f"{prices}/{price['_id']}", params=query))
+    _ok(api.put(f"{prices}/{price['_id']}", json={**price_body, "amount": 12}))
+    _ok(api.delete(f"{prices}/{price['_id']}", params=query))
+    _ok(api.delete(f"/products/{product['_id']}", params=query))
+
+    _ok(agency.delete(f"/users/{user['id']}"))
+
+
+def test_every_success_answer_matches_its_published_response_schema(
+    recording: tuple[httpx.Client, httpx.Client], seen: Seen
+) -> None:
+    _exercise(*recording)
+    problems: list[str] = []
+    covered: set[tuple[str, str]] = set()
+    for method, path, status, body in seen:
+        operation = spec.find(method, path)
+        assert operation is not None, f"{method} {path} is not a GHL operation"
+        covered.add((method, operation.template))
+        problems.extend(operation.errors(status, body))
+    assert problems == []
+    # Every emulated route was exercised, so the check cannot silently shrink.
+    assert len(covered) == len(ROUTES), sorted(covered)
+
+
+def test_error_answers_match_the_common_error_schemas(api: httpx.Client) -> None:
+    unprocessable = api.post(f"/locations/{LOC}/tags", json={"name": 1}).json()
+    assert isinstance(unprocessable["message"], list)
+    assert unprocessable["statusCode"] == 422 and unprocessable["error"] == "Unprocessable Entity"
+    bad_request = api.post(f"/locations/{LOC}/tags", content=b"{", headers={"Content-Type": "application/json"}).json()
+    assert isinstance(bad_request["message"], str) and bad_request["statusCode"] == 400
+    unauthorized = api.get(f"/locations/{LOC}/tags", headers={"Authorization": "Bearer nope"}).json()
+    assert set(unauthorized) == {"statusCode", "message", "error"}
