@@ -146,6 +146,8 @@ class Section:
     is_company: bool = False
     # For company blocks: the locations each user change touches, by change index (for counting and display).
     touches: tuple[tuple[str, ...], ...] = field(default=())
+    # For location blocks: how many live objects of each kind the location holds (the mass-change guard's base).
+    existing: tuple[tuple[str, int], ...] = field(default=())
 
     @property
     def counts(self) -> Counts:
@@ -161,6 +163,7 @@ class Section:
             "unmanaged": [u.to_json() for u in self.unmanaged],
             "errors": list(self.errors),
             "touches": [list(t) for t in self.touches],
+            "existing": dict(self.existing),
         }
 
     @staticmethod
@@ -173,6 +176,37 @@ class Section:
             errors=tuple(data.get("errors", [])),
             is_company=bool(data.get("company", False)),
             touches=tuple(tuple(t) for t in data.get("touches", [])),
+            existing=tuple((str(k), int(v)) for k, v in data.get("existing", {}).items()),
+        )
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The mass-change threshold, as octoDNS keeps it: part of the plan, so plan and apply agree on it."""
+
+    max_delete_percent: float = 25.0
+    min_existing: int = 10
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
+
+
+@dataclass(frozen=True)
+class MassChange:
+    location: str
+    kind: str
+    destructive: int
+    existing: int
+    limit: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.destructive / self.existing
+
+    def __str__(self) -> str:
+        return (
+            f"location {self.location} would delete or replace {self.destructive} of its {self.existing} "
+            f"{self.kind} ({self.percent:.0f}%, over the {self.limit:g}% limit)"
         )
 
 
@@ -181,6 +215,27 @@ class Plan:
     """Company user blocks first, then one block per location, in a stable order."""
 
     sections: tuple[Section, ...]
+    guard: Guard = Guard()
+
+    def mass_changes(self) -> list[MassChange]:
+        """Kinds where a location would lose more than the guard allows of what it holds."""
+        destructive: dict[tuple[str, str], int] = {}
+        for sec in self.locations:
+            for c in sec.changes:
+                if c.destructive:
+                    destructive[(sec.name, c.kind)] = destructive.get((sec.name, c.kind), 0) + 1
+        for company in self.companies:
+            for change, touched in zip(company.changes, company.touches, strict=False):
+                if change.destructive or change.stage is Stage.USERS_LAST:
+                    for name in touched:
+                        destructive[(name, "users")] = destructive.get((name, "users"), 0) + 1
+        found = []
+        for sec in self.locations:
+            for kind, existing in sec.existing:
+                n = destructive.get((sec.name, kind), 0)
+                if n and existing >= self.guard.min_existing and 100.0 * n / existing > self.guard.max_delete_percent:
+                    found.append(MassChange(sec.name, kind, n, existing, self.guard.max_delete_percent))
+        return found
 
     @property
     def locations(self) -> tuple[Section, ...]:
@@ -218,8 +273,16 @@ class Plan:
                 yield s, c
 
     def to_json(self) -> dict[str, Any]:
-        return {"sections": [s.to_json() for s in self.sections], "counts": self.counts.to_json()}
+        return {
+            "sections": [s.to_json() for s in self.sections],
+            "counts": self.counts.to_json(),
+            "guard": self.guard.to_json(),
+        }
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Plan:
-        return Plan(tuple(Section.from_json(s) for s in data["sections"]))
+        guard = data.get("guard") or {}
+        return Plan(
+            tuple(Section.from_json(s) for s in data["sections"]),
+            Guard(float(guard.get("maxDeletePercent", 25.0)), int(guard.get("minExisting", 10))),
+        )

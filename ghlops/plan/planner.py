@@ -8,7 +8,7 @@ created before the locations that reference them and lose memberships only after
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ghlops.kinds import CALENDARS, LOCATION_KINDS, PRICES, PRODUCTS, USERS
@@ -16,7 +16,7 @@ from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
 from ghlops.kinds.users import User, UserType, location_ids
 from ghlops.plan.diff import field_changes
-from ghlops.plan.model import Action, Change, FieldChange, Plan, Section, Stage, Unmanaged
+from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Stage, Unmanaged
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 
@@ -32,6 +32,7 @@ def build_plan(
     desired: Sequence[LocationDesired],
     live: Mapping[str, LocationLive],
     companies: Mapping[str, CompanyLive],
+    guard: Guard = Guard(),
 ) -> Plan:
     """Plan every desired location (keyed in ``live`` by location id) and the users of their companies."""
     sections: list[Section] = []
@@ -52,16 +53,16 @@ def build_plan(
         resolver = resolver_for(company)
         section = plan_location(d, live[d.location_id], resolver)
         extra = unmanaged_users.get(d.location_id)
-        if extra:
-            section = Section(
-                name=section.name,
-                scope_id=section.scope_id,
-                changes=section.changes,
-                unmanaged=(Unmanaged("users", tuple(extra)), *section.unmanaged),
-                errors=section.errors,
-            )
+        members = 0
+        if company is not None and company.read:
+            members = sum(1 for u in company.users if d.location_id in location_ids(u.raw))
+        section = replace(
+            section,
+            unmanaged=(Unmanaged("users", tuple(extra)), *section.unmanaged) if extra else section.unmanaged,
+            existing=(*section.existing, ("users", members)),
+        )
         location_sections.append(section)
-    return Plan((*sections, *location_sections))
+    return Plan((*sections, *location_sections), guard)
 
 
 def resolver_for(company: CompanyLive | None) -> Resolver:
@@ -111,6 +112,7 @@ def plan_location(desired: LocationDesired, live: LocationLive, resolver: Resolv
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
         errors=tuple(errors),
+        existing=tuple((kind.name, len(live.of(kind.name))) for kind in LOCATION_KINDS),
     )
 
 

@@ -46,6 +46,8 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
     s = Style(colour)
     lines: list[str] = []
     destructive = [(sec, c) for sec, c in plan.all_changes() if c.destructive]
+    for mass in plan.mass_changes():
+        lines.append(s(f"! mass change: {mass}; apply refuses without --allow-mass-delete", "red"))
     if destructive:
         lines.append(s(f"! {len(destructive)} destructive change{'s' if len(destructive) != 1 else ''}:", "red"))
         for sec, c in destructive:
