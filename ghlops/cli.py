@@ -17,7 +17,8 @@ import click
 from ghlops import __version__
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
-from ghlops.errors import GhlopsError
+from ghlops.errors import ConfigError, GhlopsError
+from ghlops.plan.model import Guard
 from ghlops.workflow import Settings, parallelism_from
 
 F = TypeVar("F", bound=Callable[..., int])
@@ -50,14 +51,25 @@ def _boundary(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(parallelism: int | None) -> Settings:
+def _settings(parallelism: int | None, max_delete_percent: float = 25.0) -> Settings:
     env = dict(os.environ)
-    return Settings(env=env, parallelism=parallelism_from(parallelism, env))
+    if not 0 <= max_delete_percent <= 100:
+        raise ConfigError("--max-delete-percent must be between 0 and 100")
+    return Settings(
+        env=env, parallelism=parallelism_from(parallelism, env), guard=Guard(max_delete_percent=max_delete_percent)
+    )
 
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 location_option = click.option(
     "--location", "locations", multiple=True, metavar="NAME", help="Only this location (name or glob); repeatable."
+)
+max_delete_option = click.option(
+    "--max-delete-percent",
+    type=float,
+    default=25.0,
+    show_default=True,
+    help="Refuse to apply when a location would lose more than this share of a kind (once it has 10+).",
 )
 parallelism_option = click.option(
     "--parallelism", type=int, default=None, help="Locations handled at once (default 8, or GHLOPS_PARALLELISM)."
@@ -89,14 +101,25 @@ def validate(paths: tuple[str, ...]) -> int:
 @paths_argument
 @location_option
 @parallelism_option
+@max_delete_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are planned.")
 @_boundary
-def plan(paths: tuple[str, ...], locations: tuple[str, ...], parallelism: int | None, detailed_exitcode: bool) -> int:
+def plan(
+    paths: tuple[str, ...],
+    locations: tuple[str, ...],
+    parallelism: int | None,
+    max_delete_percent: float,
+    detailed_exitcode: bool,
+) -> int:
     """Show the changes that would bring live locations in line with the manifests."""
     from ghlops.commands.plan import plan_command
 
     return plan_command(
-        paths, locations=locations, detailed_exitcode=detailed_exitcode, settings=_settings(parallelism), io=_io()
+        paths,
+        locations=locations,
+        detailed_exitcode=detailed_exitcode,
+        settings=_settings(parallelism, max_delete_percent),
+        io=_io(),
     )
 
 
@@ -104,6 +127,8 @@ def plan(paths: tuple[str, ...], locations: tuple[str, ...], parallelism: int | 
 @paths_argument
 @location_option
 @parallelism_option
+@max_delete_option
+@click.option("--allow-mass-delete", is_flag=True, help="Apply even when the mass-change guard trips.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Append a JSON-lines run log here.")
 @_boundary
@@ -111,6 +136,8 @@ def apply(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
     parallelism: int | None,
+    max_delete_percent: float,
+    allow_mass_delete: bool,
     auto_approve: bool,
     log_file: str | None,
 ) -> int:
@@ -121,9 +148,10 @@ def apply(
         paths,
         locations=locations,
         auto_approve=auto_approve,
-        settings=_settings(parallelism),
+        settings=_settings(parallelism, max_delete_percent),
         io=_io(),
         log_file=log_file,
+        allow_mass_delete=allow_mass_delete,
     )
 
 

@@ -18,7 +18,7 @@ from ghlops.ghl.auth import Credentials
 from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV, needs_users
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
-from ghlops.plan.model import Plan
+from ghlops.plan.model import Guard, Plan
 from ghlops.plan.planner import build_plan, resolver_for
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
@@ -31,6 +31,7 @@ class Settings:
     parallelism: int = DEFAULT_PARALLELISM
     transport: httpx.BaseTransport | None = None  # tests inject one; None means real network
     rate_limit: bool = True
+    guard: Guard = field(default_factory=Guard)
 
 
 @dataclass
@@ -111,5 +112,5 @@ def read(client: GHLClient, selected: Sequence[Loaded], settings: Settings) -> S
     return Snapshot(selected=list(selected), live=live, companies=companies)
 
 
-def plan(snapshot: Snapshot) -> Plan:
-    return build_plan(snapshot.desired, snapshot.live, snapshot.companies)
+def plan(snapshot: Snapshot, settings: Settings | None = None) -> Plan:
+    return build_plan(snapshot.desired, snapshot.live, snapshot.companies, settings.guard if settings else Guard())

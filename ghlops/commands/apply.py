@@ -9,8 +9,9 @@ from ghlops.apply import Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.commands.plan import check_errors
-from ghlops.errors import ConfigError
+from ghlops.errors import ConfigError, PlanRefused
 from ghlops.live import LiveReader
+from ghlops.plan.model import Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
 from ghlops.workflow import Settings, load, make_client, plan, read, select
 
@@ -23,13 +24,15 @@ def apply_command(
     settings: Settings,
     io: Io,
     log_file: str | None = None,
+    allow_mass_delete: bool = False,
 ) -> int:
     manifests = load(paths, settings.env)
     selected = select(manifests, locations)
     with make_client(settings, selected) as client:
-        result = plan(read(client, selected, settings))
+        result = plan(read(client, selected, settings), settings)
         io.out(render_plan(result, colour=io.colour))
         check_errors(result)
+        check_guard(result, allow_mass_delete)
         if not result.has_changes:
             return exit_codes.OK
         if not auto_approve:
@@ -64,3 +67,12 @@ def progress_line(outcome: Outcome) -> str:
     c = outcome.change
     verb = {Result.APPLIED: "done", Result.FAILED: "FAILED", Result.SKIPPED: "skipped"}[outcome.result]
     return f"{outcome.section}: {c.action.symbol} {label(c.kind)} {c.display}: {verb}"
+
+
+def check_guard(result: Plan, allow_mass_delete: bool) -> None:
+    """Refuse, before any write, a plan that deletes or replaces too much of what a location holds."""
+    mass = result.mass_changes()
+    if mass and not allow_mass_delete:
+        lines = [f"refusing to apply: {m}" for m in mass]
+        lines.append("review the plan; pass --allow-mass-delete if this is intended")
+        raise PlanRefused("\n".join(lines))

@@ -17,7 +17,7 @@ def make_plan(paths: Sequence[str | Path], locations: Sequence[str], settings: S
     manifests = load(paths, settings.env)
     selected = select(manifests, locations)
     with make_client(settings, selected) as client:
-        return plan(read(client, selected, settings))
+        return plan(read(client, selected, settings), settings)
 
 
 def check_errors(result: Plan) -> None:

@@ -19,6 +19,8 @@ from ghlops.plan.diff import field_changes
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Stage, Unmanaged
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
+DEFAULT_GUARD = Guard()
+
 
 @dataclass
 class _KindResult:
@@ -32,7 +34,7 @@ def build_plan(
     desired: Sequence[LocationDesired],
     live: Mapping[str, LocationLive],
     companies: Mapping[str, CompanyLive],
-    guard: Guard = Guard(),
+    guard: Guard = DEFAULT_GUARD,
 ) -> Plan:
     """Plan every desired location (keyed in ``live`` by location id) and the users of their companies."""
     sections: list[Section] = []
@@ -53,13 +55,13 @@ def build_plan(
         resolver = resolver_for(company)
         section = plan_location(d, live[d.location_id], resolver)
         extra = unmanaged_users.get(d.location_id)
-        members = 0
+        member_count = 0
         if company is not None and company.read:
-            members = sum(1 for u in company.users if d.location_id in location_ids(u.raw))
+            member_count = sum(1 for u in company.users if d.location_id in location_ids(u.raw))
         section = replace(
             section,
             unmanaged=(Unmanaged("users", tuple(extra)), *section.unmanaged) if extra else section.unmanaged,
-            existing=(*section.existing, ("users", members)),
+            existing=(*section.existing, ("users", member_count)),
         )
         location_sections.append(section)
     return Plan((*sections, *location_sections), guard)
