@@ -1,0 +1,114 @@
+"""Location manifests: exact error lines for the real schema and the cross-document checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghlops.errors import ManifestErrors
+from ghlops.workflow import load
+
+ENV = {"GHL_TOKEN": "t", "GHL_AGENCY_TOKEN": "a", "GHL_COMPANY_ID": "co"}
+
+HEAD = "apiVersion: ghlops/v1\nkind: Location\nmetadata:\n  name: {name}\nspec:\n  locationId: {lid}\n"
+
+
+def write(tmp_path: Path, name: str, body: str, *, doc_name: str = "clinic", lid: str = "L1") -> Path:
+    path = tmp_path / name
+    path.write_text(HEAD.format(name=doc_name, lid=lid) + body)
+    return path
+
+
+def errors(paths: list[Path], env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ManifestErrors) as caught:
+        load([str(p) for p in paths], ENV if env is None else env)
+    return [str(e) for e in caught.value.errors]
+
+
+def test_a_bad_enum_names_file_line_column_and_the_allowed_values(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "  customFields:\n    - name: A\n      dataType: TEXT\n    - name: B\n      dataType: TEXTT\n")
+    (line,) = errors([path])
+    assert line.startswith(f"{path}:11:17: spec.customFields[1].dataType: 'TEXTT' is not one of TEXT, LARGE_TEXT, ")
+    assert line.endswith("(did you mean 'TEXT'?)")
+
+
+def test_every_problem_in_a_run_is_reported(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", "  tags: [vip]\n  colour: red\n")
+    b = write(tmp_path, "b.yaml", "  customValues:\n    - name: x\n", doc_name="other", lid="L2")
+    assert errors([a, b]) == [
+        f"{a}:8:3: spec: unknown key 'colour'",
+        f"{b}:8:7: spec.customValues[0]: missing required key 'value'",
+    ]
+
+
+def test_duplicate_natural_keys_within_a_location_are_errors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "a.yaml",
+        "  tags: [VIP, vip]\n"
+        "  customFields:\n"
+        "    - {name: Size, dataType: TEXT}\n"
+        "    - {name: size, dataType: NUMERICAL}\n"
+        "    - {name: size, model: opportunity, dataType: TEXT}\n",
+    )
+    assert errors([path]) == [
+        f"{path}:7:15: spec.tags[1]: duplicate tag 'vip' (first declared on line 7)",
+        f"{path}:10:7: spec.customFields[1]: duplicate custom field 'contact/size' (first declared on line 9)",
+    ]
+
+
+def test_a_team_member_must_be_a_user_declared_in_some_manifest(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", "  calendars:\n    - name: C\n      teamMembers:\n        - user: ghost@x.com\n"
+              "        - user: Jane@X.com\n")
+    b = write(tmp_path, "b.yaml", "  users:\n    - {email: jane@x.com, firstName: J, lastName: S}\n", doc_name="b", lid="L2")
+    assert errors([a, b]) == [f"{a}:10:17: spec.calendars[0].teamMembers[0].user: team member 'ghost@x.com' is not "
+                              "declared as a user in any manifest"]
+
+
+def test_two_documents_may_not_claim_one_location_id_or_name(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", "")
+    b = write(tmp_path, "b.yaml", "", doc_name="CLINIC")
+    assert errors([a, b]) == [
+        f"{b}:4:9: metadata.name: name 'CLINIC' is already used by {a}:1:1",
+        f"{b}:6:15: spec.locationId: location id L1 is already claimed by {a}:1:1",
+    ]
+
+
+def test_missing_tokens_are_reported_before_any_call(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "  tokenEnv: CLINIC_TOKEN\n  users:\n    - {email: a@x.com, firstName: A, lastName: B}\n")
+    assert errors([path], env={}) == [
+        f"{path}:6:3: spec: users need the agency's company id: set spec.companyId or GHL_COMPANY_ID",
+        f"{path}:7:13: spec.tokenEnv: environment variable CLINIC_TOKEN (this location's token) is not set",
+        f"{path}:9:5: spec.users: users are company-level and need an agency token: set GHL_AGENCY_TOKEN",
+    ]
+
+
+def test_env_interpolation_fills_strings_and_an_unset_variable_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", '  customValues:\n    - {name: phone, value: "${PHONE}"}\n    - {name: x, value: "${NOPE}"}\n')
+    loaded = load([str(path)], {**ENV, "PHONE": "+1 555", "NOPE": "ok"})
+    assert [(v.name, v.value) for v in loaded.locations[0].of("customValues")] == [("phone", "+1 555"), ("x", "ok")]
+    assert errors([path], {**ENV, "PHONE": "+1 555"}) == [
+        f"{path}:9:24: spec.customValues[1].value: environment variable NOPE is not set"
+    ]
+
+
+def test_a_valid_location_becomes_desired_state_with_prices_under_their_product(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "a.yaml",
+        "  prune: tags\n  products:\n    - name: P\n      productType: SERVICE\n      prices:\n"
+        "        - {name: Std, type: one_time, amount: 10, currency: USD}\n",
+    )
+    (desired,) = load([str(path)], ENV).locations
+    assert desired.prune == frozenset({"tags"})
+    assert [p.name for p in desired.of("products")] == ["P"]
+    assert [(p._product, p.name) for p in desired.of("prices")] == [("P", "Std")]
+    assert desired.of("tags") == []  # pruned with nothing declared: the manifest says "no tags"
+
+
+def test_a_location_without_token_env_needs_ghl_token(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "  tags: [a]\n")
+    assert errors([path], env={}) == [
+        f"{path}:4:9: metadata.name: no token for location clinic: set GHL_TOKEN or name a variable in spec.tokenEnv"
+    ]

@@ -1,0 +1,85 @@
+"""The executor against the sandbox: order, failures, ambiguous creates and the run log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ghlops.apply import Executor, Result, RunLog
+from ghlops.live import LiveReader
+from ghlops.plan.model import Plan
+from ghlops.sandbox import Sandbox
+from ghlops.sandbox.seed import create_locations, sandbox_env
+from ghlops.workflow import Settings, load, make_client, plan, read
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DENTAL = "ve9EPM428h8vShlRW1KT"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(port=0) as sandbox:
+        create_locations(sandbox, [EXAMPLES])
+        yield sandbox
+
+
+def run(sb: Sandbox, paths: list[Path], log: RunLog | None = None) -> tuple[Plan, list[tuple[str, str, str, Result]]]:
+    settings = Settings(env=sandbox_env(sb), parallelism=4)
+    manifests = load(paths, settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        result = plan(read(client, manifests.loaded, settings))
+        report = Executor(client, LiveReader(client), env=settings.env, log=log).apply(result)
+    return result, [(o.section, o.change.kind, o.change.display, o.result) for o in report.outcomes]
+
+
+def test_an_ambiguous_create_is_matched_by_natural_key_not_sent_again(sb: Sandbox) -> None:
+    sb.inject("ambiguous", method="POST", path_contains="/tags", times=1)
+    sb.inject("ambiguous", method="POST", path_contains="/price", times=1)
+    sb.inject("ambiguous", method="POST", path_contains="/users/", times=1)
+    _, outcomes = run(sb, [EXAMPLES])
+    assert all(r is Result.APPLIED for *_, r in outcomes)
+    tags = [t["name"] for t in sb.store.snapshot(DENTAL)["tags"]]
+    assert sorted(tags) == ["new-lead", "recall-due", "vip"]  # no duplicate of the tag whose answer was lost
+    (product,) = sb.store.snapshot(DENTAL)["products"]
+    assert sorted(p["name"] for p in product["prices"]) == ["Monthly", "Standard"]
+    assert sorted(u["email"] for u in sb.store.users()) == ["jane@example.com", "omar@example.com"]
+    faults = [r for r in sb.requests if r.fault == "ambiguous"]
+    assert len(faults) == 3
+    tag_posts = [r for r in sb.requests if r.method == "POST" and r.path == f"/locations/{DENTAL}/tags"]
+    assert len(tag_posts) == 3  # one per tag: the lost one was found by re-reading, never resent
+    # After each lost answer the executor re-read the list instead of resending the create.
+    again = run(sb, [EXAMPLES])[0]
+    assert not again.has_changes
+
+
+def test_a_failed_call_stops_its_location_and_the_others_carry_on(sb: Sandbox) -> None:
+    sb.inject("status", method="POST", path_contains=f"/locations/{DENTAL}/customFields", status=422, times=1)
+    _, outcomes = run(sb, [EXAMPLES])
+    dental = [(k, d, r) for s, k, d, r in outcomes if s == "downtown-dental"]
+    failed = [(k, d) for k, d, r in dental if r is Result.FAILED]
+    assert failed == [("customFields", "contact/Company Size")]
+    # Everything after the failure in that location was skipped, in plan order.
+    after = dental[[d for _, d, _ in dental].index("contact/Company Size") + 1 :]
+    assert after and all(r is Result.SKIPPED for *_, r in after)
+    ortho = [r for s, *_, r in outcomes if s == "uptown-ortho"]
+    assert ortho and all(r is Result.APPLIED for r in ortho)
+
+
+def test_the_run_log_records_every_change_as_json_lines(sb: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    log = RunLog.open(path)
+    try:
+        _, outcomes = run(sb, [EXAMPLES], log)
+    finally:
+        log.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == len(outcomes) == 22
+    assert set(lines[0]) == {"time", "location", "action", "kind", "object", "objectId", "result", "error"}
+    assert {(line["location"], line["kind"], line["object"]) for line in lines} >= {
+        ("downtown-dental", "tags", "vip"),
+        ("users", "users", "jane@example.com"),
+    }
+    assert all(line["result"] == "applied" for line in lines)
