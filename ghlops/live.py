@@ -174,6 +174,7 @@ class LiveReader:
             detail = _one_line_validation(exc) if isinstance(exc, ValidationError) else str(exc)
             raise ApiResponseError(
                 f"unexpected {kind.label} in GHL's answer ({what!s}): {detail}",
+                status=200,
                 method=req.method if req else "GET",
                 endpoint=req.endpoint if req else kind.name,
                 location=name,
@@ -193,7 +194,7 @@ def _default_context(location: str | None, kind: str | None, obj: str | None) ->
 
 def _bad_answer(req: Request, exc: Exception, name: str | None, kind: str) -> ApiResponseError:
     return ApiResponseError(
-        f"unexpected answer: {exc}", method=req.method, endpoint=req.endpoint, location=name, kind=kind
+        f"unexpected answer: {exc}", status=200, method=req.method, endpoint=req.endpoint, location=name, kind=kind
     )
 
 

@@ -27,7 +27,11 @@ def errors(paths: list[Path], env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_a_bad_enum_names_file_line_column_and_the_allowed_values(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.yaml", "  customFields:\n    - name: A\n      dataType: TEXT\n    - name: B\n      dataType: TEXTT\n")
+    path = write(
+        tmp_path,
+        "a.yaml",
+        "  customFields:\n    - name: A\n      dataType: TEXT\n    - name: B\n      dataType: TEXTT\n",
+    )
     (line,) = errors([path])
     assert line.startswith(f"{path}:11:17: spec.customFields[1].dataType: 'TEXTT' is not one of TEXT, LARGE_TEXT, ")
     assert line.endswith("(did you mean 'TEXT'?)")
@@ -59,11 +63,18 @@ def test_duplicate_natural_keys_within_a_location_are_errors(tmp_path: Path) -> 
 
 
 def test_a_team_member_must_be_a_user_declared_in_some_manifest(tmp_path: Path) -> None:
-    a = write(tmp_path, "a.yaml", "  calendars:\n    - name: C\n      teamMembers:\n        - user: ghost@x.com\n"
-              "        - user: Jane@X.com\n")
-    b = write(tmp_path, "b.yaml", "  users:\n    - {email: jane@x.com, firstName: J, lastName: S}\n", doc_name="b", lid="L2")
-    assert errors([a, b]) == [f"{a}:10:17: spec.calendars[0].teamMembers[0].user: team member 'ghost@x.com' is not "
-                              "declared as a user in any manifest"]
+    a = write(
+        tmp_path,
+        "a.yaml",
+        "  calendars:\n    - name: C\n      teamMembers:\n        - user: ghost@x.com\n        - user: Jane@X.com\n",
+    )
+    b = write(
+        tmp_path, "b.yaml", "  users:\n    - {email: jane@x.com, firstName: J, lastName: S}\n", doc_name="b", lid="L2"
+    )
+    assert errors([a, b]) == [
+        f"{a}:10:17: spec.calendars[0].teamMembers[0].user: team member 'ghost@x.com' is not "
+        "declared as a user in any manifest"
+    ]
 
 
 def test_two_documents_may_not_claim_one_location_id_or_name(tmp_path: Path) -> None:
@@ -76,7 +87,9 @@ def test_two_documents_may_not_claim_one_location_id_or_name(tmp_path: Path) -> 
 
 
 def test_missing_tokens_are_reported_before_any_call(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.yaml", "  tokenEnv: CLINIC_TOKEN\n  users:\n    - {email: a@x.com, firstName: A, lastName: B}\n")
+    path = write(
+        tmp_path, "a.yaml", "  tokenEnv: CLINIC_TOKEN\n  users:\n    - {email: a@x.com, firstName: A, lastName: B}\n"
+    )
     assert errors([path], env={}) == [
         f"{path}:6:3: spec: users need the agency's company id: set spec.companyId or GHL_COMPANY_ID",
         f"{path}:7:13: spec.tokenEnv: environment variable CLINIC_TOKEN (this location's token) is not set",
@@ -85,7 +98,11 @@ def test_missing_tokens_are_reported_before_any_call(tmp_path: Path) -> None:
 
 
 def test_env_interpolation_fills_strings_and_an_unset_variable_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.yaml", '  customValues:\n    - {name: phone, value: "${PHONE}"}\n    - {name: x, value: "${NOPE}"}\n')
+    path = write(
+        tmp_path,
+        "a.yaml",
+        '  customValues:\n    - {name: phone, value: "${PHONE}"}\n    - {name: x, value: "${NOPE}"}\n',
+    )
     loaded = load([str(path)], {**ENV, "PHONE": "+1 555", "NOPE": "ok"})
     assert [(v.name, v.value) for v in loaded.locations[0].of("customValues")] == [("phone", "+1 555"), ("x", "ok")]
     assert errors([path], {**ENV, "PHONE": "+1 555"}) == [

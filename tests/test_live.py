@@ -1,0 +1,157 @@
+"""The live reader over httpx.MockTransport: pagination, request counts, and answers that break the contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from ghlops.errors import ApiError, ApiResponseError
+from ghlops.ghl import GHLClient, RetryPolicy
+from ghlops.ghl.auth import Credentials
+from ghlops.kinds.base import Resolver
+from ghlops.live import LiveReader
+from ghlops.secret import Secret
+
+LOC = "L1"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def ok(body: Any) -> httpx.Response:
+    return httpx.Response(200, json=body)
+
+
+def empty_location(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    if path.endswith("/tags"):
+        return ok({"tags": []})
+    if path.endswith("/customFields"):
+        return ok({"customFields": []})
+    if path.endswith("/customValues"):
+        return ok({"customValues": []})
+    if path == "/calendars/":
+        return ok({"calendars": []})
+    if path == "/products/":
+        return ok({"products": [], "total": [{"total": 0}]})
+    raise AssertionError(f"unexpected call {request.method} {request.url}")
+
+
+def reader(handler: Handler, log: list[httpx.Request]) -> LiveReader:
+    def record(request: httpx.Request) -> httpx.Response:
+        log.append(request)
+        return handler(request)
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient(
+        "http://127.0.0.1:1",
+        creds,
+        transport=httpx.MockTransport(record),
+        retry=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0),
+        sleep=lambda _s: None,
+    )
+    return LiveReader(client, parallelism=1)
+
+
+def test_products_and_prices_are_read_page_by_page_with_one_price_list_per_product() -> None:
+    products = [{"_id": f"p{i:03}", "name": f"P{i}", "productType": "SERVICE", "locationId": LOC} for i in range(230)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/products/":
+            offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+            return ok({"products": products[offset : offset + limit], "total": [{"total": len(products)}]})
+        if request.url.path.endswith("/price"):
+            pid = request.url.path.split("/")[2]
+            price = {"_id": "x" + pid, "name": "Std", "type": "one_time", "amount": 1, "currency": "USD"}
+            return ok({"prices": [price], "total": 1})
+        return empty_location(request)
+
+    log: list[httpx.Request] = []
+    live = reader(handler, log).read_location("clinic", LOC, Resolver())
+    assert len(live.of("products")) == 230
+    assert len(live.of("prices")) == 230
+    assert {p.raw["product"] for p in live.of("prices")} == {p["_id"] for p in products}
+    product_pages = [r.url.params["offset"] for r in log if r.url.path == "/products/"]
+    assert product_pages == ["0", "100", "200"]
+    # 4 other kinds + 3 product pages + 230 price lists; nothing else, and no GET /locations/{id}.
+    assert len(log) == 4 + 3 + 230
+
+
+def test_company_users_are_read_once_in_pages_of_one_hundred() -> None:
+    users = [
+        {
+            "id": f"u{i}",
+            "email": f"u{i}@x.com",
+            "firstName": "F",
+            "lastName": "L",
+            "roles": {"type": "account", "role": "user", "locationIds": [LOC]},
+        }
+        for i in range(205)
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer agency-token"
+        skip, limit = int(request.url.params["skip"]), int(request.url.params["limit"])
+        return ok({"users": users[skip : skip + limit], "count": len(users)})
+
+    log: list[httpx.Request] = []
+    company = reader(handler, log).read_company("co")
+    assert len(company.users) == 205
+    assert [r.url.params["skip"] for r in log] == ["0", "100", "200"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            httpx.Response(200, text="<html><title>Bad gateway</title></html>", headers={"content-type": "text/html"}),
+            "expected JSON",
+        ),
+        (
+            httpx.Response(200, text='{"tags": [{"id": "a", "na', headers={"content-type": "application/json"}),
+            "invalid JSON",
+        ),
+        (httpx.Response(200, json={"something": []}), "HTTP 200: unexpected answer: expected 'tags' to be an array"),
+        (httpx.Response(200, json={"tags": "vip"}), "unexpected answer: expected 'tags' to be an array"),
+        (httpx.Response(200, json={"tags": [{"id": "t1", "name": 7}]}), "object without a string 'name'"),
+        (httpx.Response(200, json={"tags": [{"name": "vip"}]}), "object without an 'id'"),
+        (httpx.Response(418, json={"message": "I'm a teapot"}), "HTTP 418: I'm a teapot"),
+    ],
+)
+def test_an_answer_that_breaks_the_contract_is_a_clear_error_naming_location_and_endpoint(
+    answer: httpx.Response, message: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tags"):
+            return httpx.Response(answer.status_code, content=answer.content, headers=answer.headers)
+        return empty_location(request)
+
+    with pytest.raises(ApiError) as caught:
+        reader(handler, []).read_location("clinic", LOC, Resolver())
+    text = str(caught.value)
+    assert text.startswith("location clinic: tags: GET /locations/L1/tags -> "), text
+    assert message in text
+    assert "\n" not in text
+    if answer.status_code == 200:
+        assert isinstance(caught.value, ApiResponseError)
+
+
+def test_a_live_object_with_a_wrong_field_type_names_the_object() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/calendars/":
+            return ok({"calendars": [{"id": "c1", "name": "Cal", "slotDuration": "soon", "locationId": LOC}]})
+        return empty_location(request)
+
+    with pytest.raises(ApiResponseError) as caught:
+        reader(handler, []).read_location("clinic", LOC, Resolver())
+    assert str(caught.value).startswith(
+        "location clinic: calendars: GET /calendars/ -> HTTP 200: unexpected calendar in GHL's answer (Cal): slotDuration:"
+    )
+
+
+def test_json_round_trip_of_recorded_bodies_is_plain() -> None:
+    # Guard for the helpers above: MockTransport bodies are real JSON bytes.
+    assert json.loads(ok({"a": 1}).content) == {"a": 1}
