@@ -148,7 +148,8 @@ def test_a_live_object_with_a_wrong_field_type_names_the_object() -> None:
     with pytest.raises(ApiResponseError) as caught:
         reader(handler, []).read_location("clinic", LOC, Resolver())
     assert str(caught.value).startswith(
-        "location clinic: calendars: GET /calendars/ -> HTTP 200: unexpected calendar in GHL's answer (Cal): slotDuration:"
+        "location clinic: calendars: GET /calendars/ -> HTTP 200: "
+        "unexpected calendar in GHL's answer (Cal): slotDuration:"
     )
 
 
