@@ -15,6 +15,7 @@ import httpx
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import Credentials
+from ghlops.identity import whoami
 from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV, needs_users
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
@@ -113,4 +114,6 @@ def read(client: GHLClient, selected: Sequence[Loaded], settings: Settings) -> S
 
 
 def plan(snapshot: Snapshot, settings: Settings | None = None) -> Plan:
-    return build_plan(snapshot.desired, snapshot.live, snapshot.companies, settings.guard if settings else Guard())
+    if settings is None:
+        return build_plan(snapshot.desired, snapshot.live, snapshot.companies)
+    return build_plan(snapshot.desired, snapshot.live, snapshot.companies, settings.guard, whoami(settings.env))

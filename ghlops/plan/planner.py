@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ghlops.identity import Identity
 from ghlops.kinds import CALENDARS, LOCATION_KINDS, PRICES, PRODUCTS, USERS
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
@@ -20,6 +21,7 @@ from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section,
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 DEFAULT_GUARD = Guard()
+NOBODY = Identity()
 
 
 @dataclass
@@ -35,6 +37,7 @@ def build_plan(
     live: Mapping[str, LocationLive],
     companies: Mapping[str, CompanyLive],
     guard: Guard = DEFAULT_GUARD,
+    me: Identity = NOBODY,
 ) -> Plan:
     """Plan every desired location (keyed in ``live`` by location id) and the users of their companies."""
     sections: list[Section] = []
@@ -46,7 +49,7 @@ def build_plan(
         company = companies.get(company_id)
         if company is None or not company.read:
             continue
-        section, unmanaged = plan_users(company_id, members, company, names_by_id)
+        section, unmanaged = plan_users(company_id, members, company, names_by_id, me)
         unmanaged_users.update(unmanaged)
         if section.changes or section.errors:
             sections.append(section)
@@ -250,6 +253,7 @@ def plan_users(
     locations: Sequence[LocationDesired],
     company: CompanyLive,
     names_by_id: Mapping[str, str],
+    me: Identity = NOBODY,
 ) -> tuple[Section, dict[str, list[str]]]:
     """User changes of one company, and per location the live members no manifest declares (unmanaged)."""
     resolver = resolver_for(company)
@@ -325,6 +329,7 @@ def plan_users(
         if removed:
             last.append((_shrink(current, now, removed, names), tuple(names(removed))))
     ordered = first + sorted(last, key=lambda pair: pair[0].display.casefold())
+    errors.extend(_lockouts([c for c, _ in ordered], index, me))
     return (
         Section(
             name="users",
@@ -336,6 +341,27 @@ def plan_users(
         ),
         unmanaged,
     )
+
+
+def _lockouts(changes: Sequence[Change], index: Mapping[str, LiveObject[User]], me: Identity) -> list[str]:
+    """Deleting or demoting the user whose token runs ghlops would lock the run out of its own account."""
+    if not me.known:
+        return []
+    errors = []
+    for change in changes:
+        live = index.get(change.key)
+        is_me = (me.email is not None and change.key == me.email) or (
+            live is not None and me.user_id is not None and live.id == me.user_id
+        )
+        if not is_me:
+            continue
+        if change.action is Action.DELETE:
+            errors.append(f"refusing to delete user {change.display}: it is the user whose token runs ghlops")
+        demoted = [f for f in change.fields if f.field == "role" and f.old == "admin" and f.new != "admin"]
+        demoted += [f for f in change.fields if f.field == "type" and f.old == "agency" and f.new != "agency"]
+        if demoted:
+            errors.append(f"refusing to demote user {change.display}: it is the user whose token runs ghlops")
+    return errors
 
 
 def _add(wanted: dict[str, list[str]], key: str, location_id: str) -> None:
