@@ -79,12 +79,17 @@ parallelism_option = click.option(
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ghlops")
 @click.option("--debug", is_flag=True, help="Log every HTTP request (tokens redacted) to stderr.")
-def main(debug: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """GoHighLevel sub-account configuration as code: validate, plan and apply YAML manifests."""
     if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-        for noisy in ("httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Only ghlops's own loggers: they redact tokens; httpx's would print URLs and headers unfiltered.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logger = logging.getLogger("ghlops")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 @main.command()
