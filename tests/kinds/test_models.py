@@ -43,7 +43,7 @@ def test_option_fields_need_options_and_other_fields_refuse_them() -> None:
 
 def test_team_member_priority_is_zero_half_or_one() -> None:
     assert Calendar.model_validate({"name": "c", "teamMembers": [{"user": "a@b.co", "priority": 0.5}]})
-    with pytest.raises(ValidationError, match="priority 2.0 is not one of 0, 0.5, 1"):
+    with pytest.raises(ValidationError, match=r"priority 2\.0 is not one of 0, 0\.5, 1"):
         Calendar.model_validate({"name": "c", "teamMembers": [{"user": "a@b.co", "priority": 2}]})
 
 
