@@ -25,6 +25,7 @@ from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsErro
 from ghlops.ghl.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.kinds import BY_NAME, PRICES, USERS
 from ghlops.kinds.base import LiveObject, Resolver
+from ghlops.kinds.users import location_ids
 from ghlops.live import LiveReader, Sender
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
 from ghlops.secret import Secret
@@ -120,6 +121,7 @@ class Executor:
         log: RunLog | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
         context_factory: Callable[..., Any] | None = None,
+        on_location_done: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._reader = reader
@@ -127,8 +129,12 @@ class Executor:
         self._env = os.environ if env is None else env
         self._log = log or RunLog(None)
         self._on_outcome = on_outcome
+        # Called with a location's name once all its changes ran (or it stopped at a failure); progress.
+        self._on_location_done = on_location_done
         self._context = context_factory or _default_context
-        self._refs: dict[Ref, str] = {}
+        # Ids of created objects by (location id, ref); company-level objects (users) under None. Locations often
+        # hold objects of the same name (a product every clinic sells): a ref resolves in its own location first.
+        self._refs: dict[tuple[str | None, Ref], str] = {}
         self._refs_lock = threading.Lock()
         self._report_lock = threading.Lock()
 
@@ -141,10 +147,10 @@ class Executor:
             failed_users |= self._run_sequence(company, firsts, report, stop_on_failure=False)
         locations = [s for s in plan.locations if s.changes]
         if self._parallelism == 1 or len(locations) <= 1:
-            failed = [s.name for s in locations if self._run_sequence(s, list(s.changes), report)]
+            failed = [s.name for s in locations if self._run_location(s, report)]
         else:
             with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
-                results = list(pool.map(lambda s: (s.name, self._run_sequence(s, list(s.changes), report)), locations))
+                results = list(pool.map(lambda s: (s.name, self._run_location(s, report)), locations))
             failed = [name for name, bad in results if bad]
         for company in companies:
             lasts = [
@@ -160,6 +166,12 @@ class Executor:
         return report
 
     # -- one section ---------------------------------------------------------------------------------
+    def _run_location(self, section: Section, report: ApplyReport) -> set[str]:
+        failed = self._run_sequence(section, list(section.changes), report)
+        if self._on_location_done is not None:
+            self._on_location_done(section.name)
+        return failed
+
     def _run_sequence(
         self, section: Section, changes: list[Change], report: ApplyReport, *, stop_on_failure: bool = True
     ) -> set[str]:
@@ -195,7 +207,7 @@ class Executor:
         context = self._context(location, change.kind, change.display)
         for request in change.requests:
             try:
-                resolved = request.resolve(self._lookup)
+                resolved = request.resolve(lambda ref: self._lookup(ref, location_id))
             except KeyError as exc:
                 raise ApiError(
                     f"depends on {exc.args[0]}, which was not created",
@@ -210,9 +222,9 @@ class Executor:
             else:
                 body = self._send(resolved, location_id, context)
             if request.binds is not None:
-                self._bind(request.binds, _extract_id(body, request.id_field))
+                self._bind(request.binds, _extract_id(body, request.id_field), location_id)
             elif change.action in (Action.CREATE, Action.REPLACE) and request.method == "POST":
-                self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field))
+                self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field), location_id)
 
     def _send(self, request: Request, location_id: str | None, context: Any) -> Any:
         sendable = Request(
@@ -228,6 +240,39 @@ class Executor:
         return self._client.send(sendable, location_id=location_id, context=context)
 
     def _create(self, section: Section, change: Change, request: Request, location_id: str | None, context: Any) -> Any:
+        if BY_NAME.get(change.kind) is not USERS:
+            return self._create_once(section, change, request, location_id, context)
+        try:
+            return self._create_once(section, change, request, location_id, context)
+        except ApiError as exc:
+            if exc.status != 400 or "already exists" not in exc.message.casefold():
+                raise
+            # Another run (a parallel shard declaring the same user) created it since the plan was made.
+            adopted = self._adopt_user(section, change, request, context)
+            if adopted is None:
+                raise
+            return adopted
+
+    def _adopt_user(self, section: Section, change: Change, request: Request, context: Any) -> Any:
+        """Make an existing user what the create would have made it: same fields, plus the planned locations.
+
+        The membership is the union of the user's current locations and the planned ones, so a parallel run's
+        additions are kept; the password is never touched (the user already has one).
+        """
+        found = self._find_created(section, change, request)
+        if found is None or not isinstance(request.body, Mapping):
+            return None
+        body = {k: v for k, v in request.body.items() if k not in ("companyId", "email", "password")}
+        current = location_ids(found.raw)
+        planned = [str(i) for i in request.body.get("locationIds") or []]
+        body["locationIds"] = current + [i for i in planned if i not in current]
+        update = Request("PUT", ("/users/", found.id), version=request.version, auth=request.auth, body=body)
+        self._send(update, None, context)
+        return _with_id(found, request.id_field)
+
+    def _create_once(
+        self, section: Section, change: Change, request: Request, location_id: str | None, context: Any
+    ) -> Any:
         for _attempt in range(MAX_AMBIGUOUS_RETRIES):
             try:
                 return self._send(request, location_id, context)
@@ -257,14 +302,17 @@ class Executor:
                 return obj
         return None
 
-    def _lookup(self, ref: Ref) -> str:
+    def _lookup(self, ref: Ref, location_id: str | None) -> str:
         with self._refs_lock:
-            return self._refs[ref]
+            found = self._refs.get((location_id, ref)) or self._refs.get((None, ref))
+        if found is None:
+            raise KeyError(ref)
+        return found
 
-    def _bind(self, ref: Ref, object_id: str | None) -> None:
+    def _bind(self, ref: Ref, object_id: str | None, location_id: str | None) -> None:
         if object_id:
             with self._refs_lock:
-                self._refs[ref] = object_id
+                self._refs[(location_id, ref)] = object_id
 
     def _secret(self, secret: SecretInput) -> Secret:
         # Wrapped so the client reveals it only on the wire and masks it in logs and errors.

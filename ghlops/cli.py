@@ -19,6 +19,7 @@ from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
 from ghlops.plan.model import Guard
+from ghlops.progress import progress_factory
 from ghlops.workflow import Settings, parallelism_from
 
 F = TypeVar("F", bound=Callable[..., int])
@@ -56,7 +57,10 @@ def _settings(parallelism: int | None, max_delete_percent: float = 25.0) -> Sett
     if not 0 <= max_delete_percent <= 100:
         raise ConfigError("--max-delete-percent must be between 0 and 100")
     return Settings(
-        env=env, parallelism=parallelism_from(parallelism, env), guard=Guard(max_delete_percent=max_delete_percent)
+        env=env,
+        parallelism=parallelism_from(parallelism, env),
+        guard=Guard(max_delete_percent=max_delete_percent),
+        progress=progress_factory(sys.stderr, env),
     )
 
 
@@ -74,6 +78,13 @@ max_delete_option = click.option(
 parallelism_option = click.option(
     "--parallelism", type=int, default=None, help="Locations handled at once (default 8, or GHLOPS_PARALLELISM)."
 )
+shard_option = click.option(
+    "--shard", default=None, metavar="I/N", help="Only the locations of shard I of N (stable by name), e.g. 2/4."
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+    help="Output format (json: schemas/plan.schema.json; markdown: for pull-request comments).",
+)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,27 +105,38 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @paths_argument
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Check the manifests alone: no tokens needed, unset ${VARS} left as written (pre-commit, forks).",
+)
 @_boundary
-def validate(paths: tuple[str, ...]) -> int:
+def validate(paths: tuple[str, ...], offline: bool) -> int:
     """Check manifests completely without calling the GHL API."""
     from ghlops.commands.validate import validate as run
 
-    return run(paths, env=dict(os.environ), io=_io())
+    return run(paths, env=dict(os.environ), io=_io(), offline=offline)
 
 
 @main.command()
 @paths_argument
 @location_option
+@shard_option
 @parallelism_option
 @max_delete_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are planned.")
+@format_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Save the plan here for apply --plan.")
 @_boundary
 def plan(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
+    shard: str | None,
     parallelism: int | None,
     max_delete_percent: float,
     detailed_exitcode: bool,
+    fmt: str,
+    out: str | None,
 ) -> int:
     """Show the changes that would bring live locations in line with the manifests."""
     from ghlops.commands.plan import plan_command
@@ -125,12 +147,20 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         settings=_settings(parallelism, max_delete_percent),
         io=_io(),
+        fmt=fmt,
+        out=out,
+        shard=shard,
     )
 
 
 @main.command()
-@paths_argument
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @location_option
+@shard_option
+@click.option(
+    "--plan", "plan_file", type=click.Path(dir_okay=False), default=None,
+    help="Apply exactly this saved plan (from plan --out); refused if the manifests or live state changed since.",
+)  # fmt: skip
 @parallelism_option
 @max_delete_option
 @click.option("--allow-mass-delete", is_flag=True, help="Apply even when the mass-change guard trips.")
@@ -140,13 +170,15 @@ def plan(
 def apply(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
+    shard: str | None,
+    plan_file: str | None,
     parallelism: int | None,
     max_delete_percent: float,
     allow_mass_delete: bool,
     auto_approve: bool,
     log_file: str | None,
 ) -> int:
-    """Plan, then make the changes (asks first unless --auto-approve)."""
+    """Plan, then make the changes (asks first unless --auto-approve); or apply a saved plan with --plan."""
     from ghlops.commands.apply import apply_command
 
     return apply_command(
@@ -157,7 +189,20 @@ def apply(
         io=_io(),
         log_file=log_file,
         allow_mass_delete=allow_mass_delete,
+        plan_file=plan_file,
+        shard=shard,
     )
+
+
+@main.command()
+@click.argument("plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@format_option
+@_boundary
+def show(plan_files: tuple[str, ...], fmt: str) -> int:
+    """Render saved plans (several: the shards of one run, as one plan) without calling the GHL API."""
+    from ghlops.commands.show import show_command
+
+    return show_command(plan_files, fmt=fmt, io=_io())
 
 
 @main.command()
@@ -167,6 +212,10 @@ def apply(
 @click.option("--seed", "seed", multiple=True, type=click.Path(exists=True), help="Manifests to make live state.")
 @click.option("--latency-ms", type=float, default=0.0, help="Delay added to every answer.")
 @click.option("--fail-rate", type=float, default=0.0, help="Share of requests answered with a random 5xx.")
+@click.option("--reset-rate", type=float, default=0.0, help="Share of requests whose connection is reset unanswered.")
+@click.option(
+    "--ambiguous-rate", type=float, default=0.0, help="Share of creates (POST) done but whose answer is lost."
+)
 @click.option("--rate-limit", is_flag=True, help="Enforce GHL's 100 requests / 10 s window per location.")
 @click.option("--fault-seed", type=int, default=0, help="Seed for the random faults.")
 @_boundary
@@ -177,6 +226,8 @@ def sandbox(
     seed: tuple[str, ...],
     latency_ms: float,
     fail_rate: float,
+    reset_rate: float,
+    ambiguous_rate: float,
     rate_limit: bool,
     fault_seed: int,
 ) -> int:
@@ -185,7 +236,8 @@ def sandbox(
 
     return sandbox_command(
         host=host, port=port, db=db, seed=seed, latency_ms=latency_ms, fail_rate=fail_rate,
-        rate_limit=rate_limit, fault_seed=fault_seed, io=_io(),
+        reset_rate=reset_rate, ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, fault_seed=fault_seed,
+        io=_io(),
     )  # fmt: skip
 
 
@@ -196,6 +248,100 @@ def demo() -> int:
     from ghlops.commands.demo import demo_command
 
     return demo_command(io=_io())
+
+
+# -- adopt and reuse: export, clone, render, schema ------------------------------------------------------------
+
+kinds_option = click.option(
+    "--kinds",
+    "kinds",
+    multiple=True,
+    metavar="LIST",
+    help="Only these sections, comma-separated (users, tags, customFields, customValues, products, calendars).",
+)
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write here, not stdout."
+)
+force_option = click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
+
+
+@main.command()
+@click.option("--location-id", required=True, help="The live location (sub-account) to read.")
+@click.option("--name", default=None, help="metadata.name of the manifest (default: from the location's name).")
+@kinds_option
+@output_option
+@force_option
+@click.option("--token-env", default=None, metavar="VAR", help="Read with this variable's token (default GHL_TOKEN).")
+@_boundary
+def export(
+    location_id: str,
+    name: str | None,
+    kinds: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    token_env: str | None,
+) -> int:
+    """Write a live location as a manifest (adopt an existing sub-account): plan on it shows no changes."""
+    from ghlops.commands.export import export_command
+
+    return export_command(
+        location_id=location_id, name=name, kinds=kinds, output=output, force=force, token_env=token_env,
+        settings=_settings(None), io=_io(),
+    )  # fmt: skip
+
+
+@main.command()
+@click.option("--from-location-id", required=True, help="The live location to copy the setup from.")
+@click.option("--to-location-id", default=None, help="The location the manifest is for.")
+@click.option("--name", default=None, help="metadata.name of the new location's manifest.")
+@click.option("--as-template", default=None, metavar="NAME", help="Write the setup as a Template named NAME.")
+@kinds_option
+@output_option
+@force_option
+@click.option("--from-token-env", default=None, metavar="VAR", help="Token variable for reading the source.")
+@click.option("--token-env", default=None, metavar="VAR", help="spec.tokenEnv of the new location's manifest.")
+@_boundary
+def clone(
+    from_location_id: str,
+    to_location_id: str | None,
+    name: str | None,
+    as_template: str | None,
+    kinds: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    from_token_env: str | None,
+    token_env: str | None,
+) -> int:
+    """Write a manifest for one location from another's live setup (then plan and apply it as usual)."""
+    from ghlops.commands.clone import clone_command
+
+    return clone_command(
+        from_location_id=from_location_id, to_location_id=to_location_id, name=name, as_template=as_template,
+        kinds=kinds, output=output, force=force, from_token_env=from_token_env, token_env=token_env,
+        settings=_settings(None), io=_io(),
+    )  # fmt: skip
+
+
+@main.command()
+@paths_argument
+@click.option("--location", "location", required=True, metavar="NAME", help="The Location document to render.")
+@output_option
+@_boundary
+def render(paths: tuple[str, ...], location: str, output: str | None) -> int:
+    """Print a location with its templates merged and vars substituted (valid input for validate)."""
+    from ghlops.commands.render import render_command
+
+    return render_command(paths, location=location, output=output, env=dict(os.environ), io=_io())
+
+
+@main.command()
+@output_option
+@_boundary
+def schema(output: str | None) -> int:
+    """Print (or write with -o) the JSON Schema of manifests, for editor completion and checks."""
+    from ghlops.commands.schema import schema_command
+
+    return schema_command(output=output, io=_io())
 
 
 if __name__ == "__main__":  # pragma: no cover

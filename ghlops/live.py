@@ -2,13 +2,22 @@
 
 Per location: one list call per kind (plus pages), and one price list per product; nothing else (a missing
 location shows up as the error of its first list call). Users are company-level: read once per run per company.
-Locations are read concurrently, and so are the kinds within a location.
+
+Concurrency: up to ``parallelism`` locations at once, and within a location up to ``READS_PER_LOCATION`` calls
+side by side (its first call, tags, alone; then the four other kinds; then its products' price lists). All of a
+run's reads share two thread pools: one of ``parallelism`` threads, one per location being read, and one of
+``parallelism x READS_PER_LOCATION`` threads for the calls within them. So the threads and the requests in
+flight never exceed ``parallelism x READS_PER_LOCATION`` (32 at the default 8), whatever the number of
+locations or products: no pool per location, and a location with many products (or one slowed by its rate
+limit) holds at most its own share of the threads. Results are assembled in a fixed order (kinds, then the
+products' order), so what finished first never shows in the result.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
@@ -24,6 +33,9 @@ from ghlops.state import CompanyLive, LocationLive
 
 T = TypeVar("T")
 
+#: Calls of one location in flight at once: the four kinds read side by side after tags, or four price readers.
+READS_PER_LOCATION = 4
+
 
 class Sender(Protocol):
     """What the reader needs of the GHL client."""
@@ -32,10 +44,19 @@ class Sender(Protocol):
 
 
 class LiveReader:
-    def __init__(self, client: Sender, *, parallelism: int = 8, context_factory: Callable[..., Any] | None = None):
+    def __init__(
+        self,
+        client: Sender,
+        *,
+        parallelism: int = 8,
+        context_factory: Callable[..., Any] | None = None,
+        on_location_done: Callable[[str], None] | None = None,
+    ):
         self._client = client
         self._parallelism = max(1, parallelism)
         self._context = context_factory or _default_context
+        # Called with a location's name once it is read (from the reading thread; progress reporting).
+        self._on_location_done = on_location_done
 
     # -- company users -------------------------------------------------------------------------------
     def read_company(self, company_id: str) -> CompanyLive:
@@ -60,13 +81,32 @@ class LiveReader:
         self, locations: Sequence[tuple[str, str]], resolvers: Mapping[str, Resolver]
     ) -> dict[str, LocationLive]:
         """Read (name, location_id) pairs concurrently; results keyed by location id, errors re-raised."""
-        if self._parallelism == 1 or len(locations) <= 1:
-            return {lid: self.read_location(name, lid, resolvers[lid]) for name, lid in locations}
-        with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
-            futures = {lid: pool.submit(self.read_location, name, lid, resolvers[lid]) for name, lid in locations}
+        if self._parallelism == 1:
+            return {lid: self._read_done(name, lid, resolvers[lid], None) for name, lid in locations}
+        outer = min(self._parallelism, len(locations)) or 1
+        with (
+            ThreadPoolExecutor(max_workers=outer * READS_PER_LOCATION, thread_name_prefix="ghlops-read") as calls,
+            ThreadPoolExecutor(max_workers=outer, thread_name_prefix="ghlops-location") as pool,
+        ):
+            futures = {lid: pool.submit(self._read_done, name, lid, resolvers[lid], calls) for name, lid in locations}
             return {lid: f.result() for lid, f in futures.items()}
 
-    def read_location(self, name: str, location_id: str, resolver: Resolver) -> LocationLive:
+    def _read_done(self, name: str, location_id: str, resolver: Resolver, calls: Executor | None) -> LocationLive:
+        live = self.read_location(name, location_id, resolver, calls=calls)
+        if self._on_location_done is not None:
+            self._on_location_done(name)
+        return live
+
+    def read_location(
+        self, name: str, location_id: str, resolver: Resolver, *, calls: Executor | None = None
+    ) -> LocationLive:
+        """Read one location; ``calls`` is the pool its concurrent calls run on (a pool of its own when None).
+
+        The pool must not be one the caller itself runs on: a location waits for its calls.
+        """
+        if calls is None and self._parallelism > 1:
+            with ThreadPoolExecutor(max_workers=READS_PER_LOCATION, thread_name_prefix="ghlops-read") as own:
+                return self.read_location(name, location_id, resolver, calls=own)
         simple: tuple[Kind[Any], ...] = (TAGS, CUSTOM_FIELDS, CUSTOM_VALUES, CALENDARS)
         live = LocationLive(location_id=location_id)
         # A location's first call decides whether it exists; the rest then run side by side.
@@ -75,14 +115,13 @@ class LiveReader:
             (k.name, _bind(self.read_kind, name, location_id, k, resolver)) for k in simple[1:]
         ]
         tasks.append((PRODUCTS.name, _bind(self.read_products, name, location_id, resolver)))
-        if self._parallelism == 1:
+        if calls is None:
             results = {kind: task() for kind, task in tasks}
         else:
-            with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-                futures = {kind: pool.submit(task) for kind, task in tasks}
-                results = {kind: f.result() for kind, f in futures.items()}
+            futures = {kind: calls.submit(task) for kind, task in tasks}
+            results = {kind: f.result() for kind, f in futures.items()}
         live.objects.update(results)
-        live.objects[PRICES.name] = self.read_prices(name, location_id, live.of(PRODUCTS.name), resolver)
+        live.objects[PRICES.name] = self.read_prices(name, location_id, live.of(PRODUCTS.name), resolver, calls=calls)
         return live
 
     def read_kind(self, name: str, location_id: str, kind: Kind[Any], resolver: Resolver) -> list[LiveObject[Any]]:
@@ -105,16 +144,41 @@ class LiveReader:
         return [self._parse(PRODUCTS, raw, resolver, name, None) for raw in raws]
 
     def read_prices(
-        self, name: str, location_id: str, products: Sequence[LiveObject[Any]], resolver: Resolver
+        self,
+        name: str,
+        location_id: str,
+        products: Sequence[LiveObject[Any]],
+        resolver: Resolver,
+        *,
+        calls: Executor | None = None,
     ) -> list[LiveObject[Any]]:
+        """The prices of ``products``, in the products' order; up to READS_PER_LOCATION lists at once on
+        ``calls`` (sequentially without a pool)."""
+
         def one(product: LiveObject[Any]) -> list[LiveObject[Any]]:
             return self.read_product_prices(name, location_id, product.id, product.obj.name, resolver)
 
-        if self._parallelism == 1 or len(products) <= 1:
+        if calls is None or len(products) <= 1:
             groups = [one(p) for p in products]
         else:
-            with ThreadPoolExecutor(max_workers=min(self._parallelism, len(products))) as pool:
-                groups = list(pool.map(one, products))
+            # A few workers pull the next product from a shared queue: the location never holds more than its
+            # share of the pool, however many products it has.
+            groups = [[] for _ in products]
+            queue = iter(enumerate(products))
+            lock = threading.Lock()
+
+            def worker() -> None:
+                while True:
+                    with lock:
+                        item = next(queue, None)
+                    if item is None:
+                        return
+                    index, product = item
+                    groups[index] = one(product)
+
+            workers = [calls.submit(worker) for _ in range(min(READS_PER_LOCATION, len(products)))]
+            for future in workers:
+                future.result()
         return [price for group in groups for price in group]
 
     def read_product_prices(

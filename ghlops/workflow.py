@@ -6,7 +6,7 @@ Each step is a plain function so commands stay thin and tests can run any prefix
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from ghlops.manifest.checks import COMPANY_ENV, needs_users
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
 from ghlops.plan.model import Guard, Plan
 from ghlops.plan.planner import build_plan, resolver_for
+from ghlops.progress import ProgressFactory
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 DEFAULT_PARALLELISM = 8
@@ -32,6 +33,12 @@ class Settings:
     parallelism: int = DEFAULT_PARALLELISM
     transport: httpx.BaseTransport | None = None  # tests inject one; None means real network
     rate_limit: bool = True
+    # The client's limiter: GHL's documented burst window, 100 requests per 10 s per location (and per company
+    # for agency calls). Only tests against a sandbox with a smaller window change these.
+    rate_limit_max: int = 100
+    rate_limit_window_s: float = 10.0
+    # Progress reporters on stderr (the CLI sets it; None shows nothing): see ghlops.progress.
+    progress: ProgressFactory | None = None
     guard: Guard = field(default_factory=Guard)
 
 
@@ -65,8 +72,8 @@ def parallelism_from(value: int | None, env: Mapping[str, str]) -> int:
     return parsed
 
 
-def load(paths: Sequence[str | Path], env: Mapping[str, str]) -> Manifests:
-    manifests = load_manifests(paths, env)
+def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
+    manifests = load_manifests(paths, env, offline=offline)
     for item in manifests.loaded:
         item.desired.company_id = item.model.spec.companyId or env.get(COMPANY_ENV) or None
     return manifests
@@ -87,12 +94,21 @@ def select(manifests: Manifests, patterns: Sequence[str]) -> list[Loaded]:
 def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
     token_envs = {item.desired.location_id: item.desired.token_env for item in selected if item.desired.token_env}
     credentials = Credentials.from_env(settings.env, token_envs)
-    limiter = RateLimiter() if settings.rate_limit else None
+    limiter = RateLimiter(settings.rate_limit_max, settings.rate_limit_window_s) if settings.rate_limit else None
     return GHLClient(base_url_from_env(settings.env), credentials, transport=settings.transport, limiter=limiter)
 
 
-def read(client: GHLClient, selected: Sequence[Loaded], settings: Settings) -> Snapshot:
-    reader = LiveReader(client, parallelism=settings.parallelism)
+def read(
+    client: GHLClient,
+    selected: Sequence[Loaded],
+    settings: Settings,
+    *,
+    on_location_done: Callable[[str], None] | None = None,
+) -> Snapshot:
+    if settings.progress is not None and on_location_done is None:
+        with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
+            return read(client, selected, settings, on_location_done=reporter.location_done)
+    reader = LiveReader(client, parallelism=settings.parallelism, on_location_done=on_location_done)
     companies: dict[str, CompanyLive] = {}
     for item in selected:
         company_id = item.desired.company_id or ""

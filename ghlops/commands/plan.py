@@ -9,7 +9,6 @@ from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import PlanRefused
 from ghlops.plan.model import Plan
-from ghlops.plan.render_text import render_plan
 from ghlops.workflow import Settings, load, make_client, plan, read, select
 
 
@@ -32,10 +31,22 @@ def plan_command(
     detailed_exitcode: bool,
     settings: Settings,
     io: Io,
+    fmt: str = "text",
+    out: str | None = None,
+    shard: str | None = None,
 ) -> int:
-    result = make_plan(paths, locations, settings)
-    io.out(render_plan(result, colour=io.colour))
+    from ghlops.commands.saved import make_saved_plan, publish_step_summary, render
+    from ghlops.plan.saved import write_plan
+    from ghlops.selection import optional_shard
+
+    saved = make_saved_plan(paths, locations, settings, optional_shard(shard))
+    result = saved.plan
+    io.out(render(saved, fmt, colour=io.colour))
+    publish_step_summary(saved, settings.env, io)
     check_errors(result)
+    if out is not None:
+        write_plan(out, saved)
+        io.err(f"Saved the plan to {out}; apply exactly this plan with: ghlops apply --plan {out}")
     if detailed_exitcode and result.has_changes:
         return exit_codes.CHANGES
     return exit_codes.OK

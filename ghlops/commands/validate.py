@@ -10,8 +10,8 @@ from ghlops.commands.io import Io
 from ghlops.workflow import load
 
 
-def validate(paths: Sequence[str | Path], *, env: Mapping[str, str], io: Io) -> int:
-    manifests = load(paths, env)
+def validate(paths: Sequence[str | Path], *, env: Mapping[str, str], io: Io, offline: bool = False) -> int:
+    manifests = load(paths, env, offline=offline)
     n = len(manifests.loaded)
     objects = sum(len(entries) for item in manifests.loaded for entries in item.desired.entries.values())
     io.out(

@@ -416,6 +416,8 @@ class _Call:
                     self.method, self.url, params=self.req.params, headers=self.headers, content=self.content
                 )
             except httpx.TransportError as exc:
+                if client._limiter is not None:
+                    client._limiter.settle(self.limit_key)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 with client._stats_lock:
                     client._counters.transport_errors += 1
@@ -433,6 +435,8 @@ class _Call:
                 continue
 
             elapsed_ms = (time.perf_counter() - started) * 1000
+            if client._limiter is not None:
+                client._limiter.settle(self.limit_key)
             status = response.status_code
             with client._stats_lock:
                 client._counters.responses[f"{status // 100}xx"] += 1

@@ -11,6 +11,7 @@ fewer requests remain than the window thinks (another process is using the same 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -29,10 +30,14 @@ class _Window:
     window: float
     sent: deque[float] = field(default_factory=deque)
     blocked_until: float = 0.0
+    # Send times of acquisitions whose call has not been settled yet (answer not back), oldest first.
+    pending: deque[float] = field(default_factory=deque)
 
     def prune(self, now: float) -> None:
         while self.sent and self.sent[0] <= now - self.window:
             self.sent.popleft()
+        while self.pending and self.pending[0] <= now - self.window:
+            self.pending.popleft()
 
 
 class RateLimiter:
@@ -82,12 +87,33 @@ class RateLimiter:
                     wait = state.blocked_until - now
                 elif len(state.sent) < state.limit:
                     state.sent.append(now)
+                    state.pending.append(now)
                     return waited
                 else:
                     wait = state.sent[0] + state.window - now
             wait = max(wait, _MIN_WAIT)
             self._sleep(wait)
             waited += wait
+
+    def settle(self, key: str) -> None:
+        """Count one acquired slot of ``key`` from now, when its call has ended (answered or failed).
+
+        GHL counts a request when it arrives, a little after it was sent; a window counted from send times
+        alone would free a slot a little *before* GHL's does, and jitter in transit then turns the request
+        that fills the window into a 429. Counting each slot from the end of its call (the server counted it
+        before answering) keeps this window at least as full as GHL's. Calls never settled, and calls that
+        outlive the window, stay counted from their send time.
+        """
+        with self._lock:
+            now = self._clock()
+            state = self._window(key)
+            state.prune(now)
+            if not state.pending:
+                return
+            sent_at = state.pending.popleft()
+            with contextlib.suppress(ValueError):  # already left the window
+                state.sent.remove(sent_at)
+            state.sent.append(now)
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         """Adapt to GHL's ``X-RateLimit-*`` response headers (missing or unreadable ones are ignored).

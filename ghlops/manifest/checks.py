@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from ghlops.errors import ManifestError
 from ghlops.kinds import BY_NAME
+from ghlops.kinds.base import META_FIELDS
 from ghlops.kinds.calendars import Calendar
 from ghlops.kinds.products import Product
 from ghlops.kinds.users import User
 from ghlops.manifest.model import SECTIONS
 from ghlops.manifest.positions import locate
+from ghlops.manifest.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from ghlops.manifest.loader import Loaded, Manifests
@@ -25,6 +27,7 @@ def check_manifests(manifests: Manifests, env: Mapping[str, str], *, check_env: 
     errors: list[ManifestError] = []
     for item in manifests.loaded:
         errors.extend(_duplicate_keys(item))
+        errors.extend(_ignored_fields_exist(item))
     errors.extend(_duplicate_documents(manifests))
     errors.extend(_team_members_declared(manifests))
     errors.extend(_users_agree(manifests))
@@ -77,6 +80,25 @@ def _duplicate_keys(item: Loaded) -> list[ManifestError]:
                         )
                     else:
                         names[key] = index
+    return errors
+
+
+def _ignored_fields_exist(item: Loaded) -> list[ManifestError]:
+    """``ignoreChanges`` must name fields of the entry's kind: a typo would silently ignore nothing."""
+    errors = []
+    spec = item.model.spec
+    for section in SECTIONS:
+        for index, entry in enumerate(getattr(spec, section) or []):
+            path: tuple[str | int, ...] = ("spec", section, index)
+            found = [(path, BY_NAME[section].label, entry)]
+            if isinstance(entry, Product):
+                found += [((*path, "prices", i), "price", price) for i, price in enumerate(entry.prices)]
+            for where, label, obj in found:
+                fields = [f for f in type(obj).model_fields if f not in META_FIELDS]
+                for number, name in enumerate(obj.ignoreChanges):
+                    if name not in fields:
+                        message = f"{name!r} is not a field of a {label}{did_you_mean(name, fields)}"
+                        errors.append(_err(item, (*where, "ignoreChanges", number), message))
     return errors
 
 

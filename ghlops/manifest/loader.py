@@ -1,4 +1,10 @@
-"""Manifests on disk -> validated desired state, reporting every problem of the run at once."""
+"""Manifests on disk -> validated desired state, reporting every problem of the run at once.
+
+The pipeline, per Location document: merge its templates and substitute ``{{ vars.NAME }}`` on the raw,
+position-carrying data (:mod:`ghlops.manifest.templates`), interpolate ``${ENV}``, validate the merged document
+against the model, then check across documents. Every error names the file:line:col that wrote the value and
+its path *in that document*; an error in a template's value reached through a location says which location.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,19 @@ from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
 from ghlops.kinds.products import Product
 from ghlops.manifest.interpolate import interpolate_env
-from ghlops.manifest.model import SECTIONS, LocationDocument
-from ghlops.manifest.positions import locate
+from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
+from ghlops.manifest.positions import PosDict, locate, locate_key, render_path
+from ghlops.manifest.suggest import did_you_mean
+from ghlops.manifest.templates import (
+    Composed,
+    Origins,
+    TemplateSource,
+    compose,
+    located_at,
+    parse_path,
+    strip_template,
+    value_at,
+)
 from ghlops.manifest.validation import validate
 from ghlops.manifest.yaml_io import RawDocument, discover, load_paths
 from ghlops.state import LocationDesired
@@ -21,11 +38,17 @@ from ghlops.state import LocationDesired
 
 @dataclass
 class Loaded:
-    """One validated Location document, kept with its source so later checks can point at lines."""
+    """One validated Location document, kept with its source so later checks can point at lines.
+
+    ``doc`` holds the merged document (templates applied, variables substituted); its values keep the
+    positions of the documents that wrote them. ``source`` is the document as written.
+    """
 
     doc: RawDocument
     model: LocationDocument
     desired: LocationDesired
+    source: RawDocument | None = None
+    templates: list[str] = field(default_factory=list)
 
     def pos(self, *path: str | int) -> Any:
         return locate(self.doc.data, path)
@@ -35,39 +58,227 @@ class Loaded:
 class Manifests:
     files: list[Path]
     loaded: list[Loaded] = field(default_factory=list)
+    templates: dict[str, TemplateSource] = field(default_factory=dict)
 
     @property
     def locations(self) -> list[LocationDesired]:
         return [item.desired for item in self.loaded]
 
 
-def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str]) -> Manifests:
-    """Load, interpolate and validate every document; raise ManifestErrors listing all problems."""
+@dataclass
+class Sources:
+    """The documents of a run, sorted by kind, before any location is composed."""
+
+    documents: list[RawDocument]
+    locations: list[RawDocument]
+    templates: dict[str, TemplateSource]
+    errors: list[ManifestError]
+    origins: Origins
+
+
+# Keys of a Location spec that a Template may not set, and why.
+_LOCATION_ONLY = {
+    "locationId": "a Template is shared by many locations; set locationId in each Location",
+    "companyId": "set companyId in each Location (or GHL_COMPANY_ID)",
+    "tokenEnv": "set tokenEnv in each Location",
+    "prune": "a Template cannot make locations delete anything; set prune in each Location",
+    "templates": "a Template cannot use other templates; list them all in the Location, in order",
+}
+
+
+def read_sources(paths: Sequence[str | Path]) -> Sources:
+    """Load every document and sort Locations from Templates (Template names must be unique)."""
+    docs, errors = load_paths(paths)
+    locations: list[RawDocument] = []
+    templates: dict[str, TemplateSource] = {}
+    by_folded: dict[str, TemplateSource] = {}
+    for doc in docs:
+        kind = doc.data.get("kind")
+        if kind is None or kind == "Location":
+            locations.append(doc)
+        elif kind == "Template":
+            name = value_at(doc.data, ("metadata", "name"))
+            if not isinstance(name, str):
+                continue  # the template's own validation reports it
+            other = by_folded.get(name.casefold())
+            if other is not None:
+                errors.append(
+                    ManifestError(
+                        f"template name {name!r} is already used by {other.doc.pos}",
+                        pos=locate(doc.data, ("metadata", "name")),
+                        path="metadata.name",
+                    )
+                )
+                continue
+            by_folded[name.casefold()] = templates[name] = TemplateSource(name, doc)
+        else:
+            shown = repr(kind) if isinstance(kind, str) else str(kind)
+            hint = did_you_mean(kind, DOCUMENT_KINDS) if isinstance(kind, str) else ""
+            errors.append(
+                ManifestError(
+                    f"{shown} is not one of {', '.join(DOCUMENT_KINDS)}{hint}",
+                    pos=locate(doc.data, ("kind",)),
+                    path="kind",
+                )
+            )
+    return Sources(docs, locations, templates, errors, Origins(docs))
+
+
+def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
+    """Load, merge templates, interpolate and validate every document; raise ManifestErrors listing all problems.
+
+    ``offline``: check the manifests alone, as a pre-commit hook or CI job without tokens can. Variables missing
+    from ``env`` leave their ``${NAME}`` as written instead of being errors, and tokens are not required.
+    """
     from ghlops.manifest.checks import check_manifests
 
     files = discover(paths)
-    docs, errors = load_paths(paths)
-    manifests = Manifests(files=files)
-    for doc in docs:
-        errors.extend(interpolate_env(doc.data, env))
-        kind = doc.data.get("kind") if isinstance(doc.data, Mapping) else None
-        if kind not in (None, "Location"):
-            errors.append(
-                ManifestError(f"kind {kind!r} is not one of Location", pos=locate(doc.data, ("kind",)), path="kind")
+    sources = read_sources(paths)
+    manifests = Manifests(files=files, templates=sources.templates)
+    report = Report(sources.origins)
+    report.final(sources.errors)
+    used: set[str] = set()
+    for doc in sources.locations:
+        composed = compose(doc, sources.templates, sources.origins)
+        used.update(t.name for t in composed.templates)
+        model = validate_composed(composed, env, report, offline=offline)
+        if model is not None:
+            manifests.loaded.append(
+                Loaded(
+                    composed.doc,
+                    model,
+                    to_desired(model, composed.doc, composed.protected),
+                    source=doc,
+                    templates=[t.name for t in composed.templates],
+                )
             )
-            continue
-        model, problems = validate(LocationDocument, doc.data)
-        errors.extend(problems)
-        if model is None:
-            continue
-        manifests.loaded.append(Loaded(doc, model, to_desired(model, doc)))
-    errors.extend(check_manifests(manifests, env))
+    for template in sources.templates.values():
+        report.final(check_template(template.doc, sources.origins, used=template.name in used))
+    report.checks(check_manifests(manifests, env, check_env=not offline), manifests.loaded)
+    errors = report.finish()
     if errors:
         raise ManifestErrors(errors)
     return manifests
 
 
-def to_desired(model: LocationDocument, doc: RawDocument) -> LocationDesired:
+def validate_composed(
+    composed: Composed, env: Mapping[str, str], report: Report, *, offline: bool = False
+) -> LocationDocument | None:
+    """Interpolate ``${ENV}`` and validate one composed location, reporting its problems."""
+    name = value_at(composed.doc.data, ("metadata", "name"))
+    where = name if isinstance(name, str) else None
+    problems = list(composed.merged_errors)
+    unset = [e for e in interpolate_env(composed.doc.data, env)]
+    problems.extend(e for e in unset if not (offline and e.message.startswith("environment variable ")))
+    model, invalid = validate(LocationDocument, composed.doc.data)
+    problems.extend(invalid)
+    report.final(composed.errors, location=where)
+    report.merged(problems, composed.doc.data, location=where)
+    return model if not composed.errors else None
+
+
+def check_template(doc: RawDocument, origins: Origins, *, used: bool) -> list[ManifestError]:
+    """A Template document's own problems.
+
+    Its entries are checked in full through each location that uses it (the merged result must be complete);
+    an entry may be partial here, completed by a later template or the location. Unused templates get their
+    entries checked for everything but completeness, so a template directory can be validated on its own.
+    """
+    errors: list[ManifestError] = []
+    data, problems = strip_template(doc, origins)
+    errors.extend(problems)
+    spec = data.get("spec") if isinstance(data, PosDict) else None
+    if isinstance(spec, PosDict):
+        for key, why in _LOCATION_ONLY.items():
+            if key in spec:
+                pos = locate_key(data, ("spec", key))
+                errors.append(ManifestError(f"unknown key {key!r}: {why}", pos=pos, path="spec"))
+                del spec[key]
+    _, invalid = validate(TemplateDocument, data)
+    for error in invalid:
+        path = parse_path(error.path) or ()
+        in_entry = len(path) >= 3 and path[0] == "spec" and path[1] in SECTIONS
+        if in_entry and used:
+            continue  # checked through the locations that use the template, with the location's values merged
+        if in_entry and (error.message.startswith("missing required key") or _has_vars(value_at(data, path))):
+            continue  # completed or filled in by the locations
+        translated = origins.translate(data, path, doc)
+        errors.append(ManifestError(error.message, pos=error.pos, path=render_path(translated or path)))
+    return errors
+
+
+def _has_vars(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value and "vars." in value
+
+
+class Report:
+    """Collects the problems of a run: paths translated to the document that wrote the value, problems in a
+    template's values reached through several locations reported once, naming those locations."""
+
+    def __init__(self, origins: Origins) -> None:
+        self.origins = origins
+        self._found: dict[tuple[Any, str, str], list[str]] = {}
+        self._order: list[ManifestError] = []
+
+    def final(self, errors: Sequence[ManifestError], *, location: str | None = None) -> None:
+        for error in errors:
+            self._add(error, location)
+
+    def merged(self, errors: Sequence[ManifestError], data: Any, *, location: str | None) -> None:
+        """Problems found in a merged document, their paths in merged terms."""
+        for error in errors:
+            self._add(self._translate(error, data), location)
+
+    def checks(self, errors: Sequence[ManifestError], loaded: Sequence[Loaded]) -> None:
+        """Cross-document problems: find the location each was found in, to translate its path."""
+        for error in errors:
+            path = parse_path(error.path)
+            target = self.origins.document_at(error.pos)
+            if error.pos is None or path is None or target is None:
+                self._add(error, None)
+                continue
+            owners = [item for item in loaded if item.source is target]
+            if not owners:
+                owners = [item for item in loaded if located_at(item.doc.data, path, error.pos)]
+            if not owners:
+                self._add(error, None)
+            for item in owners:
+                self._add(self._translate(error, item.doc.data), item.desired.name)
+
+    def _translate(self, error: ManifestError, data: Any) -> ManifestError:
+        target = self.origins.document_at(error.pos)
+        path = parse_path(error.path)
+        if target is None or path is None:
+            return error
+        translated = self.origins.translate(data, path, target)
+        if translated is None or translated == path:
+            return error
+        return ManifestError(error.message, pos=error.pos, path=render_path(translated))
+
+    def _add(self, error: ManifestError, location: str | None) -> None:
+        key = (error.pos, error.path, error.message)
+        if key not in self._found:
+            self._found[key] = []
+            self._order.append(error)
+        target = self.origins.document_at(error.pos)
+        in_template = target is not None and target.data.get("kind") == "Template"
+        if location and in_template and location not in self._found[key]:
+            self._found[key].append(location)
+
+    def finish(self) -> list[ManifestError]:
+        out: list[ManifestError] = []
+        for error in self._order:
+            names = self._found[(error.pos, error.path, error.message)]
+            if names:
+                noun = "location" if len(names) == 1 else "locations"
+                error = ManifestError(f"{error.message} (in {noun} {', '.join(names)})", pos=error.pos, path=error.path)
+            out.append(error)
+        return out
+
+
+def to_desired(
+    model: LocationDocument, doc: RawDocument, protected: Mapping[str, frozenset[str]] | None = None
+) -> LocationDesired:
     spec = model.spec
     prune = frozenset(SECTIONS) if spec.prune == "all" else frozenset(spec.prune)
     entries: dict[str, list[Entry]] = {}
@@ -94,4 +305,5 @@ def to_desired(model: LocationDocument, doc: RawDocument) -> LocationDesired:
         prune=prune,
         entries=entries,
         source=str(doc.pos),
+        protected=dict(protected or {}),
     )

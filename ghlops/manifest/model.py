@@ -1,10 +1,16 @@
-"""The manifest document schema (apiVersion ghlops/v1): a Location document holds one section per kind."""
+"""The manifest document schema (apiVersion ghlops/v1).
+
+A Location document holds one section per kind for one GHL location. A Template document holds the same
+sections (and variables) for many: a Location lists templates in ``spec.templates`` and the loader merges them
+into it before validation (see :mod:`ghlops.manifest.templates`).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, WithJsonSchema, field_validator
 
 from ghlops.kinds.base import Model
 from ghlops.kinds.calendars import Calendar
@@ -17,11 +23,30 @@ from ghlops.kinds.users import User
 API_VERSION = "ghlops/v1"
 PruneKind = Literal["users", "tags", "customFields", "customValues", "products", "calendars"]
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _var_name(name: str) -> str:
+    if not re.match(VAR_NAME_PATTERN, name):
+        raise ValueError(f"variable name {name!r}: use letters, digits and '_', not starting with a digit")
+    return name
+
+
+VarName = Annotated[str, AfterValidator(_var_name), WithJsonSchema({"type": "string", "pattern": VAR_NAME_PATTERN})]
+# Scalars only; strict so that validation reports a list or mapping instead of coercing anything.
+VarValue = StrictBool | StrictInt | StrictFloat | str
+TemplateName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)]
+
+_VARS_DESCRIPTION = (
+    "Variables for '{{ vars.NAME }}' references in any string value of this document's sections (and of the "
+    "templates it uses). Values are substituted as text; a number field accepts a string holding one reference."
+)
 
 
 class Metadata(Model):
     name: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        pattern=NAME_PATTERN,
         max_length=100,
         description="Handle used in plan output and --location (letters, digits, '.', '_', '-').",
     )
@@ -36,6 +61,14 @@ class LocationSpec(Model):
         default=None,
         pattern=_ENV_NAME,
         description="Name of the environment variable holding this location's token (default GHL_TOKEN).",
+    )
+    templates: list[TemplateName] | None = Field(
+        default=None,
+        description="Template documents merged into this location, in order: later templates override earlier "
+        "ones, and this document's own entries override them all (matched by natural key, field by field).",
+    )
+    vars: dict[VarName, VarValue] | None = Field(
+        default=None, description=_VARS_DESCRIPTION + " These override the templates' vars."
     )
     prune: list[PruneKind] | Literal["all"] = Field(
         default_factory=list,
@@ -57,6 +90,11 @@ class LocationSpec(Model):
             return [value]
         return value
 
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _templates_string(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
 
 class LocationDocument(Model):
     apiVersion: Literal["ghlops/v1"] = Field(description="Always ghlops/v1.")
@@ -65,4 +103,29 @@ class LocationDocument(Model):
     spec: LocationSpec
 
 
+class TemplateSpec(Model):
+    """The sections a Template gives its locations. No locationId, companyId, tokenEnv or prune: those are
+    decisions of each Location (a template never makes a location delete anything)."""
+
+    vars: dict[VarName, VarValue] | None = Field(
+        default=None, description=_VARS_DESCRIPTION + " Later templates and the location override them."
+    )
+    customFields: list[CustomField] | None = Field(default=None, description="Custom fields.")
+    customValues: list[CustomValue] | None = Field(default=None, description="Custom values.")
+    tags: list[Tag] | None = Field(default=None, description="Tags (strings, or mappings with protect etc.).")
+    users: list[User] | None = Field(default=None, description="Users who belong to every location using this.")
+    calendars: list[Calendar] | None = Field(default=None, description="Calendars.")
+    products: list[Product] | None = Field(default=None, description="Products with their prices.")
+
+
+class TemplateDocument(Model):
+    apiVersion: Literal["ghlops/v1"] = Field(description="Always ghlops/v1.")
+    kind: Literal["Template"] = Field(description="Template: sections shared by the locations that list it.")
+    metadata: Metadata
+    spec: TemplateSpec
+
+
 SECTIONS: tuple[str, ...] = ("users", "tags", "customFields", "customValues", "products", "calendars")
+# The sections in the order the models (and exported manifests) list them.
+SPEC_ORDER: tuple[str, ...] = ("customFields", "customValues", "tags", "users", "calendars", "products")
+DOCUMENT_KINDS: tuple[str, ...] = ("Location", "Template")

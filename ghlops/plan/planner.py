@@ -278,6 +278,14 @@ def plan_users(
     def names(ids: Sequence[str]) -> list[str]:
         return [names_by_id.get(i, i) for i in ids]
 
+    # Users a location removed from its templates while they were `protect: true`: prune never removes them.
+    guarded = {d.location_id: d.protected.get(USERS.name, frozenset()) for d in locations}
+
+    def unprotected(key: str, email: str, removed: list[str]) -> list[str]:
+        blocked = [i for i in removed if key in guarded.get(i, frozenset())]
+        errors.extend(f"user {email!r} is protected and would be removed from location {n}" for n in names(blocked))
+        return [i for i in removed if i not in blocked]
+
     first: list[tuple[Change, tuple[str, ...]]] = []
     last: list[tuple[Change, tuple[str, ...]]] = []
     for key, user in declared.items():
@@ -289,7 +297,7 @@ def plan_users(
             continue
         now = location_ids(current.raw)
         added = [i for i in locs if i not in now]
-        removed = [i for i in now if i in pruned and i not in locs]
+        removed = unprotected(key, user.email, [i for i in now if i in pruned and i not in locs])
         fields = list(field_changes(USERS, user, current, resolver))
         if fields or added:
             joined = now + added
@@ -322,7 +330,7 @@ def plan_users(
             continue
         now = location_ids(current.raw)
         in_scope = [i for i in now if i in scope]
-        removed = [i for i in in_scope if i in pruned]
+        removed = unprotected(key, current.obj.email, [i for i in in_scope if i in pruned])
         for i in in_scope:
             if i not in pruned:
                 unmanaged.setdefault(i, []).append(current.obj.email)

@@ -299,3 +299,18 @@ def test_the_rate_limiter_follows_the_servers_remaining_count() -> None:
         client.send(GET, location_id=LOCATION_ID)
         client.send(GET, location_id=LOCATION_ID)
     assert clock.sleeps == [pytest.approx(10.0)]
+
+
+def test_the_rate_limiter_counts_each_call_from_when_its_answer_arrived() -> None:
+    clock = FakeClock(start=0.0)
+    limiter = RateLimiter(1, 10.0, clock=clock, sleep=clock.sleep)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        clock.advance(2.0)  # two seconds in transit; the server counted the call somewhere in them
+        return json_response(200, {"ok": True})
+
+    with make_client(Script(slow, OK), limiter=limiter) as client:
+        client.send(GET, location_id=LOCATION_ID)
+        # Sent at t=0, answered at t=2: the next call waits until t=12, not t=10.
+        client.send(GET, location_id=LOCATION_ID)
+    assert clock.sleeps == [pytest.approx(12.0 - 2.0)]

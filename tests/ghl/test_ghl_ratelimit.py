@@ -118,3 +118,36 @@ def test_a_later_shorter_penalty_does_not_shorten_an_earlier_one() -> None:
 def test_a_nonsensical_limit_is_refused(max_requests: int, window_s: float) -> None:
     with pytest.raises(ValueError):
         RateLimiter(max_requests, window_s)
+
+
+def test_a_settled_slot_counts_from_when_its_call_ended_not_from_when_it_was_sent() -> None:
+    clock = FakeClock(start=0.0)
+    rl = limiter(clock, max_requests=2, window_s=10.0)
+    rl.acquire("loc")
+    rl.acquire("loc")
+    clock.advance(0.5)  # the answers take half a second; the server counted both on arrival
+    rl.settle("loc")
+    rl.settle("loc")
+    # Sent at t=0 but settled at t=0.5: the slots free up at t=10.5, never before the server's do.
+    assert rl.acquire("loc") == pytest.approx(10.0)
+    assert clock() == pytest.approx(10.5)
+
+
+def test_settling_more_calls_than_were_acquired_changes_nothing() -> None:
+    clock = FakeClock(start=0.0)
+    rl = limiter(clock, max_requests=3)
+    rl.acquire("loc")
+    rl.settle("loc")
+    rl.settle("loc")
+    rl.settle("other")
+    assert rl.available("loc") == 2
+    assert rl.available("other") == 3
+
+
+def test_a_call_that_outlives_the_window_stays_counted_from_its_send_time() -> None:
+    clock = FakeClock(start=0.0)
+    rl = limiter(clock, max_requests=2, window_s=10.0)
+    rl.acquire("loc")
+    clock.advance(11.0)
+    rl.settle("loc")
+    assert rl.available("loc") == 2

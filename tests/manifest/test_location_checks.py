@@ -129,3 +129,9 @@ def test_a_location_without_token_env_needs_ghl_token(tmp_path: Path) -> None:
     assert errors([path], env={}) == [
         f"{path}:4:9: metadata.name: no token for location clinic: set GHL_TOKEN or name a variable in spec.tokenEnv"
     ]
+
+
+def test_offline_validation_needs_no_tokens_and_leaves_unset_variables_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", '  tokenEnv: CLINIC_TOKEN\n  customValues:\n    - {name: x, value: "${NOPE}"}\n')
+    (desired,) = load([str(path)], {}, offline=True).locations
+    assert [v.value for v in desired.of("customValues")] == ["${NOPE}"]

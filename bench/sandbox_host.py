@@ -1,0 +1,108 @@
+"""The GHL sandbox in a child process, driven over a pipe.
+
+In the benchmark the sandbox stands in for GHL's servers: run in the measured process it would share the GIL
+(and one of the machine's two cores) with the client being measured, and its memory would count as ghlops's.
+Only the public Sandbox API is used: the store to create locations, the fault config, the request log.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """What the sandbox received since its request log was last cleared."""
+
+    total: int
+    by_status: dict[int | None, int]
+    by_method: dict[str, int]
+    faults: int
+
+    @property
+    def status_429(self) -> int:
+        return self.by_status.get(429, 0)
+
+
+def _serve(conn: Connection, faults: dict[str, Any]) -> None:
+    from ghlops.sandbox import FaultConfig, Sandbox
+    from ghlops.sandbox.seed import sandbox_env
+
+    sb = Sandbox(db_path=":memory:", port=0, faults=FaultConfig(**faults)).start()
+    conn.send(sandbox_env(sb))
+    while True:
+        command, args = conn.recv()
+        if command == "stop":
+            sb.stop()
+            conn.send(None)
+            return
+        if command == "create_locations":
+            for location_id, name in args:
+                sb.store.create_location(location_id, name, sb.company_id)
+            conn.send(None)
+        elif command == "faults":
+            for name, value in args.items():
+                setattr(sb.faults, name, value)
+            conn.send(None)
+        elif command == "clear":
+            sb.clear_requests()
+            conn.send(None)
+        elif command == "stats":
+            entries = sb.requests
+            conn.send(
+                RequestStats(
+                    total=len(entries),
+                    by_status=dict(Counter(r.status for r in entries)),
+                    by_method=dict(Counter(r.method for r in entries)),
+                    faults=sum(1 for r in entries if r.fault),
+                )
+            )
+        else:
+            conn.send(ValueError(f"unknown command {command!r}"))
+
+
+class SandboxProcess:
+    """``with SandboxProcess(rate_limit=True) as sb: ... sb.env ...``"""
+
+    def __init__(self, **faults: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, faults), name="ghlops-sandbox", daemon=True)
+        self._process.start()
+        self.env: dict[str, str] = self._conn.recv()
+
+    def _call(self, command: str, args: Any = None) -> Any:
+        self._conn.send((command, args))
+        answer = self._conn.recv()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def create_locations(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._call("create_locations", list(pairs))
+
+    def set_faults(self, **values: Any) -> None:
+        self._call("faults", values)
+
+    def clear_requests(self) -> None:
+        self._call("clear")
+
+    def stats(self) -> RequestStats:
+        stats: RequestStats = self._call("stats")
+        return stats
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._call("stop")
+        self._process.join(timeout=10)
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

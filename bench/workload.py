@@ -1,0 +1,292 @@
+"""The benchmarks' workload: N locations x M objects over all six kinds, half of the locations drifted.
+
+Everything is a pure function of (N, M), so two runs (or the parallel and the sequential run) see the same
+manifests, the same live state and the same lower bound.
+
+Per location the M objects are spread like a real clinic's configuration (M = 60: 15 tags, 12 custom
+fields, 12 custom values, 4 calendars, 5 products with 2 prices each, 2 users). Users are company-level: each
+location declares its users from a shared pool (about five locations per user), as staff do across an
+agency's clinics.
+
+Drift: every odd-numbered location is drifted. In a drifted location, of each kind's objects (taken in order)
+every fifth one, starting with the first, is missing live, and every fifth one starting with the third holds a
+changed value (a custom field's placeholder, a custom value, a calendar's description, a product's description,
+a price's amount). A missing product takes its prices with it. A drifted location also lacks the membership of
+its last user. Even-numbered locations match their manifests exactly.
+
+``desired_spec`` gives the manifest (the ``spec`` of a Location document), ``seed_spec`` the drifted live state
+as a manifest (with ``prune`` on every kind, so applying it also restores the drift after a run), and
+``lower_bound`` the fewest requests a plan and an apply can possibly make for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+PAGE_SIZE = 100  # GHL's page for products, prices and the users search
+LIST_KINDS = 5  # one list call per location: tags, custom fields, custom values, calendars, products (page 1)
+PRICES_PER_PRODUCT = 2
+FIELD_TYPES = ("TEXT", "SINGLE_OPTIONS", "LARGE_TEXT", "NUMERICAL")
+USERS_PER_POOL_USER = 5  # locations sharing one user, roughly
+
+Spec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many objects of each kind one location declares."""
+
+    tags: int
+    custom_fields: int
+    custom_values: int
+    calendars: int
+    products: int
+    users: int
+
+    @staticmethod
+    def of(objects: int) -> Shape:
+        if objects < 10:
+            raise ValueError("at least 10 objects per location (one of every kind)")
+
+        def part(share: int) -> int:
+            return max(1, round(objects * share / 60))
+
+        users, calendars, products = part(2), part(4), part(5)
+        custom_fields, custom_values = part(12), part(12)
+        tags = objects - users - calendars - products * (1 + PRICES_PER_PRODUCT) - custom_fields - custom_values
+        return Shape(tags, custom_fields, custom_values, calendars, products, users)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.tags
+            + self.custom_fields
+            + self.custom_values
+            + self.calendars
+            + self.products * (1 + PRICES_PER_PRODUCT)
+            + self.users
+        )
+
+
+@dataclass(frozen=True)
+class Workload:
+    locations: int
+    objects: int
+
+    @property
+    def shape(self) -> Shape:
+        return Shape.of(self.objects)
+
+    @property
+    def pool_size(self) -> int:
+        per = self.shape.users
+        return max(per, math.ceil(self.locations * per / USERS_PER_POOL_USER))
+
+    # -- names -------------------------------------------------------------------------------------------------
+    @staticmethod
+    def name(i: int) -> str:
+        return f"clinic-{i:05d}"
+
+    @staticmethod
+    def location_id(i: int) -> str:
+        return f"BenchLoc{i:06d}xxxxxx"  # 20 characters, like GHL's ids
+
+    @staticmethod
+    def drifted(i: int) -> bool:
+        return i % 2 == 1
+
+    def user_indexes(self, i: int) -> list[int]:
+        per = self.shape.users
+        return [(i * per + k) % self.pool_size for k in range(per)]
+
+    @staticmethod
+    def user(u: int) -> Spec:
+        return {
+            "email": f"staff{u:05d}@bench.example.com",
+            "firstName": f"Staff{u}",
+            "lastName": "Bench",
+            "role": "admin" if u % 7 == 0 else "user",
+            "type": "account",
+        }
+
+    def dropped_user(self, i: int) -> int | None:
+        """The pool user whose membership a drifted location lacks live (never the calendars' team member)."""
+        users = self.user_indexes(i)
+        return users[-1] if self.drifted(i) and len(users) >= 2 else None
+
+    # -- manifests ---------------------------------------------------------------------------------------------
+    def desired_spec(self, i: int) -> Spec:
+        return self._spec(i, seed=False)
+
+    def seed_spec(self, i: int) -> Spec:
+        return self._spec(i, seed=True)
+
+    def _spec(self, i: int, *, seed: bool) -> Spec:
+        drift = seed and self.drifted(i)
+        shape = self.shape
+        name = self.name(i)
+
+        def keep(j: int) -> bool:
+            return not (drift and j % 5 == 0)
+
+        def changed(j: int) -> bool:
+            return drift and j % 5 == 2
+
+        users = [u for u in self.user_indexes(i) if not (drift and u == self.dropped_user(i))]
+        spec: Spec = {"locationId": self.location_id(i)}
+        spec["tags"] = [f"tag-{j:03d}-{name}" for j in range(shape.tags) if keep(j)]
+        fields = []
+        for j in range(shape.custom_fields):
+            if not keep(j):
+                continue
+            data_type = FIELD_TYPES[j % len(FIELD_TYPES)]
+            field: Spec = {
+                "name": f"Field {j:03d}",
+                "model": "opportunity" if j % 3 == 2 else "contact",
+                "dataType": data_type,
+                "placeholder": f"placeholder {j}" + (" (old)" if changed(j) else ""),
+            }
+            if data_type == "SINGLE_OPTIONS":
+                field["options"] = ["Small", "Medium", "Large"]
+            fields.append(field)
+        spec["customFields"] = fields
+        spec["customValues"] = [
+            {"name": f"value_{j:03d}", "value": f"value {j} of {name}" + (" (old)" if changed(j) else "")}
+            for j in range(shape.custom_values)
+            if keep(j)
+        ]
+        first_user = self.user(self.user_indexes(i)[0])["email"]
+        calendars = []
+        for j in range(shape.calendars):
+            if not keep(j):
+                continue
+            calendar: Spec = {
+                "name": f"Calendar {j:03d}",
+                "calendarType": "event",
+                "slotDuration": 30 + 15 * (j % 3),
+                "description": f"bookings {j}" + (" (old)" if changed(j) else ""),
+            }
+            if j == 0 and shape.users >= 2:
+                calendar["teamMembers"] = [{"user": first_user}]
+            calendars.append(calendar)
+        spec["calendars"] = calendars
+        products = []
+        price_index = 0
+        for p in range(shape.products):
+            if not keep(p):
+                continue
+            prices = []
+            for k in range(PRICES_PER_PRODUCT):
+                j = price_index
+                price_index += 1
+                if not keep(j):
+                    continue
+                amount = 100 * (p + 1) + k + (7 if changed(j) else 0)
+                price: Spec = {"name": f"Price {k}", "type": "one_time", "amount": amount, "currency": "USD"}
+                if k % 2 == 1:
+                    price.update(type="recurring", recurring={"interval": "month", "intervalCount": 1})
+                prices.append(price)
+            products.append(
+                {
+                    "name": f"Product {p:03d}",
+                    "productType": "SERVICE",
+                    "description": f"service {p} of {name}" + (" (old)" if changed(p) else ""),
+                    "prices": prices,
+                }
+            )
+        spec["products"] = products
+        spec["users"] = [self.user(u) for u in users]
+        if seed:
+            # Applying the seed after a run deletes what the run created, so the drift can be restored.
+            spec["prune"] = ["tags", "customFields", "customValues", "products", "calendars", "users"]
+        return spec
+
+    # -- lower bound -------------------------------------------------------------------------------------------
+    def lower_bound(self) -> LowerBound:
+        """The fewest requests a plan (reads) and an apply (writes) can make for this workload."""
+        reads = 0
+        writes = 0
+        live_users: set[int] = set()
+        dropped: set[int] = set()
+        for i in range(self.locations):
+            seed = self.seed_spec(i)
+            desired = self.desired_spec(i)
+            live_products = len(seed["products"])
+            reads += LIST_KINDS + _extra_pages(live_products) + live_products  # + one price list per product
+            live_users.update(self._seed_users(i))
+            drop = self.dropped_user(i)
+            if drop is not None:
+                dropped.add(drop)
+            writes += _changes(desired, seed)
+        reads += 1 + _extra_pages(len(live_users))  # the users search, once for the company
+        # A user is created when no location's live state has it, else updated once for all its new memberships.
+        writes += len(dropped)
+        return LowerBound(reads=reads, writes=writes)
+
+    def _seed_users(self, i: int) -> list[int]:
+        return [u for u in self.user_indexes(i) if u != self.dropped_user(i)]
+
+    # -- files -------------------------------------------------------------------------------------------------
+    def write(self, directory: Path, *, seed: bool) -> Path:
+        """One YAML manifest per location under ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        yaml = YAML()
+        yaml.default_flow_style = None
+        for i in range(self.locations):
+            doc = {
+                "apiVersion": "ghlops/v1",
+                "kind": "Location",
+                "metadata": {"name": self.name(i)},
+                "spec": self.seed_spec(i) if seed else self.desired_spec(i),
+            }
+            with (directory / f"{self.name(i)}.yaml").open("w", encoding="utf-8") as handle:
+                yaml.dump(doc, handle)
+        return directory
+
+    def locations_with_names(self) -> Iterator[tuple[str, str]]:
+        for i in range(self.locations):
+            yield self.location_id(i), self.name(i)
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    reads: int
+    writes: int
+
+
+def _extra_pages(items: int) -> int:
+    return max(0, math.ceil(items / PAGE_SIZE) - 1)
+
+
+def _changes(desired: Spec, seed: Spec) -> int:
+    """Writes one location needs: one per missing or changed object of the location's own kinds."""
+    count = 0
+    for section in ("tags", "customFields", "customValues", "calendars"):
+        count += _diff_count(desired[section], seed[section])
+    live_products = {p["name"]: p for p in seed["products"]}
+    for product in desired["products"]:
+        live = live_products.get(product["name"])
+        if live is None:
+            count += 1 + len(product["prices"])
+            continue
+        count += int(_without(product, "prices") != _without(live, "prices"))
+        count += _diff_count(product["prices"], live["prices"])
+    return count
+
+
+def _diff_count(desired: Sequence[Any], live: Sequence[Any]) -> int:
+    def key(item: Any) -> Any:
+        return item["name"] if isinstance(item, Mapping) else item
+
+    live_by_key = {key(item): item for item in live}
+    return sum(1 for item in desired if live_by_key.get(key(item)) != item)
+
+
+def _without(item: Mapping[str, Any], field: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != field}
