@@ -23,7 +23,7 @@ from ghlops.cli import main
 REPO = Path(__file__).resolve().parents[1]
 # In a hidden directory: examples/ itself is a manifest directory (ghlops plan examples/), and discovery
 # skips hidden directories, so the workflows there are never read as manifests.
-EXAMPLES = REPO / "examples" / ".github" / "workflows"
+EXAMPLES = REPO / "examples" / "github"
 CI = REPO / ".github" / "workflows" / "ci.yml"
 ACTION = REPO / "action.yml"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yml"))

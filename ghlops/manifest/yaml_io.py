@@ -20,6 +20,7 @@ parse them as the model wants. ``<<`` merge keys are supported (explicit keys wi
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import warnings
@@ -138,17 +139,47 @@ def _walk_directory(root: Path, errors: list[ManifestError]) -> list[tuple[Path,
         where = exc.filename if exc.filename is not None else root
         errors.append(ManifestError(f"{where}: cannot read directory: {exc.strerror or exc}"))
 
+    ignored = _ignore_patterns(root)
     for directory, subdirs, files in os.walk(root, onerror=on_error):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         here = Path(directory)
+        subdirs[:] = sorted(
+            d for d in subdirs if not d.startswith(".") and not _ignored((here / d).relative_to(root), ignored, True)
+        )
         for name in files:
             if name.startswith(".") or not _is_manifest_name(name):
                 continue
             path = here / name
+            if _ignored(path.relative_to(root), ignored, False):
+                continue
             if path.is_file():
                 results.append((path.relative_to(root).parts, path))
     results.sort(key=lambda item: item[0])
     return [(path, str(path)) for _, path in results]
+
+
+IGNORE_FILE = ".ghlopsignore"
+
+
+def _ignore_patterns(root: Path) -> list[str]:
+    """Patterns from ``root/.ghlopsignore`` (one per line, ``#`` comments), for YAML that is not a manifest
+    kept beside manifests, such as CI workflows. ``dir/`` matches a directory, other patterns are globs
+    relative to root."""
+    try:
+        text = (root / IGNORE_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _ignored(relative: Path, patterns: list[str], is_dir: bool) -> bool:
+    rel = relative.as_posix()
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if is_dir and fnmatch.fnmatchcase(rel, pattern.rstrip("/")):
+                return True
+        elif fnmatch.fnmatchcase(rel, pattern):
+            return True
+    return False
 
 
 def discover(paths: Sequence[str | Path]) -> list[Path]:

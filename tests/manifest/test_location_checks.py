@@ -135,3 +135,16 @@ def test_offline_validation_needs_no_tokens_and_leaves_unset_variables_as_writte
     path = write(tmp_path, "a.yaml", '  tokenEnv: CLINIC_TOKEN\n  customValues:\n    - {name: x, value: "${NOPE}"}\n')
     (desired,) = load([str(path)], {}, offline=True).locations
     assert [v.value for v in desired.of("customValues")] == ["${NOPE}"]
+
+
+def test_a_ghlopsignore_file_keeps_other_yaml_out_of_discovery(tmp_path: Path) -> None:
+    from ghlops.manifest.yaml_io import discover
+
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "workflow.yml").write_text("on: push\n")
+    (tmp_path / "notes.yaml").write_text("todo: []\n")
+    write(tmp_path, "clinic.yaml", "")
+    (tmp_path / ".ghlopsignore").write_text("# not manifests\nci/\nnotes.*\n")
+    assert [p.name for p in discover([tmp_path])] == ["clinic.yaml"]
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    assert [p.name for p in discover([examples])] == ["downtown-dental.yaml", "uptown-ortho.yaml"]
