@@ -25,8 +25,11 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def run(sb: Sandbox, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env=sandbox_env(sb), catch_exceptions=False)
+def run(sb: Sandbox, *args: str, summary: Path | None = None) -> Result:
+    env = sandbox_env(sb)
+    if summary is not None:
+        env["GITHUB_STEP_SUMMARY"] = str(summary)
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def assert_clean(*texts: str) -> None:
@@ -38,20 +41,26 @@ def assert_clean(*texts: str) -> None:
 def test_the_token_never_appears_in_any_output_file_or_log(sb: Sandbox, tmp_path: Path) -> None:
     log_file = tmp_path / "run.jsonl"
     outputs: list[str] = []
+    plan_file = tmp_path / "plan.json"
+    summary = tmp_path / "summary.md"
     for args in (
         ("validate", str(EXAMPLES)),
         ("--debug", "plan", str(EXAMPLES)),
-        ("--debug", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)),
+        ("plan", str(EXAMPLES), "--format", "json"),
+        ("plan", str(EXAMPLES), "--format", "markdown"),
+        ("plan", str(EXAMPLES), "--out", str(plan_file)),
+        ("show", str(plan_file), "--format", "markdown"),
+        ("--debug", "apply", "--plan", str(plan_file), "--auto-approve", "--log-file", str(log_file)),
         ("--debug", "plan", str(EXAMPLES), "--detailed-exitcode"),
     ):
-        result = run(sb, *args)
+        result = run(sb, *args, summary=summary)
         assert result.exit_code in (0, 2), result.stderr
         outputs += [result.output, result.stderr]
-    debug = outputs[3]
+    debug = outputs[-1]
     assert "Authorization" in debug or "authorization" in debug  # the debug log does show requests...
     assert "Bearer ***" in debug  # ...with the credential masked
-    assert log_file.read_text()
-    assert_clean(*outputs, log_file.read_text())
+    assert log_file.read_text() and plan_file.read_text() and summary.read_text()
+    assert_clean(*outputs, log_file.read_text(), plan_file.read_text(), summary.read_text())
 
 
 def test_failures_do_not_leak_the_token(sb: Sandbox, tmp_path: Path) -> None:
