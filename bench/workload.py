@@ -232,6 +232,121 @@ class Workload:
     def _seed_users(self, i: int) -> list[int]:
         return [u for u in self.user_indexes(i) if u != self.dropped_user(i)]
 
+    # -- live state as GHL's API returns it (for the pure planner benchmark) ----------------------------------
+    def user_id(self, u: int) -> str:
+        return f"User{u:06d}xxxxxxxxxx"
+
+    def live_users(self) -> list[Spec]:
+        """The company's users as the users search returns them, with the memberships of the drifted state."""
+        members: dict[int, list[str]] = {}
+        for i in range(self.locations):
+            for u in self._seed_users(i):
+                members.setdefault(u, []).append(self.location_id(i))
+        return [
+            {
+                "id": self.user_id(u),
+                "name": f"{user['firstName']} {user['lastName']}",
+                **user,
+                "extension": "",
+                "roles": {"type": user.pop("type"), "role": user.pop("role"), "locationIds": members[u]},
+                "deleted": False,
+            }
+            for u in sorted(members)
+            for user in [self.user(u)]
+        ]
+
+    def live_raw(self, i: int) -> dict[str, list[Spec]]:
+        """Location ``i``'s drifted live state, kind by kind, shaped like the sandbox's (and GHL's) answers."""
+        seed = self.seed_spec(i)
+        lid = self.location_id(i)
+
+        def oid(kind: str, j: int) -> str:
+            return f"{kind[:4]}{i:06d}{j:05d}".ljust(20, "x")
+
+        raw: dict[str, list[Spec]] = {
+            "tags": [{"id": oid("tag", j), "name": t, "locationId": lid} for j, t in enumerate(seed["tags"])],
+            "customFields": [
+                {
+                    "id": oid("fld", j),
+                    "name": f["name"],
+                    "fieldKey": f"{f['model']}.{f['name'].lower().replace(' ', '_')}",
+                    "placeholder": f["placeholder"],
+                    "dataType": f["dataType"],
+                    "position": 0,
+                    "picklistOptions": f.get("options", []),
+                    "locationId": lid,
+                    "model": f["model"],
+                }
+                for j, f in enumerate(seed["customFields"])
+            ],
+            "customValues": [
+                {
+                    "id": oid("val", j),
+                    "name": v["name"],
+                    "fieldKey": "{{ custom_values." + v["name"] + " }}",
+                    "value": v["value"],
+                    "locationId": lid,
+                }
+                for j, v in enumerate(seed["customValues"])
+            ],
+            "calendars": [
+                {
+                    "id": oid("cal", j),
+                    "locationId": lid,
+                    "isActive": True,
+                    "eventType": "RoundRobin_OptimizeForAvailability",
+                    "widgetType": "classic",
+                    "eventTitle": "{{contact.name}}",
+                    "eventColor": "#039be5",
+                    "slotInterval": 30,
+                    "appoinmentPerSlot": 1,
+                    "autoConfirm": True,
+                    "slug": c["name"].lower().replace(" ", "-"),
+                    **{k: v for k, v in c.items() if k != "teamMembers"},
+                    "slotDuration": float(c["slotDuration"]),
+                    "teamMembers": [
+                        {
+                            "userId": self.user_id(self.user_indexes(i)[0]),
+                            "meetingLocationType": "custom",
+                            "isPrimary": False,
+                        }
+                        for _ in c.get("teamMembers", [])
+                    ],
+                }
+                for j, c in enumerate(seed["calendars"])
+            ],
+            "products": [],
+            "prices": [],
+        }
+        stamp = "2026-01-01T00:00:00.000Z"
+        for p, product in enumerate(seed["products"]):
+            pid = oid("prod", p)
+            raw["products"].append(
+                {
+                    "_id": pid,
+                    "locationId": lid,
+                    "isTaxesEnabled": False,
+                    "isLabelEnabled": False,
+                    "taxInclusive": False,
+                    "createdAt": stamp,
+                    "updatedAt": stamp,
+                    **{k: v for k, v in product.items() if k != "prices"},
+                }
+            )
+            for k, price in enumerate(product["prices"]):
+                raw["prices"].append(
+                    {
+                        "_id": oid("pric", p * 100 + k),
+                        "locationId": lid,
+                        "product": pid,
+                        "createdAt": stamp,
+                        "updatedAt": stamp,
+                        **price,
+                        "amount": float(price["amount"]),
+                    }
+                )
+        return raw
+
     # -- files -------------------------------------------------------------------------------------------------
     def write(self, directory: Path, *, seed: bool) -> Path:
         """One YAML manifest per location under ``directory``."""

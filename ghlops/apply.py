@@ -1,9 +1,10 @@
 """The executor: the only code that writes to GHL.
 
-It runs a plan's requests in order. Company users come first (so locations can reference them), then the
-locations side by side (each strictly in plan order, stopping at its first failure), then the user membership
-removals and deletions of locations that succeeded. A create whose outcome is unknown is never resent blindly:
-the executor re-reads live state and matches by natural key first.
+It runs a plan's requests in order. Company users come first (so locations can reference them; each user is
+its own change, so they run side by side), then the locations side by side (each strictly in plan order,
+stopping at its first failure), then the user membership removals and deletions of locations that succeeded.
+A create whose outcome is unknown is never resent blindly: the executor re-reads live state and matches by
+natural key first.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class Executor:
         failed_users: set[str] = set()
         for company in companies:
             firsts = [c for c in company.changes if c.stage is Stage.USERS_FIRST]
-            failed_users |= self._run_sequence(company, firsts, report, stop_on_failure=False)
+            failed_users |= self._run_independent(company, firsts, report)
         locations = [s for s in plan.locations if s.changes]
         if self._parallelism == 1 or len(locations) <= 1:
             failed = [s.name for s in locations if self._run_location(s, report)]
@@ -166,6 +167,14 @@ class Executor:
         return report
 
     # -- one section ---------------------------------------------------------------------------------
+    def _run_independent(self, section: Section, changes: list[Change], report: ApplyReport) -> set[str]:
+        """Changes with no order between them (one per user), side by side; returns the failed keys."""
+        if self._parallelism == 1 or len(changes) <= 1:
+            return self._run_sequence(section, changes, report, stop_on_failure=False)
+        with ThreadPoolExecutor(max_workers=min(self._parallelism, len(changes))) as pool:
+            results = list(pool.map(lambda c: self._run_sequence(section, [c], report, stop_on_failure=False), changes))
+        return set().union(*results)
+
     def _run_location(self, section: Section, report: ApplyReport) -> set[str]:
         failed = self._run_sequence(section, list(section.changes), report)
         if self._on_location_done is not None:

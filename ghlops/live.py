@@ -84,6 +84,7 @@ class LiveReader:
         if self._parallelism == 1:
             return {lid: self._read_done(name, lid, resolvers[lid], None) for name, lid in locations}
         outer = min(self._parallelism, len(locations)) or 1
+        # Closed in reverse order: the locations' pool first, since its tasks wait on the calls pool.
         with (
             ThreadPoolExecutor(max_workers=outer * READS_PER_LOCATION, thread_name_prefix="ghlops-read") as calls,
             ThreadPoolExecutor(max_workers=outer, thread_name_prefix="ghlops-location") as pool,

@@ -25,7 +25,26 @@ def _equal(old: Any, new: Any, unordered: bool) -> bool:
         return True
     if old is None or new is None:
         return False
+    if not (unordered and isinstance(old, list | dict) and isinstance(new, list | dict)):
+        # In order, DeepDiff (numeric types ignored) finds a difference exactly when == does (1 == 1.0 already):
+        # only set-like fields need it, and skipping it keeps large plans fast.
+        return False
     return not DeepDiff(old, new, ignore_order=unordered, ignore_numeric_type_changes=True)
+
+
+_MANAGED: dict[tuple[type[Entry], frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def managed_fields(entry: Entry) -> tuple[str, ...]:
+    """``entry.managed_fields()``, remembered per model type, fields set and ignoreChanges (all it depends on):
+    computing it walks every field of the model, some fifty for a calendar, for every object planned."""
+    if type(entry).managed_fields is not Entry.managed_fields:
+        return tuple(entry.managed_fields())
+    key = (type(entry), frozenset(entry.model_fields_set), tuple(entry.ignoreChanges))
+    found = _MANAGED.get(key)
+    if found is None:
+        found = _MANAGED[key] = tuple(entry.managed_fields())
+    return found
 
 
 def field_changes(
@@ -33,7 +52,7 @@ def field_changes(
 ) -> tuple[FieldChange, ...]:
     """The managed fields whose live value differs, in the model's field order (old is None when unset live)."""
     changes = []
-    for name in desired.managed_fields():
+    for name in managed_fields(desired):
         if name in kind.write_only or name in kind.children:
             continue
         new = kind.compare_value(name, desired, resolver)

@@ -7,6 +7,7 @@ created before the locations that reference them and lose memberships only after
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,7 +17,7 @@ from ghlops.kinds import CALENDARS, LOCATION_KINDS, PRICES, PRODUCTS, USERS
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
 from ghlops.kinds.users import User, UserType, location_ids
-from ghlops.plan.diff import field_changes
+from ghlops.plan.diff import field_changes, managed_fields
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Stage, Unmanaged
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
@@ -53,14 +54,23 @@ def build_plan(
         unmanaged_users.update(unmanaged)
         if section.changes or section.errors:
             sections.append(section)
+    # Per company, once (not once per location: that would grow with locations x users).
+    per_company: dict[str, tuple[Resolver, Counter[str]]] = {}
     for d in desired:
         company = companies.get(d.company_id or "")
-        resolver = resolver_for(company)
+        if (d.company_id or "") not in per_company:
+            members_of: Counter[str] = Counter()
+            if company is not None and company.read:
+                for u in company.users:
+                    members_of.update(set(location_ids(u.raw)))
+            per_company[d.company_id or ""] = (resolver_for(company), members_of)
+        users, members_of = per_company[d.company_id or ""]
+        # Each location gets its own resolver (the planner adds the location's product ids); the user maps,
+        # only ever written by resolver_for, are shared.
+        resolver = Resolver(user_id_by_email=users.user_id_by_email, user_email_by_id=users.user_email_by_id)
         section = plan_location(d, live[d.location_id], resolver)
         extra = unmanaged_users.get(d.location_id)
-        member_count = 0
-        if company is not None and company.read:
-            member_count = sum(1 for u in company.users if d.location_id in location_ids(u.raw))
+        member_count = members_of[d.location_id]
         section = replace(
             section,
             unmanaged=(Unmanaged("users", tuple(extra)), *section.unmanaged) if extra else section.unmanaged,
@@ -241,7 +251,7 @@ def _create(kind: Kind[Any], entry: Entry, resolver: Resolver, location_id: str)
         display=kind.display(entry),
         fields=tuple(
             FieldChange(f, None, kind.compare_value(f, entry, resolver))
-            for f in entry.managed_fields()
+            for f in managed_fields(entry)
             if getattr(entry, f) not in (None, []) and f not in kind.children
         ),
         requests=(request,),
