@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
-from ghlops.ghl.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.kinds import BY_NAME, PRICES, USERS
 from ghlops.kinds.base import LiveObject, Resolver
 from ghlops.kinds.users import location_ids
 from ghlops.live import LiveReader, Sender
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
+from ghlops.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.secret import Secret
 
 MAX_AMBIGUOUS_RETRIES = 3

@@ -23,12 +23,12 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from ghlops.errors import ApiResponseError
-from ghlops.ghl.request import Request
 from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.products import PAGE_SIZE as PRODUCT_PAGE
 from ghlops.kinds.products import Price
 from ghlops.kinds.users import PAGE_SIZE as USER_PAGE
+from ghlops.request import Request
 from ghlops.state import CompanyLive, LocationLive
 
 T = TypeVar("T")

@@ -14,7 +14,6 @@ from ghlops.errors import ApiError, ConfigError
 from ghlops.export import EXPORTABLE, export_sections, location_document
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import ENV_AGENCY_TOKEN, Credentials
-from ghlops.ghl.request import Request
 from ghlops.kinds import BY_NAME, CALENDARS, PRICES, PRODUCTS, USERS
 from ghlops.kinds.base import LiveObject
 from ghlops.kinds.users import User
@@ -23,6 +22,7 @@ from ghlops.manifest.checks import COMPANY_ENV
 from ghlops.manifest.model import NAME_PATTERN
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.plan.planner import resolver_for
+from ghlops.request import Request
 from ghlops.state import CompanyLive, LocationLive
 from ghlops.workflow import Settings
 from ghlops.yaml_out import to_yaml

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ghlops.errors import ConfigError
-from ghlops.ghl.request import Auth
+from ghlops.request import Auth
 from ghlops.secret import Secret
 
 ENV_LOCATION_TOKEN = "GHL_TOKEN"

@@ -43,13 +43,13 @@ from ghlops.errors import (
 from ghlops.ghl.auth import Credentials
 from ghlops.ghl.error_body import html_text, is_json_content_type, message_from_response
 from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
-from ghlops.ghl.request import Auth, Request
 from ghlops.ghl.retry import (
     IDEMPOTENT_METHODS,
     RETRIED_SERVER_STATUSES,
     RetryPolicy,
     parse_retry_after,
 )
+from ghlops.request import Auth, Request
 from ghlops.secret import MASK, Secret, redact
 
 logger = logging.getLogger("ghlops.http")
@@ -229,7 +229,7 @@ def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
 
 
 class GHLClient:
-    """Sends :class:`~ghlops.ghl.request.Request` values to GHL and returns decoded JSON.
+    """Sends :class:`~ghlops.request.Request` values to GHL and returns decoded JSON.
 
     Thread-safe: one instance (one connection pool) is meant to be shared by a pool of worker threads.
     ``transport`` replaces the network (tests, the local sandbox); ``sleep`` is how the client waits between
@@ -325,7 +325,7 @@ class GHLClient:
         Raises ConfigError (no token for the call), ApiError (GHL refused; final status after retries),
         ApiResponseError (2xx that is not JSON), TransportError (no answer after retries) or
         AmbiguousWriteError (a POST/PATCH that may have been processed). ValueError for an unresolved
-        :class:`~ghlops.ghl.request.Ref` or other placeholder left in the request (a bug in the caller).
+        :class:`~ghlops.request.Ref` or other placeholder left in the request (a bug in the caller).
 
         :class:`~ghlops.secret.Secret` values inside ``req.body`` (e.g. a user's password) are sent revealed,
         logged as ``***`` and redacted from every error and log line of the call.

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ghlops.ghl.request import Ref, Request
+from ghlops.request import Ref, Request
 
 # Keys every entry may carry that steer ghlops rather than describe the GHL object.
 META_FIELDS: frozenset[str] = frozenset({"renamedFrom", "ignoreChanges", "protect", "passwordEnv"})

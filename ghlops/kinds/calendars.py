@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ghlops.ghl.request import VERSION_CALENDARS, Request
 from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+from ghlops.request import VERSION_CALENDARS, Request
 
 
 class CalendarType(StrEnum):

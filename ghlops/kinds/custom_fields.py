@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from ghlops.ghl.request import Request
 from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, require_str
+from ghlops.request import Request
 
 
 class DataType(StrEnum):

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ghlops.ghl.request import Request
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+from ghlops.request import Request
 
 
 class CustomValue(Entry):

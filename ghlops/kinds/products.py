@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
 
-from ghlops.ghl.request import Ref, Request
 from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+from ghlops.request import Ref, Request
 
 PAGE_SIZE = 100
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from ghlops.ghl.request import Auth, Ref, Request, SecretInput
 from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, require_str
+from ghlops.request import Auth, Ref, Request, SecretInput
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAGE_SIZE = 100

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from ghlops.ghl.request import Request
+from ghlops.request import Request
 
 
 class Action(StrEnum):

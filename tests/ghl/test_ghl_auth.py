@@ -4,7 +4,7 @@ import pytest
 
 from ghlops.errors import ConfigError
 from ghlops.ghl import Credentials
-from ghlops.ghl.request import Auth
+from ghlops.request import Auth
 from ghlops.secret import Secret
 
 from .fakes import ACME_ID, ACME_TOKEN, AGENCY_TOKEN, DEFAULT_TOKEN, LOCATION_ID, credentials

@@ -4,7 +4,7 @@ import pytest
 
 from ghlops.errors import ApiError, ApiResponseError, TransportError
 from ghlops.ghl import CallContext
-from ghlops.ghl.request import Request
+from ghlops.request import Request
 
 from .fakes import LOCATION_ID, Script, json_response, make_client, text_response
 

@@ -7,7 +7,7 @@ import pytest
 
 from ghlops.errors import ApiError, ApiResponseError, TransportError
 from ghlops.ghl import CallContext, RetryPolicy
-from ghlops.ghl.request import Auth, Request
+from ghlops.request import Auth, Request
 from ghlops.secret import Secret
 
 from .fakes import (

@@ -7,7 +7,7 @@ import pytest
 
 from ghlops.errors import ApiError, ApiResponseError, ConfigError
 from ghlops.ghl import DEFAULT_BASE_URL, CallContext, Credentials, GHLClient, base_url_from_env
-from ghlops.ghl.request import VERSION_CALENDARS, VERSION_DEFAULT, Auth, Ref, Request
+from ghlops.request import VERSION_CALENDARS, VERSION_DEFAULT, Auth, Ref, Request
 from ghlops.secret import Secret
 
 from .fakes import (

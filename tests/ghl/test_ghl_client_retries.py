@@ -7,7 +7,7 @@ import pytest
 
 from ghlops.errors import AmbiguousWriteError, ApiError, TransportError
 from ghlops.ghl import CallContext, RateLimiter, RetryPolicy
-from ghlops.ghl.request import Auth, Request
+from ghlops.request import Auth, Request
 
 from .fakes import LOCATION_ID, FakeClock, Script, json_response, make_client
 

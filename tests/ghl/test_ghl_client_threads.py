@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from ghlops.ghl import RateLimiter
-from ghlops.ghl.request import Request
+from ghlops.request import Request
 
 from .fakes import ACME_ID, ACME_TOKEN, DEFAULT_TOKEN, FakeClock, make_client
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from ghlops.ghl.request import Ref
 from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
@@ -13,6 +12,7 @@ from ghlops.kinds.custom_fields import CustomField
 from ghlops.kinds.products import Price, Product
 from ghlops.kinds.tags import Tag
 from ghlops.kinds.users import User
+from ghlops.request import Ref
 
 
 def test_a_tag_may_be_a_plain_string_or_a_mapping() -> None:

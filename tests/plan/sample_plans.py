@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ghlops.ghl.request import Auth, Ref, Request, SecretInput
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Stage, Unmanaged
+from ghlops.request import Auth, Ref, Request, SecretInput
 
 HOSTILE = "evil | name <b>bold</b> `tick` ```fence``` @octocat\nsecond line </details>"
 

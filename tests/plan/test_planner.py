@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from ghlops.ghl.request import Ref
 from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
 from ghlops.kinds.calendars import Calendar
@@ -17,6 +16,7 @@ from ghlops.kinds.tags import Tag
 from ghlops.kinds.users import User
 from ghlops.plan.model import Action, Plan, Stage
 from ghlops.plan.planner import build_plan
+from ghlops.request import Ref
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 LOC = "loc1"

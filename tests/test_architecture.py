@@ -1,0 +1,58 @@
+"""The boundaries the file tree promises: models and planner know nothing of HTTP, YAML or click; only the
+executor writes to GHL."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "ghlops"
+PURE = (
+    "ghlops.kinds",
+    "ghlops.plan.planner",
+    "ghlops.plan.diff",
+    "ghlops.plan.model",
+    "ghlops.state",
+    "ghlops.request",
+)
+
+
+def test_models_and_planner_import_no_http_yaml_or_cli_library() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in PURE)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'ruamel', 'click'))\n"
+        + "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def _writes_in(path: Path) -> list[int]:
+    """Lines that build a write request (POST/PUT/DELETE) and send it, outside the kinds' request builders."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "send":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_executor_and_the_read_path_call_the_client() -> None:
+    callers = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "sandbox" not in path.parts and _writes_in(path)
+    }
+    # live.py and export.py only read (their requests come from the kinds' list_request methods); apply.py is
+    # the one writer; the client module defines send.
+    assert callers <= {"apply.py", "live.py", "export.py", "commands/export.py", "ghl/client.py"}, callers
+
+
+def test_the_read_path_never_sends_a_write() -> None:
+    for name in ("live.py", "export.py", "commands/export.py"):
+        source = (PACKAGE / name).read_text(encoding="utf-8")
+        for verb in ('"POST"', '"PUT"', '"DELETE"', "create_request", "update_request", "delete_request"):
+            assert verb not in source, (name, verb)
