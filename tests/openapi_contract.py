@@ -29,6 +29,28 @@ class Operation:
     op: dict[str, Any]
     doc: dict[str, Any]
 
+    def response_schema(self, status: int) -> dict[str, Any] | None:
+        """The JSON schema of an answer; a 2xx the spec files under another 2xx code (201 vs 200) uses that."""
+        responses = self.op.get("responses", {})
+        candidates = [str(status)] + ([c for c in responses if c.startswith("2")] if 200 <= status < 300 else [])
+        for code in candidates:
+            schema = responses.get(code, {}).get("content", {}).get("application/json", {}).get("schema")
+            if schema is not None:
+                return dict(schema)
+        return None
+
+    def errors(self, status: int, body: Any) -> list[str]:
+        """How an answer departs from its response schema (empty when it conforms)."""
+        schema = self.response_schema(status)
+        if schema is None:
+            return [f"{self.method} {self.template}: no response schema for {status}"]
+        # Local refs (#/components/schemas/X) resolve against a root that carries the components.
+        validator = jsonschema.Draft7Validator({**schema, "components": self.doc["components"]})
+        return [
+            f"{self.method} {self.template} {status}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(body)
+        ]
+
 
 def available() -> bool:
     return all((SPEC_DIR / name).is_file() for name in SPEC_FILES)
@@ -40,7 +62,7 @@ def operations() -> tuple[Operation, ...]:
     for name in SPEC_FILES:
         doc = json.loads((SPEC_DIR / name).read_text())
         for template, methods in doc["paths"].items():
-            regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template.rstrip("/"))) + "/?$"
             literal = sum(1 for seg in template.split("/") if seg and not seg.startswith("{"))
             for method, op in methods.items():
                 if method in ("get", "post", "put", "delete", "patch"):

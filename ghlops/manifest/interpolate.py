@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ghlops.errors import ManifestError, SourcePos
-from ghlops.manifest.positions import KeyPath, PosDict, PosList, container_pos, render_path
+from ghlops.errors import ManifestError
+from ghlops.manifest.positions import rewrite_strings
 
 __all__ = ["interpolate_env", "interpolate_string"]
 
@@ -71,32 +71,6 @@ def interpolate_env(data: Any, env: Mapping[str, str]) -> list[ManifestError]:
     Errors point at the string's position and name its path, e.g.
     ``m.yaml:7:12: spec.customValues[0].value: environment variable API_KEY is not set``.
     """
-    errors: list[ManifestError] = []
-    stack: list[tuple[Any, KeyPath, SourcePos | None]] = [(data, (), container_pos(data))]
-    while stack:
-        node, path, node_pos = stack.pop()
-        if isinstance(node, dict):
-            for key in list(node):
-                value = node[key]
-                pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
-                if isinstance(value, str):
-                    node[key] = _expand(value, env, (*path, key), pos, errors)
-                elif isinstance(value, dict | list):
-                    stack.append((value, (*path, key), container_pos(value) or pos))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
-                if isinstance(value, str):
-                    node[index] = _expand(value, env, (*path, index), pos, errors)
-                elif isinstance(value, dict | list):
-                    stack.append((value, (*path, index), container_pos(value) or pos))
-    errors.sort(key=lambda error: error.sort_key())
-    return errors
+    return rewrite_strings(data, lambda value: interpolate_string(value, env))
 
 
-def _expand(
-    value: str, env: Mapping[str, str], path: KeyPath, pos: SourcePos | None, errors: list[ManifestError]
-) -> str:
-    result, problems = interpolate_string(value, env)
-    errors.extend(ManifestError(problem, pos=pos, path=render_path(path)) for problem in problems)
-    return result

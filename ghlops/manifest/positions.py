@@ -19,10 +19,10 @@ from __future__ import annotations
 import copy as _copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, SupportsIndex, TypeAlias, overload
 
-from ghlops.errors import SourcePos
+from ghlops.errors import ManifestError, SourcePos
 
 KeyPath: TypeAlias = tuple[str | int, ...]
 """A path into a document: mapping keys (``str``) and sequence indexes (``int``)."""
@@ -380,3 +380,44 @@ def render_path(path: KeyPath) -> str:
         else:
             parts.append(f"[{json.dumps(segment, ensure_ascii=False)}]")
     return "".join(parts)
+
+
+def rewrite_strings(
+    data: Any,
+    rewrite: Callable[[str], tuple[str, list[str]]],
+    *,
+    root_path: KeyPath = (),
+    skip_root_keys: Collection[str] = (),
+) -> list[ManifestError]:
+    """Replace every string value (never a key) under ``data`` in place with what ``rewrite`` returns, keeping
+    positions; each problem ``rewrite`` reports becomes an error at the string's position and path."""
+    errors: list[ManifestError] = []
+    stack: list[tuple[Any, KeyPath, SourcePos | None]] = [(data, root_path, container_pos(data))]
+
+    def one(value: str, path: KeyPath, pos: SourcePos | None) -> str:
+        result, problems = rewrite(value)
+        errors.extend(ManifestError(problem, pos=pos, path=render_path(path)) for problem in problems)
+        return result
+
+    # Iterative, so hostile nesting depth cannot hit the recursion limit.
+    while stack:
+        node, path, node_pos = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                if path == root_path and key in skip_root_keys:
+                    continue
+                value = node[key]
+                pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
+                if isinstance(value, str):
+                    node[key] = one(value, (*path, key), pos)
+                elif isinstance(value, dict | list):
+                    stack.append((value, (*path, key), container_pos(value) or pos))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
+                if isinstance(value, str):
+                    node[index] = one(value, (*path, index), pos)
+                elif isinstance(value, dict | list):
+                    stack.append((value, (*path, index), container_pos(value) or pos))
+    errors.sort(key=lambda error: error.sort_key())
+    return errors

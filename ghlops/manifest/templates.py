@@ -33,7 +33,16 @@ from typing import Any
 from ghlops.errors import ManifestError, SourcePos
 from ghlops.kinds import BY_NAME
 from ghlops.manifest.model import SECTIONS
-from ghlops.manifest.positions import KeyPath, PosDict, PosList, container_pos, locate, locate_key, render_path
+from ghlops.manifest.positions import (
+    KeyPath,
+    PosDict,
+    PosList,
+    container_pos,
+    locate,
+    locate_key,
+    render_path,
+    rewrite_strings,
+)
 from ghlops.manifest.suggest import did_you_mean, suggest
 from ghlops.manifest.validation import describe_value
 from ghlops.manifest.yaml_io import RawDocument
@@ -466,37 +475,9 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
 
 def substitute_vars(data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = ()) -> list[ManifestError]:
     """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place."""
-    errors: list[ManifestError] = []
-    stack: list[tuple[Any, KeyPath, SourcePos | None]] = [(data, root_path, container_pos(data))]
-    while stack:
-        node, path, node_pos = stack.pop()
-        if isinstance(node, dict):
-            for key in list(node):
-                if path == root_path and key in ("vars", "templates"):
-                    continue
-                value = node[key]
-                pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
-                if isinstance(value, str):
-                    node[key] = _expand_at(value, variables, (*path, key), pos, errors)
-                elif isinstance(value, dict | list):
-                    stack.append((value, (*path, key), container_pos(value) or pos))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
-                if isinstance(value, str):
-                    node[index] = _expand_at(value, variables, (*path, index), pos, errors)
-                elif isinstance(value, dict | list):
-                    stack.append((value, (*path, index), container_pos(value) or pos))
-    errors.sort(key=lambda error: error.sort_key())
-    return errors
-
-
-def _expand_at(
-    value: str, variables: Mapping[str, Any], path: KeyPath, pos: SourcePos | None, errors: list[ManifestError]
-) -> str:
-    result, problems = expand(value, variables)
-    errors.extend(ManifestError(problem, pos=pos, path=render_path(path)) for problem in problems)
-    return result
+    return rewrite_strings(
+        data, lambda value: expand(value, variables), root_path=root_path, skip_root_keys=("vars", "templates")
+    )
 
 
 # -- where merged values came from --------------------------------------------------------------------------------
