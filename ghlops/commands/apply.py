@@ -62,7 +62,7 @@ def apply_command(
                 raise ConfigError(
                     "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
                 )
-            answer = io.ask("Apply these changes? Only 'yes' is accepted: ")
+            answer = io.ask("Apply these changes? Only 'yes' is accepted")
             if answer.strip() != "yes":
                 io.err("Apply cancelled; nothing was changed.")
                 return exit_codes.ERROR

@@ -193,3 +193,22 @@ def test_every_request_ghlops_sends_conforms_to_the_ghl_openapi_spec(cli: Cli, t
     for r in cli.sb.requests:
         found.extend(openapi_contract.problems(r.method, urlsplit(r.path).path, r.query, r.headers, r.json))
     assert found == []
+
+
+def test_on_a_terminal_apply_asks_and_only_yes_applies(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghlops.commands.io import Io
+
+    asked: list[str] = []
+
+    def terminal(answer: str) -> Io:
+        return Io(interactive=True, ask=lambda prompt: asked.append(prompt) or answer)
+
+    monkeypatch.setattr("ghlops.cli._io", lambda: terminal("no"))
+    declined = cli("apply", str(EXAMPLES))
+    assert declined.exit_code == 1
+    assert "Apply cancelled; nothing was changed." in declined.stderr
+    assert [r for r in cli.sb.requests if r.method != "GET"] == []
+    monkeypatch.setattr("ghlops.cli._io", lambda: terminal("yes"))
+    accepted = cli("apply", str(EXAMPLES))
+    assert accepted.exit_code == 0, accepted.stderr
+    assert asked == ["Apply these changes? Only 'yes' is accepted"] * 2
