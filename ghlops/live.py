@@ -64,11 +64,11 @@ class LiveReader:
         skip = 0
         while True:
             req = USERS.search_request(company_id, skip)
-            body = self._send(req, None, "users", "company " + company_id)
+            body = self._send(req, None, f"users of company {company_id}", None)
             try:
                 page, count = USERS.parse_search(body)
             except ValueError as exc:
-                raise _bad_answer(req, exc, None, "users") from exc
+                raise _bad_answer(req, exc, None, f"users of company {company_id}") from exc
             raws.extend(page)
             skip += len(page)
             if len(page) < USER_PAGE or (count is not None and skip >= count):
