@@ -98,5 +98,5 @@ def test_the_running_user_is_read_from_the_environment_or_a_user_token() -> None
     assert whoami({"GHLOPS_USER_EMAIL": "Me@X.com"}) == Identity(email="me@x.com")
     assert whoami({"GHL_AGENCY_TOKEN": _jwt({"authClass": "User", "userId": "u1"})}) == Identity(user_id="u1")
     assert whoami({"GHL_AGENCY_TOKEN": _jwt({"authClass": "Company", "authClassId": "c1"})}) == Identity()
-    assert jwt_claims("pit-1234-not-a-jwt") == {}
+    assert jwt_claims("fake-not-a-jwt") == {}
     assert jwt_claims("a.!!!.c") == {}

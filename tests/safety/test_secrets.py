@@ -13,8 +13,8 @@ from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TOKEN = "tok-LOCATION-7f3a9c1e5b2d4f6a8c0e"
-AGENCY = "tok-AGENCY-1a2b3c4d5e6f7a8b9c0d"
+TOKEN = "fake-LOCATION-7f3a9c1e5b2d4f6a8c0e"
+AGENCY = "fake-AGENCY-1a2b3c4d5e6f7a8b9c0d"
 SECRETS = (TOKEN, AGENCY, "LOCATION-7f3a9c1e5b2d", "AGENCY-1a2b3c4d5e6f")
 
 
