@@ -282,7 +282,8 @@ _CONTAINER_EXPECTATIONS = frozenset({"a mapping", "a list"})
 _MISMATCH_TYPES = frozenset(_EXPECTED) | {"enum", "literal_error", "union_tag_invalid", "is_instance_of"}
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What sort of YAML value this is, as error messages name it (`a mapping`, `a list`, `null`, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -311,7 +312,7 @@ def describe_value(value: Any, *, limit: int = 60) -> str:
         return repr(shown)
     if isinstance(value, Enum):
         return describe_value(value.value, limit=limit)
-    return _kind(value)
+    return kind_of(value)
 
 
 def _show_allowed(value: Any) -> str:
@@ -324,7 +325,7 @@ def _show_allowed(value: Any) -> str:
 
 def _got(expected: str, value: Any) -> str:
     if expected in _CONTAINER_EXPECTATIONS or isinstance(value, Mapping | list | tuple | set | frozenset):
-        return _kind(value)
+        return kind_of(value)
     shown = describe_value(value)
     if expected == "a string" and isinstance(value, bool | int | float):
         return f"{shown} (put it in quotes to make it text)"

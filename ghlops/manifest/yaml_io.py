@@ -46,6 +46,7 @@ from ruamel.yaml.reader import ReaderError
 
 from ghlops.errors import ManifestError, ManifestErrors, SourcePos, one_line
 from ghlops.manifest.positions import PosDict, PosList
+from ghlops.manifest.validation import kind_of
 
 __all__ = [
     "MANIFEST_SUFFIXES",
@@ -382,22 +383,6 @@ def _shown(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
 class _Abort(Exception):
     """Stop reading the file (a resource limit was hit); the error is already recorded."""
 
@@ -636,7 +621,7 @@ class _Builder:
         if not isinstance(key, str):
             scalar = key is None or isinstance(key, bool | int | float)
             hint = " (quote it to use it as text)" if scalar else ""
-            shown = _kind(key)
+            shown = kind_of(key)
             if isinstance(key, bool):
                 shown = "true" if key else "false"
             elif isinstance(key, int | float):
@@ -672,7 +657,7 @@ class _Builder:
             return
         if not isinstance(root.value, PosDict):
             self.errors.append(
-                ManifestError(f"a manifest document must be a mapping, got {_kind(root.value)}", pos=root.pos)
+                ManifestError(f"a manifest document must be a mapping, got {kind_of(root.value)}", pos=root.pos)
             )
             return
         self.documents.append(RawDocument(self.file, self.index, root.value, root.pos))
