@@ -32,7 +32,7 @@ from ghlops.manifest.templates import (
     value_at,
 )
 from ghlops.manifest.validation import validate
-from ghlops.manifest.yaml_io import RawDocument, discover, load_paths
+from ghlops.manifest.yaml_io import RawDocument, discover_files, load_found
 from ghlops.state import LocationDesired
 
 
@@ -69,6 +69,7 @@ class Manifests:
 class Sources:
     """The documents of a run, sorted by kind, before any location is composed."""
 
+    files: list[Path]
     documents: list[RawDocument]
     locations: list[RawDocument]
     templates: dict[str, TemplateSource]
@@ -88,7 +89,9 @@ _LOCATION_ONLY = {
 
 def read_sources(paths: Sequence[str | Path]) -> Sources:
     """Load every document and sort Locations from Templates (Template names must be unique)."""
-    docs, errors = load_paths(paths)
+    found, errors = discover_files(paths)
+    docs, problems = load_found(found)
+    errors.extend(problems)
     locations: list[RawDocument] = []
     templates: dict[str, TemplateSource] = {}
     by_folded: dict[str, TemplateSource] = {}
@@ -121,7 +124,7 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
                     path="kind",
                 )
             )
-    return Sources(docs, locations, templates, errors, Origins(docs))
+    return Sources([path for path, _ in found], docs, locations, templates, errors, Origins(docs))
 
 
 def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
@@ -132,9 +135,8 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offli
     """
     from ghlops.manifest.checks import check_manifests
 
-    files = discover(paths)
     sources = read_sources(paths)
-    manifests = Manifests(files=files, templates=sources.templates)
+    manifests = Manifests(files=sources.files, templates=sources.templates)
     report = Report(sources.origins)
     report.final(sources.errors)
     used: set[str] = set()

@@ -203,7 +203,16 @@ def load_paths(
 ) -> tuple[list[RawDocument], list[ManifestError]]:
     """Discover and load every manifest, collecting the problems of all paths and files; never stops early."""
     found, errors = discover_files(paths)
+    documents, problems = load_found(found, limits=limits)
+    return documents, errors + problems
+
+
+def load_found(
+    found: Sequence[tuple[Path, str]], *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[RawDocument], list[ManifestError]]:
+    """Load files already discovered (``discover_files``), collecting every file's problems."""
     documents: list[RawDocument] = []
+    errors: list[ManifestError] = []
     for path, display in found:
         docs, problems = load_file(path, display_name=display, limits=limits)
         documents.extend(docs)
