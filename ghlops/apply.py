@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
+from ghlops.ghl.client import CallContext
 from ghlops.kinds import BY_NAME, PRICES, USERS
 from ghlops.kinds.base import LiveObject, Resolver
 from ghlops.kinds.users import location_ids
@@ -121,7 +122,6 @@ class Executor:
         env: Mapping[str, str] | None = None,
         log: RunLog | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
-        context_factory: Callable[..., Any] | None = None,
         on_location_done: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
@@ -132,7 +132,7 @@ class Executor:
         self._on_outcome = on_outcome
         # Called with a location's name once all its changes ran (or it stopped at a failure); progress.
         self._on_location_done = on_location_done
-        self._context = context_factory or _default_context
+        self._context = CallContext
         # Ids of created objects by (location id, ref); company-level objects (users) under None. Locations often
         # hold objects of the same name (a product every clinic sells): a ref resolves in its own location first.
         self._refs: dict[tuple[str | None, Ref], str] = {}
@@ -348,9 +348,3 @@ def _with_id(found: LiveObject[Any], path: tuple[str, ...]) -> Any:
     for part in reversed(path):
         body = {part: body}
     return body
-
-
-def _default_context(location: str | None, kind: str | None, obj: str | None) -> Any:
-    from ghlops.ghl.client import CallContext
-
-    return CallContext(location=location, kind=kind, obj=obj)

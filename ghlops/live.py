@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from ghlops.errors import ApiResponseError
+from ghlops.ghl.client import CallContext
 from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.products import PAGE_SIZE as PRODUCT_PAGE
@@ -49,12 +50,11 @@ class LiveReader:
         client: Sender,
         *,
         parallelism: int = 8,
-        context_factory: Callable[..., Any] | None = None,
         on_location_done: Callable[[str], None] | None = None,
     ):
         self._client = client
         self._parallelism = max(1, parallelism)
-        self._context = context_factory or _default_context
+        self._context = CallContext
         # Called with a location's name once it is read (from the reading thread; progress reporting).
         self._on_location_done = on_location_done
 
@@ -250,11 +250,6 @@ class LiveReader:
 def _bind(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
     return lambda: fn(*args)
 
-
-def _default_context(location: str | None, kind: str | None, obj: str | None) -> Any:
-    from ghlops.ghl.client import CallContext
-
-    return CallContext(location=location, kind=kind, obj=obj)
 
 
 def _bad_answer(req: Request, exc: Exception, name: str | None, kind: str) -> ApiResponseError:

@@ -9,14 +9,7 @@ from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import PlanRefused
 from ghlops.plan.model import Plan
-from ghlops.workflow import Settings, load, make_client, plan, read, select
-
-
-def make_plan(paths: Sequence[str | Path], locations: Sequence[str], settings: Settings) -> Plan:
-    manifests = load(paths, settings.env)
-    selected = select(manifests, locations)
-    with make_client(settings, selected) as client:
-        return plan(read(client, selected, settings), settings)
+from ghlops.workflow import Settings
 
 
 def check_errors(result: Plan) -> None:

@@ -135,7 +135,7 @@ class Kind(Generic[M]):
     # -- comparing -------------------------------------------------------------------------------------
     def compare_value(self, field_name: str, desired: M, resolver: Resolver) -> Any:
         """A desired field in the shape parse_live gives the same field (override for references)."""
-        return _plain(getattr(desired, field_name))
+        return plain(getattr(desired, field_name))
 
     # -- writing ---------------------------------------------------------------------------------------
     def create_request(self, location_id: str, desired: M, resolver: Resolver) -> Request:
@@ -150,26 +150,17 @@ class Kind(Generic[M]):
         raise NotImplementedError
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Pydantic models and enums to plain JSON-like values, leaving unset nested fields out."""
     if isinstance(value, BaseModel):
         return value.model_dump(
             mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(value).model_fields)
         )
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
-
-
-def plain(value: Any) -> Any:
-    return _plain(value)
-
-
-def body_fields(desired: Entry, fields: Sequence[str], kind: Kind[Any], resolver: Resolver) -> dict[str, Any]:
-    """The request-body values of the given desired fields."""
-    return {f: kind.compare_value(f, desired, resolver) for f in fields}
 
 
 def expect_list(body: Any, field_name: str) -> list[Mapping[str, Any]]:
