@@ -9,6 +9,7 @@ natural key first.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -236,16 +237,7 @@ class Executor:
                 self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field), location_id)
 
     def _send(self, request: Request, location_id: str | None, context: Any) -> Any:
-        sendable = Request(
-            method=request.method,
-            path=request.path,
-            version=request.version,
-            auth=request.auth,
-            params=request.params,
-            body=fill_secrets(request.body, self._secret),
-            binds=request.binds,
-            id_field=request.id_field,
-        )
+        sendable = dataclasses.replace(request, body=fill_secrets(request.body, self._secret))
         return self._client.send(sendable, location_id=location_id, context=context)
 
     def _create(self, section: Section, change: Change, request: Request, location_id: str | None, context: Any) -> Any:

@@ -8,7 +8,7 @@ The executor resolves them just before sending.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -83,16 +83,7 @@ class Request:
     def resolve(self, lookup: Callable[[Ref], str]) -> Request:
         """A copy with every ref replaced by the id lookup returns (lookup raises KeyError when unknown)."""
         path = tuple(p if isinstance(p, str) else lookup(p) for p in self.path)
-        return Request(
-            method=self.method,
-            path=path,
-            version=self.version,
-            auth=self.auth,
-            params=self.params,
-            body=_resolve(self.body, lookup),
-            binds=self.binds,
-            id_field=self.id_field,
-        )
+        return replace(self, path=path, body=_resolve(self.body, lookup))
 
     def url_path(self) -> str:
         if any(isinstance(p, Ref) for p in self.path):
@@ -125,46 +116,32 @@ class Request:
         )
 
 
+def _replace(value: Any, kind: type[Any] | tuple[type[Any], ...], fn: Callable[[Any], Any]) -> Any:
+    """A copy of a JSON-like body with every placeholder of ``kind`` replaced by ``fn(placeholder)``."""
+    if isinstance(value, kind):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _replace(v, kind, fn) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace(v, kind, fn) for v in value]
+    return value
+
+
 def fill_secrets(value: Any, fill: Callable[[SecretInput], Any]) -> Any:
     """Replace every SecretInput in a body with the value fill() gives it."""
-    if isinstance(value, SecretInput):
-        return fill(value)
-    if isinstance(value, dict):
-        return {k: fill_secrets(v, fill) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [fill_secrets(v, fill) for v in value]
-    return value
+    return _replace(value, SecretInput, fill)
 
 
 def _collect_refs(value: Any, found: set[Ref]) -> None:
-    if isinstance(value, Ref):
-        found.add(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _collect_refs(v, found)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _collect_refs(v, found)
+    _replace(value, Ref, found.add)
 
 
 def _resolve(value: Any, lookup: Callable[[Ref], str]) -> Any:
-    if isinstance(value, Ref):
-        return lookup(value)
-    if isinstance(value, dict):
-        return {k: _resolve(v, lookup) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_resolve(v, lookup) for v in value]
-    return value
+    return _replace(value, Ref, lookup)
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, Ref | SecretInput):
-        return value.to_json()
-    if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    return value
+    return _replace(value, (Ref, SecretInput), lambda placeholder: placeholder.to_json())
 
 
 def _from_json(value: Any) -> Any:
