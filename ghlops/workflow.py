@@ -122,9 +122,9 @@ def read(
             companies[company_id] = reader.read_company(company_id)
         else:
             companies.setdefault(company_id, CompanyLive(company_id=company_id, read=False))
-    resolvers = {
-        item.desired.location_id: resolver_for(companies.get(item.desired.company_id or "")) for item in selected
-    }
+    # One resolver per company (reading only looks user ids up), not one scan of the users per location.
+    by_company = {company_id: resolver_for(company) for company_id, company in companies.items()}
+    resolvers = {item.desired.location_id: by_company[item.desired.company_id or ""] for item in selected}
     live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers)
     return Snapshot(selected=list(selected), live=live, companies=companies)
 
