@@ -34,18 +34,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    # The runner adds to os.environ; make sure no real credentials from the developer's shell leak in.
-    # GITHUB_STEP_SUMMARY too: when the suite runs in GitHub Actions, plans must not land in its job summary.
-    for name in (
-        "GHL_TOKEN",
-        "GHL_AGENCY_TOKEN",
-        "GHL_COMPANY_ID",
-        "GHL_BASE_URL",
-        "GHLOPS_PARALLELISM",
-        "NO_COLOR",
-        "GITHUB_STEP_SUMMARY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+def cli(sandbox: Sandbox) -> Cli:
+    # tests/conftest.py already scrubs GHL credentials and GITHUB_STEP_SUMMARY from the environment.
     create_locations(sandbox, [EXAMPLES])
     return Cli(sandbox)
