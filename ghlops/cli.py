@@ -101,6 +101,20 @@ def main(ctx: click.Context, debug: bool) -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         ctx.call_on_close(lambda: logger.removeHandler(handler))
+    else:
+        # Warnings (a live object ghlops left alone) are one line each on stderr, whatever else is logged.
+        warnings = _EchoWarnings()
+        ghlops_logger = logging.getLogger("ghlops")
+        ghlops_logger.addHandler(warnings)
+        ctx.call_on_close(lambda: ghlops_logger.removeHandler(warnings))
+
+
+class _EchoWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
 
 
 @main.command()

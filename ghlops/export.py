@@ -22,8 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from ghlops.kinds import BY_NAME, CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
-from ghlops.kinds.base import META_FIELDS, Entry, Kind, LiveObject
+from ghlops.kinds.base import META_FIELDS, Entry, Kind, LiveObject, field_adapter
 from ghlops.kinds.custom_fields import OPTION_TYPES
 from ghlops.kinds.users import User, location_ids
 from ghlops.manifest.model import API_VERSION, SPEC_ORDER
@@ -133,14 +135,22 @@ def export_sections(
             continue
         if section == USERS.name:
             objects = [u for u in users or [] if live.location_id in location_ids(u.raw)]
-            entries = [_user(u.obj) for u in _sorted(USERS, objects, result.notes)]
+            entries = [_user(u, result.notes) for u in _sorted(USERS, objects, result.notes)]
         elif section == PRODUCTS.name:
             entries = _products(live, result.notes, for_clone)
         else:
             kind = BY_NAME[section]
             entries = [
-                _entry(section, o.obj, result.notes, for_clone) for o in _sorted(kind, live.of(section), result.notes)
+                _entry(section, o, result.notes, for_clone) for o in _sorted(kind, live.of(section), result.notes)
             ]
+        if section == CUSTOM_FIELDS.name:
+            in_folders = sum(1 for o in live.of(section) if o.raw.get("parentId"))
+            if in_folders:
+                # GHL has no public API to list or create custom field folders (highlevel-api-docs #171).
+                result.notes.append(
+                    f"{in_folders} custom field(s) sit in folders: GHL offers no API for folders, so ghlops "
+                    "leaves every field in the folder it is in (folders are not exported)"
+                )
         if entries:
             result.sections[section] = entries
     return result
@@ -188,12 +198,60 @@ def _sorted(kind: Kind[Any], objects: Sequence[LiveObject[Any]], notes: list[str
 
 def dump(obj: Entry) -> dict[str, Any]:
     """The fields GHL returned, in model order, without ghlops' own keys; whole floats as integers."""
-    data = obj.model_dump(mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(obj).model_fields))
+    data = obj.model_dump(
+        mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(obj).model_fields), warnings=False
+    )
     return {k: _tidy(v) for k, v in data.items() if v is not None}
 
 
-def _entry(section: str, obj: Entry, notes: list[str], for_clone: bool) -> Any:
-    data = dump(obj)
+def dump_live(live: LiveObject[Any], notes: list[str], kind: Kind[Any]) -> dict[str, Any]:
+    """:func:`dump` of a live object without the values that don't fit the manifest model (``live.odd``):
+    an export must validate. Empty odd values ("" or {} where GHL means unset) go silently; others get a note."""
+    data = dump(live.obj)
+    for path in sorted(live.odd, key=len, reverse=True):
+        value = _pop(data, path)
+        if value not in (None, "", {}, []):
+            notes.append(
+                f"{kind.label} {kind.display(live.obj)!r}: left out "
+                f"{_render(path)}: GHL's value {value!r} is not one ghlops can write"
+            )
+    model = type(live.obj)
+    for top in {str(p[0]) for p in live.odd}:
+        if top in data and not _fits(model, top, data[top]):
+            del data[top]  # what remained of it (a meeting location without its kind) would not validate
+    return data
+
+
+def _pop(data: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path[:-1]:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return None
+    last = path[-1]
+    if isinstance(data, dict) and isinstance(last, str):
+        return data.pop(last, None)
+    if isinstance(data, list) and isinstance(last, int) and last < len(data):
+        return data.pop(last)
+    return None
+
+
+def _render(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))
+
+
+def _fits(model: type[Entry], name: str, value: Any) -> bool:
+    try:
+        field_adapter(model, name).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _entry(section: str, live: LiveObject[Any], notes: list[str], for_clone: bool) -> Any:
+    data = dump_live(live, notes, BY_NAME[section])
     if section == TAGS.name:
         return data["name"]
     if section == CUSTOM_FIELDS.name:
@@ -225,8 +283,8 @@ def _entry(section: str, obj: Entry, notes: list[str], for_clone: bool) -> Any:
     return data
 
 
-def _user(user: User) -> dict[str, Any]:
-    data = dump(user)
+def _user(user: LiveObject[User], notes: list[str]) -> dict[str, Any]:
+    data = dump_live(user, notes, USERS)
     permissions = data.get("permissions")
     if isinstance(permissions, dict):
         _drop_defaults(permissions, PERMISSION_DEFAULTS)
@@ -241,14 +299,14 @@ def _products(live: LocationLive, notes: list[str], for_clone: bool) -> list[dic
         prices.setdefault(price.obj._product.casefold(), []).append(price)
     out = []
     for product in _sorted(PRODUCTS, live.of(PRODUCTS.name), notes):
-        data = dump(product.obj)
+        data = dump_live(product, notes, PRODUCTS)
         data.pop("prices", None)
         _drop_defaults(data, PRODUCT_DEFAULTS)
         if for_clone:
             _drop_references(PRODUCTS.name, data, notes)
         own = _sorted(PRICES, prices.get(PRODUCTS.key(product.obj), []), notes)
         if own:
-            data["prices"] = [dump(p.obj) for p in own]
+            data["prices"] = [dump_live(p, notes, PRICES) for p in own]
         out.append(data)
     return out
 

@@ -178,3 +178,60 @@ def test_a_live_value_of_the_wrong_type_is_kept_as_sent_and_never_aborts_the_rea
 def test_json_round_trip_of_recorded_bodies_is_plain() -> None:
     # Guard for the helpers above: MockTransport bodies are real JSON bytes.
     assert json.loads(ok({"a": 1}).content) == {"a": 1}
+
+
+def test_paging_goes_on_past_a_page_ghl_capped_below_the_limit_until_the_reported_total() -> None:
+    # GHL may answer fewer items than the limit asked for; only the reported total ends the list (issue #9).
+    products = [{"_id": f"p{i:03}", "name": f"P{i}", "productType": "SERVICE", "locationId": LOC} for i in range(45)]
+    prices = [{"_id": f"x{i}", "name": f"Std{i}", "type": "one_time", "amount": 1, "currency": "USD"} for i in range(7)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("offset", "0"))
+        if request.url.path == "/products/":
+            return ok({"products": products[offset : offset + 20], "total": [{"total": len(products)}]})
+        if request.url.path.endswith("/price"):
+            return ok({"prices": prices[offset : offset + 3] if request.url.path == "/products/p044/price" else [],
+                       "total": len(prices) if request.url.path == "/products/p044/price" else 0})  # fmt: skip
+        return empty_location(request)
+
+    log: list[httpx.Request] = []
+    live = reader(handler, log).read_location("clinic", LOC, Resolver())
+    assert len(live.of("products")) == 45
+    assert [p.obj.name for p in live.of("prices")] == [f"Std{i}" for i in range(7)]
+    product_pages = [r.url.params["offset"] for r in log if r.url.path == "/products/"]
+    assert product_pages == ["0", "20", "40"]
+
+
+def test_users_are_paged_until_the_reported_count_even_when_pages_are_short() -> None:
+    users = [{"id": f"u{i}", "email": f"u{i}@x.test", "roles": {"type": "account", "role": "user"}} for i in range(55)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        skip = int(request.url.params["skip"])
+        return ok({"users": users[skip : skip + 25], "count": len(users)})
+
+    log: list[httpx.Request] = []
+    company = reader(handler, log).read_company("co")
+    assert len(company.users) == 55
+    assert [r.url.params["skip"] for r in log] == ["0", "25", "50"]
+
+
+def test_a_user_whose_deletion_is_queued_reads_as_gone() -> None:
+    users = [
+        {"id": "u1", "email": "a@x.test", "roles": {"type": "account", "role": "user"}},
+        {"id": "u2", "email": "b@x.test", "roles": {"type": "account", "role": "user"}, "deleted": True},
+    ]
+    company = reader(lambda r: ok({"users": users, "count": 2}), []).read_company("co")
+    assert [u.obj.email for u in company.users] == ["a@x.test"]
+
+
+def test_a_server_that_always_reports_another_page_is_stopped_with_a_clear_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/products/":
+            offset = int(request.url.params["offset"])
+            page = [{"_id": f"p{offset + i}", "name": f"P{offset + i}", "productType": "SERVICE"} for i in range(100)]
+            return ok({"products": page, "total": [{"total": 10**9}]})
+        return empty_location(request)
+
+    with pytest.raises(ApiResponseError) as caught:
+        reader(handler, []).read_location("clinic", LOC, Resolver())
+    assert "more than 10,000 products listed (GHL reported 1000000000); stopped paging" in str(caught.value)

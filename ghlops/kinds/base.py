@@ -259,7 +259,7 @@ def tolerant(model: type[BM], data: Mapping[str, Any]) -> tuple[BM, list[Path]]:
 
 def _tolerant_value(model: type[BaseModel], name: str, value: Any, path: Path, odd: list[Path]) -> Any:
     try:
-        return _field_adapter(model, name).validate_python(value, context=LIVE)
+        return field_adapter(model, name).validate_python(value, context=LIVE)
     except ValidationError:
         pass
     inner = _model_of(model.model_fields[name].annotation)
@@ -284,7 +284,7 @@ def _tolerant_value(model: type[BaseModel], name: str, value: Any, path: Path, o
 
 
 @cache
-def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     info = model.model_fields[name]
     annotation: Any = info.annotation
     if info.metadata:

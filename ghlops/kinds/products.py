@@ -149,7 +149,7 @@ class Products(Kind[Product]):
     def update_request(
         self, location_id: str, live: LiveObject[Product], desired: Product, fields: Sequence[str], resolver: Resolver
     ) -> Request:
-        body = {k: live.raw[k] for k in PRODUCT_WRITABLE if live.raw.get(k) is not None}
+        body = _read_back(live, PRODUCT_WRITABLE)
         body.update({f: plain(getattr(desired, f)) for f in fields})
         body["locationId"] = location_id
         return Request("PUT", ("/products/", live.id), body=body)
@@ -209,7 +209,7 @@ class Prices(Kind[Price]):
     def update_request(
         self, location_id: str, live: LiveObject[Price], desired: Price, fields: Sequence[str], resolver: Resolver
     ) -> Request:
-        body = {k: live.raw[k] for k in PRICE_WRITABLE if live.raw.get(k) is not None}
+        body = _read_back(live, PRICE_WRITABLE)
         body.update({f: plain(getattr(desired, f)) for f in fields})
         body["locationId"] = location_id
         return Request("PUT", ("/products/", _product_id(live), "/price/", live.id), body=body)
@@ -218,6 +218,14 @@ class Prices(Kind[Price]):
         return Request(
             "DELETE", ("/products/", _product_id(live), "/price/", live.id), params=(("locationId", location_id),)
         )
+
+
+def _read_back(live: LiveObject[Any], writable: Sequence[str]) -> dict[str, Any]:
+    """What GHL holds of the writable fields, sent back as GHL gave it (fields ghlops doesn't model too:
+    medias, variants, membershipOffers...), except a value that doesn't fit its documented type: sending it
+    would be refused, and leaving it out lets the update of the other fields go through."""
+    odd = {str(path[0]) for path in live.odd}
+    return {k: live.raw[k] for k in writable if live.raw.get(k) is not None and k not in odd}
 
 
 def _product_id(live: LiveObject[Price]) -> str:
