@@ -195,3 +195,86 @@ def test_calendar_create_validates_like_class_validator(api: httpx.Client) -> No
 def test_calendar_objects_persist_in_the_snapshot(sb: Sandbox, api: httpx.Client) -> None:
     calendar = create(api, name="Snap").json()["calendar"]
     assert sb.store.snapshot(LOC)["calendars"] == [calendar]
+
+
+def test_a_put_stores_the_team_exactly_as_sent_so_zoom_keys_survive_only_when_sent_back(
+    api: httpx.Client, new_user: NewUser
+) -> None:
+    # GHL's PUT replaces the whole team (issue 9): keys a client sends back survive, keys it drops are lost.
+    host, guest, newcomer = new_user(), new_user(), new_user()
+    zoom = {
+        "userId": host["id"],
+        "priority": 1,
+        "selected": True,
+        "isZoomAdded": "true",
+        "zoomOauthId": "w2y58nIs9Zs8HnuilUA5",
+        "meetingLocation": "",
+        "isPrimary": True,
+        "locationConfigurations": [
+            {
+                "kind": "zoom_conference",
+                "location": "",
+                "position": 0,
+                "zoomOauthId": "w2y58nIs9Zs8HnuilUA5",
+                "meetingId": "zoom_conference_0",
+            }
+        ],
+    }
+    calendar = create(
+        api, name="Consult", calendarType="round_robin", teamMembers=[zoom, {"userId": guest["id"]}]
+    ).json()["calendar"]
+    host_member, guest_member = calendar["teamMembers"]
+    assert host_member == {**zoom, "meetingLocationType": "custom"}
+
+    # Read-modify-write: only the host's priority changes, everything else is sent back as read.
+    team = [{**host_member, "priority": 0.5}, guest_member]
+    team = [{k: v for k, v in m.items() if k != "meetingLocationType"} for m in team]  # read-only in the spec
+    updated = api.put(f"/calendars/{calendar['id']}", json={"teamMembers": team}, headers=CAL).json()["calendar"]
+    assert updated["teamMembers"] == team
+    assert updated["teamMembers"][0]["zoomOauthId"] == "w2y58nIs9Zs8HnuilUA5"
+
+    # A client that drops the Zoom keys unlinks the member; a member new to the team gets GHL's defaults.
+    dropped = [{"userId": host["id"], "priority": 0.5}, {"userId": newcomer["id"]}]
+    replaced = api.put(f"/calendars/{calendar['id']}", json={"teamMembers": dropped}, headers=CAL).json()["calendar"]
+    assert replaced["teamMembers"][0] == {"userId": host["id"], "priority": 0.5}
+    assert replaced["teamMembers"][1]["locationConfigurations"] == [
+        {"location": "", "position": 0, "zoomOauthId": "", "meetingId": "custom_0", "kind": "custom"}
+    ]
+    assert (replaced["teamMembers"][1]["selected"], replaced["teamMembers"][1]["isZoomAdded"]) == (True, "false")
+
+
+def test_a_new_members_meeting_locations_are_numbered(api: httpx.Client, new_user: NewUser) -> None:
+    user = new_user()
+    configs = [{"kind": "physical", "location": "12 Main St"}, {"kind": "inbound_call", "location": "+15550100"}]
+    member = {"userId": user["id"], "locationConfigurations": configs}
+    calendar = create(api, name="Visit", teamMembers=[member]).json()["calendar"]
+    assert calendar["teamMembers"][0]["locationConfigurations"] == [
+        {"kind": "physical", "location": "12 Main St", "position": 0, "zoomOauthId": "", "meetingId": "physical_0"},
+        {
+            "kind": "inbound_call",
+            "location": "+15550100",
+            "position": 1,
+            "zoomOauthId": "",
+            "meetingId": "inbound_call_1",
+        },
+    ]
+
+
+def test_recurring_carries_ghls_extra_keys_and_unset_values_come_back_empty(api: httpx.Client) -> None:
+    calendar = create(
+        api, name="Series", appoinmentPerDay=3, recurring={"freq": "WEEKLY", "count": 4}, openHours=[]
+    ).json()["calendar"]
+    assert calendar["recurring"] == {
+        "count": 4,
+        "bookingOption": "skip",
+        "bookingOverlapDefaultStatus": "",
+        "interval": None,
+        "freq": "WEEKLY",
+        "monthDays": [],
+        "weekDays": [],
+    }
+    assert (calendar["appoinmentPerDay"], calendar["openHours"]) == (3, [])
+    reset = {"appoinmentPerDay": None, "openHours": None, "recurring": None}
+    cleared = api.put(f"/calendars/{calendar['id']}", json=reset, headers=CAL).json()["calendar"]
+    assert (cleared["appoinmentPerDay"], cleared["openHours"]) == ("", {})
+    assert cleared["recurring"]["freq"] == "DAILY"

@@ -111,7 +111,8 @@ def test_custom_field_create_takes_the_undocumented_folder_key_and_description(a
     assert api.post(f"/locations/{LOC}/customFields", json=prefixed).json()["customField"]["fieldKey"] == (
         "opportunity.size"
     )
-    taken = api.post(f"/locations/{LOC}/customFields", json={"name": "Other", "dataType": "TEXT", "fieldKey": "test_key"})
+    same_key = {"name": "Other", "dataType": "TEXT", "fieldKey": "test_key"}
+    taken = api.post(f"/locations/{LOC}/customFields", json=same_key)
     assert taken.status_code == 400
     assert taken.json()["message"] == "Custom field with this key already exists"
 
