@@ -293,7 +293,7 @@ class Executor:
             product_id = request.path[1]
             assert isinstance(product_id, str)
             product_name = change.display.rsplit("/", 1)[0]
-            objects = self._reader.read_product_prices(
+            objects, _ = self._reader.read_product_prices(
                 section.name, section.scope_id, product_id, product_name, Resolver()
             )
         else:

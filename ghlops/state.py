@@ -46,6 +46,8 @@ class LocationLive:
 
     location_id: str
     objects: dict[str, list[LiveObject[Any]]] = field(default_factory=dict)
+    # Objects GHL listed that ghlops cannot match (no id or natural key): one line each, left alone.
+    warnings: list[str] = field(default_factory=list)
 
     def of(self, kind: str) -> list[LiveObject[Any]]:
         return self.objects.get(kind, [])
@@ -58,3 +60,4 @@ class CompanyLive:
     company_id: str
     users: list[LiveObject[User]] = field(default_factory=list)
     read: bool = True  # False when the run did not need users and did not read them
+    warnings: list[str] = field(default_factory=list)

@@ -116,8 +116,6 @@ def test_company_users_are_read_once_in_pages_of_one_hundred() -> None:
         ),
         (httpx.Response(200, json={"something": []}), "HTTP 200: unexpected answer: expected 'tags' to be an array"),
         (httpx.Response(200, json={"tags": "vip"}), "unexpected answer: expected 'tags' to be an array"),
-        (httpx.Response(200, json={"tags": [{"id": "t1", "name": 7}]}), "object without a string 'name'"),
-        (httpx.Response(200, json={"tags": [{"name": "vip"}]}), "object without an 'id'"),
         (httpx.Response(418, json={"message": "I'm a teapot"}), "HTTP 418: I'm a teapot"),
     ],
 )
@@ -139,18 +137,42 @@ def test_an_answer_that_breaks_the_contract_is_a_clear_error_naming_location_and
         assert isinstance(caught.value, ApiResponseError)
 
 
-def test_a_live_object_with_a_wrong_field_type_names_the_object() -> None:
+@pytest.mark.parametrize(
+    ("item", "warning"),
+    [
+        ({"id": "t1", "name": 7}, "clinic: tags: left alone a tag GHL listed (id t1): object without a string 'name'"),
+        ({"name": "vip"}, "clinic: tags: left alone a tag GHL listed (without an id): object without an 'id'"),
+    ],
+)
+def test_an_object_without_id_or_natural_key_is_left_alone_with_one_warning_line(
+    item: dict[str, object], warning: str
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/calendars/":
-            return ok({"calendars": [{"id": "c1", "name": "Cal", "slotDuration": "soon", "locationId": LOC}]})
+        if request.url.path.endswith("/tags"):
+            return ok({"tags": [item, {"id": "t2", "name": "vip2"}]})
         return empty_location(request)
 
-    with pytest.raises(ApiResponseError) as caught:
-        reader(handler, []).read_location("clinic", LOC, Resolver())
-    assert str(caught.value).startswith(
-        "location clinic: calendars: GET /calendars/ -> HTTP 200: "
-        "unexpected calendar in GHL's answer (Cal): slotDuration:"
-    )
+    live = reader(handler, []).read_location("clinic", LOC, Resolver())
+    assert [t.obj.name for t in live.of("tags")] == ["vip2"]
+    assert live.warnings == [warning]
+
+
+def test_a_live_value_of_the_wrong_type_is_kept_as_sent_and_never_aborts_the_read() -> None:
+    # Real calendar list items say "appoinmentPerDay": "" and "openHours": {} when unset (issue #9).
+    raw = {"id": "c1", "name": "Cal", "slotDuration": "soon", "appoinmentPerDay": "", "openHours": {}}
+    raw["slotInterval"] = 15
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/calendars/":
+            return ok({"calendars": [{**raw, "locationId": LOC}]})
+        return empty_location(request)
+
+    live = reader(handler, []).read_location("clinic", LOC, Resolver())
+    (cal,) = live.of("calendars")
+    assert (cal.obj.slotDuration, cal.obj.appoinmentPerDay, cal.obj.openHours) == ("soon", "", {})
+    assert cal.obj.slotInterval == 15
+    assert cal.odd == {("slotDuration",), ("appoinmentPerDay",), ("openHours",)}
+    assert live.warnings == []
 
 
 def test_json_round_trip_of_recorded_bodies_is_plain() -> None:

@@ -101,22 +101,35 @@ def read_live(
         live = LocationLive(location_id=location_id)
         for section in kinds:
             if section == PRODUCTS.name:
-                products = reader.read_products(location_id, location_id, resolver_for(None))
+                products, warnings = reader.read_products_noting(location_id, location_id, resolver_for(None))
                 live.objects[PRODUCTS.name] = products
-                live.objects[PRICES.name] = reader.read_prices(location_id, location_id, products, resolver_for(None))
+                live.warnings.extend(warnings)
+                live.objects[PRICES.name], warnings = reader.read_prices(
+                    location_id, location_id, products, resolver_for(None)
+                )
+                live.warnings.extend(warnings)
             elif section != USERS.name and section != CALENDARS.name:
-                live.objects[section] = reader.read_kind(location_id, location_id, BY_NAME[section], resolver_for(None))
+                live.objects[section], warnings = reader.read_kind_noting(
+                    location_id, location_id, BY_NAME[section], resolver_for(None)
+                )
+                live.warnings.extend(warnings)
         company: CompanyLive | None = None
         if need_users:
             company = _read_company(reader, env, company_id, kinds, location_id)
         if CALENDARS.name in kinds:
             resolver = resolver_for(company)
-            live.objects[CALENDARS.name] = reader.read_kind(location_id, location_id, CALENDARS, resolver)
+            live.objects[CALENDARS.name], warnings = reader.read_kind_noting(
+                location_id, location_id, CALENDARS, resolver
+            )
+            live.warnings.extend(warnings)
             if company is None and any(c.obj.teamMembers for c in live.of(CALENDARS.name)):
                 raise ConfigError(
                     "calendar team members are exported by email, which needs the company's users: set "
                     f"{ENV_AGENCY_TOKEN} and {COMPANY_ENV} (or leave calendars out with --kinds)"
                 )
+    notes.extend(live.warnings)
+    if company is not None:
+        notes.extend(company.warnings)
     name = info.get("name")
     users = company.users if company is not None and USERS.name in kinds else None
     return LiveLocation(location_id, name if isinstance(name, str) else None, live, users), notes

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from functools import cache
+from types import NoneType, UnionType
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
 
 from ghlops.request import Ref, Request
 
@@ -21,10 +23,31 @@ from ghlops.request import Ref, Request
 META_FIELDS: frozenset[str] = frozenset({"renamedFrom", "ignoreChanges", "protect", "passwordEnv"})
 
 
+#: Validation context of live answers: unknown keys are dropped instead of refused (see Model._live_extras).
+LIVE: Mapping[str, Any] = {"live": True}
+
+
+def is_live(info: ValidationInfo | None) -> bool:
+    return bool(info is not None and info.context and info.context.get("live"))
+
+
 class Model(BaseModel):
-    """Strict base for nested structures: unknown keys are errors (with a did-you-mean from the loader)."""
+    """Strict base for nested structures: unknown keys are errors (with a did-you-mean from the loader).
+
+    Strict for manifests, tolerant for live state: validated with the ``LIVE`` context (what GHL answered),
+    keys the model does not know are dropped at every depth, since GHL sends many its documents don't list
+    (GoHighLevel/highlevel-api-docs #300, #82). They are not lost: the raw answer keeps them for
+    read-modify-write updates.
+    """
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _live_extras(cls, data: Any, info: ValidationInfo) -> Any:
+        if is_live(info) and isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if k in cls.model_fields}
+        return data
 
 
 class Entry(Model):
@@ -52,13 +75,22 @@ class Entry(Model):
 M = TypeVar("M", bound=Entry)
 
 
+Path = tuple[str | int, ...]
+
+
 @dataclass(frozen=True)
 class LiveObject(Generic[M]):
-    """An object as GHL holds it: its id, the same model a manifest declares, and the raw API body."""
+    """An object as GHL holds it: its id, the same model a manifest declares, and the raw API body.
+
+    ``odd`` lists the paths (in the model's field names) whose live value does not fit the model (an empty
+    string where a number is documented, an enum member GHL added later): the model holds those values as
+    GHL sent them, so a plan shows them as they are, and export leaves them out.
+    """
 
     id: str
     obj: M
     raw: Mapping[str, Any]
+    odd: frozenset[Path] = frozenset()
 
 
 @dataclass
@@ -97,6 +129,9 @@ class Kind(Generic[M]):
     children: ClassVar[frozenset[str]] = frozenset()
     # List fields GHL keeps as a set: compared ignoring order.
     unordered: ClassVar[frozenset[str]] = frozenset()
+    # Fields GHL returns only sometimes (a calendar's slug is never listed): compared when the live object
+    # carries them, otherwise sent like write-only fields. Never a perpetual diff.
+    compared_when_present: ClassVar[frozenset[str]] = frozenset()
     # Why deleting/replacing loses data, shown in the plan next to the destructive change.
     delete_warning: ClassVar[str | None] = None
 
@@ -126,11 +161,21 @@ class Kind(Generic[M]):
             raise ValueError("object without an 'id'")
         return value
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> M:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        """A raw API object as the model's field values (renamed where GHL names them differently).
+
+        Values are not checked here: :func:`tolerant` validates them and keeps what doesn't fit. Raise
+        ValueError only when the natural key is missing (:func:`require_str`).
+        """
         raise NotImplementedError
 
     def live(self, raw: Mapping[str, Any], resolver: Resolver) -> LiveObject[M]:
-        return LiveObject(self.raw_id(raw), self.parse_live(raw, resolver), raw)
+        """The live object; ValueError only when GHL's object lacks what matching needs (id, natural key)."""
+        return self.live_from(self.raw_id(raw), self.parse_live(raw, resolver), raw)
+
+    def live_from(self, object_id: str, data: Mapping[str, Any], raw: Mapping[str, Any]) -> LiveObject[M]:
+        obj, odd = tolerant(self.model, data)
+        return LiveObject(object_id, obj, raw, frozenset(odd))
 
     # -- comparing -------------------------------------------------------------------------------------
     def compare_value(self, field_name: str, desired: M, resolver: Resolver) -> Any:
@@ -153,8 +198,9 @@ class Kind(Generic[M]):
 def plain(value: Any) -> Any:
     """Pydantic models and enums to plain JSON-like values, leaving unset nested fields out."""
     if isinstance(value, BaseModel):
+        # warnings=False: a live object may hold values as GHL sent them (see tolerant), dumped as they are.
         return value.model_dump(
-            mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(value).model_fields)
+            mode="json", exclude_unset=True, exclude=set(META_FIELDS) & set(type(value).model_fields), warnings=False
         )
     if isinstance(value, list):
         return [plain(v) for v in value]
@@ -181,3 +227,103 @@ def require_str(raw: Mapping[str, Any], field_name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"object without a string '{field_name}'")
     return value
+
+
+# -- tolerant reading ----------------------------------------------------------------------------------------
+
+BM = TypeVar("BM", bound=BaseModel)
+
+
+def tolerant(model: type[BM], data: Mapping[str, Any]) -> tuple[BM, list[Path]]:
+    """Validate a live object into ``model`` without ever refusing it.
+
+    The whole object is validated first (the common case, and the fast one); when that fails, field by field:
+    a field that validates keeps its validated value, one that doesn't keeps GHL's value as sent (nested models
+    and lists are tried item by item, so one odd key deep inside a team member spoils only that key). The
+    result is built with ``model_construct``, so model-level validators (manifest rules) don't run on it.
+    Returns the object and the paths of the values kept as sent.
+    """
+    try:
+        return model.model_validate(data, context=LIVE), []
+    except ValidationError:
+        pass
+    odd: list[Path] = []
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        info = model.model_fields.get(name)
+        if info is None:
+            continue
+        values[name] = _tolerant_value(model, name, value, (name,), odd)
+    return model.model_construct(_fields_set=set(values), **values), odd
+
+
+def _tolerant_value(model: type[BaseModel], name: str, value: Any, path: Path, odd: list[Path]) -> Any:
+    try:
+        return _field_adapter(model, name).validate_python(value, context=LIVE)
+    except ValidationError:
+        pass
+    inner = _model_of(model.model_fields[name].annotation)
+    if inner is not None and isinstance(value, Mapping):
+        obj, nested = tolerant(inner, value)
+        odd.extend((*path, *p) for p in nested)
+        return obj
+    item_model = _list_item_model(model.model_fields[name].annotation)
+    if item_model is not None and isinstance(value, list):
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping):
+                obj, nested = tolerant(item_model, item)
+                odd.extend((*path, index, *p) for p in nested)
+                items.append(obj)
+            else:
+                odd.append((*path, index))
+                items.append(item)
+        return items
+    odd.append(path)
+    return value
+
+
+@cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+def _without_none(annotation: Any) -> list[Any]:
+    if get_origin(annotation) in (Union, UnionType):
+        return [a for a in get_args(annotation) if a is not NoneType]
+    return [annotation]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    found = [a for a in _without_none(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return found[0] if len(found) == 1 else None
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    for option in _without_none(annotation):
+        if get_origin(option) is list:
+            args = get_args(option)
+            if args:
+                return _model_of(args[0])
+    return None
+
+
+def overlay(live: Any, desired: Any) -> Any:
+    """``desired`` laid over what GHL holds, keeping every key GHL sent that ``desired`` doesn't set.
+
+    For read-modify-write updates of objects GHL replaces whole (a calendar's team, its recurring settings):
+    dicts merge key by key at every depth, lists of dicts of the same length item by item; anything else is
+    ``desired``.
+    """
+    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+        merged = dict(live)
+        for key, value in desired.items():
+            merged[key] = overlay(live.get(key), value)
+        return merged
+    if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
+        return [overlay(lv, dv) for lv, dv in zip(live, desired, strict=True)]
+    return desired

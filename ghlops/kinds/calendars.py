@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, overlay, plain, require_str
 from ghlops.request import VERSION_CALENDARS, Request
 
 
@@ -159,6 +159,9 @@ class Calendars(Kind[Calendar]):
     model = Calendar
     immutable = frozenset({"calendarType"})
     unordered = frozenset({"teamMembers"})
+    # GHL's list items carry no `slug` (only a generated `widgetSlug`): a manifest slug is sent on create and
+    # update, and compared only if GHL ever returns it, so it is never a perpetual diff.
+    compared_when_present = frozenset({"slug"})
     delete_warning = "booking links stop working and its appointments lose their calendar"
 
     def list_request(self, location_id: str) -> Request:
@@ -167,13 +170,15 @@ class Calendars(Kind[Calendar]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return expect_list(body, "calendars")
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Calendar:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # Real list items hold values the documents don't type ("appoinmentPerDay": "", "openHours": {} when
+        # unset, `recurring` with interval/monthDays/weekDays): kept as sent by the tolerant reader.
         data = {k: v for k, v in raw.items() if k in _MODEL_FIELDS and v is not None and k != "teamMembers"}
         data["name"] = require_str(raw, "name")
         members = raw.get("teamMembers")
         if isinstance(members, list):
             data["teamMembers"] = [_member_from_live(m, resolver) for m in members if isinstance(m, Mapping)]
-        return Calendar.model_validate(data)
+        return data
 
     def compare_value(self, field_name: str, desired: Calendar, resolver: Resolver) -> Any:
         value = plain(getattr(desired, field_name))
@@ -181,12 +186,18 @@ class Calendars(Kind[Calendar]):
             return sorted(({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"]))
         return value
 
-    def _wire(self, desired: Calendar, fields: Sequence[str], resolver: Resolver) -> dict[str, Any]:
+    def _wire(
+        self, desired: Calendar, fields: Sequence[str], resolver: Resolver, live: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The body for ``fields``; on an update, laid over the live values so nothing unmanaged is reset."""
         body: dict[str, Any] = {}
         for f in fields:
             value = plain(getattr(desired, f))
             if f == "teamMembers" and value is not None:
-                value = [_member_to_wire(m, resolver) for m in value]
+                value = _team_to_wire(value, live.get("teamMembers") if live else None, resolver)
+            elif live is not None and isinstance(value, dict | list):
+                # GHL replaces nested settings whole (recurring, lookBusyConfig, ...): keep its other keys.
+                value = overlay(live.get(f), value)
             body[f] = value
         return body
 
@@ -199,9 +210,8 @@ class Calendars(Kind[Calendar]):
     ) -> Request:
         # The update DTO has neither calendarType nor locationId; sending them is a 422.
         send = [f for f in fields if f not in self.immutable]
-        return Request(
-            "PUT", ("/calendars/", live.id), version=VERSION_CALENDARS, body=self._wire(desired, send, resolver)
-        )
+        body = self._wire(desired, send, resolver, live.raw)
+        return Request("PUT", ("/calendars/", live.id), version=VERSION_CALENDARS, body=body)
 
     def delete_request(self, location_id: str, live: LiveObject[Calendar]) -> Request:
         return Request("DELETE", ("/calendars/", live.id), version=VERSION_CALENDARS)
@@ -212,18 +222,52 @@ def _member_from_live(raw: Mapping[str, Any], resolver: Resolver) -> dict[str, A
     for name in ("priority", "isPrimary", "locationConfigurations"):
         if raw.get(name) is not None:
             member[name] = raw[name]
-    if isinstance(member.get("locationConfigurations"), list):
-        member["locationConfigurations"] = [
-            {k: v for k, v in c.items() if k in ("kind", "location")}
-            for c in member["locationConfigurations"]
-            if isinstance(c, Mapping)
-        ]
     return member
 
 
-def _member_to_wire(member: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
-    wire = {k: v for k, v in member.items() if k != "user"}
-    return {"userId": resolver.user_ref(str(member["user"])), **wire}
+# Keys of a team member and of its meeting locations that GHL returns and ghlops doesn't model: `selected`,
+# `isZoomAdded`, `zoomOauthId`, `meetingLocation` on the member, `position`, `zoomOauthId`, `meetingId` on
+# each location configuration. GHL's PUT replaces the whole team, so they are sent back as GHL gave them;
+# dropping them would unlink the calendar from Zoom (issue #9, recorded real answers).
+def _team_to_wire(
+    members: Sequence[Mapping[str, Any]], live_members: Any, resolver: Resolver
+) -> list[dict[str, Any]]:
+    by_user: dict[str, Mapping[str, Any]] = {}
+    if isinstance(live_members, list):
+        for m in live_members:
+            if isinstance(m, Mapping) and isinstance(m.get("userId"), str):
+                by_user.setdefault(m["userId"], m)
+    wire = []
+    for member in members:
+        user = resolver.user_ref(str(member["user"]))
+        own = {k: v for k, v in member.items() if k != "user"}
+        live = by_user.get(user) if isinstance(user, str) else None
+        if live is None:
+            wire.append({"userId": user, **own})
+            continue
+        merged = {**live, **{k: v for k, v in own.items() if k != "locationConfigurations"}, "userId": user}
+        if "locationConfigurations" in own:
+            merged["locationConfigurations"] = _configs_to_wire(
+                own["locationConfigurations"], live.get("locationConfigurations")
+            )
+        wire.append(merged)
+    return wire
+
+
+def _configs_to_wire(desired: Any, live: Any) -> Any:
+    """Each desired meeting location over the live one of the same kind (in order), keeping GHL's extras."""
+    if not isinstance(desired, list) or not isinstance(live, list):
+        return desired
+    unused = [c for c in live if isinstance(c, Mapping)]
+    out = []
+    for config in desired:
+        match = next((c for c in unused if c.get("kind") == config.get("kind")), None)
+        if match is None:
+            out.append(config)
+        else:
+            unused.remove(match)
+            out.append({**match, **config})
+    return out
 
 
 KIND = Calendars()

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, require_str
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, is_live, require_str
 from ghlops.request import Request
 
 
@@ -30,6 +30,8 @@ class DataType(StrEnum):
     SIGNATURE = "SIGNATURE"
     RADIO = "RADIO"
     EMAIL = "EMAIL"
+    # Not in the OpenAPI documents, but GHL has it and lists fields of this type.
+    URL = "URL"
 
 
 OPTION_TYPES = frozenset({DataType.SINGLE_OPTIONS, DataType.MULTIPLE_OPTIONS, DataType.RADIO, DataType.CHECKBOX})
@@ -50,6 +52,11 @@ class CustomField(Entry):
     model: FieldModel = Field(default=FieldModel.contact, description="contact or opportunity.")
     dataType: DataType = Field(description="Field type; GHL cannot change it, so a change means replace.")
     placeholder: str | None = Field(default=None, description="Placeholder text.")
+    description: str | None = Field(
+        default=None,
+        description="Help text. Accepted on create though the API documents leave it out (maintainer-confirmed); "
+        "compared only when GHL returns it.",
+    )
     options: list[str] | None = Field(
         default=None, description="Choices for SINGLE_OPTIONS, MULTIPLE_OPTIONS, RADIO and CHECKBOX fields."
     )
@@ -61,7 +68,7 @@ class CustomField(Entry):
 
     @model_validator(mode="after")
     def _options_fit_type(self, info: ValidationInfo) -> CustomField:
-        if info.context and info.context.get("live"):
+        if is_live(info):
             return self  # live data is what it is; only manifests are held to the rule
         if self.dataType in OPTION_TYPES and not self.options and "dataType" in self.model_fields_set:
             raise ValueError(f"dataType {self.dataType} needs a non-empty 'options' list")
@@ -81,6 +88,7 @@ class CustomFields(Kind[CustomField]):
     immutable = frozenset({"dataType"})
     # The list answer does not return these; comparing them would show a change on every plan.
     write_only = frozenset({"acceptedFormat", "textBoxListOptions"})
+    compared_when_present = frozenset({"description"})
     delete_warning = "erases the value every contact holds for this field"
 
     def key(self, obj: CustomField) -> str:
@@ -99,22 +107,25 @@ class CustomFields(Kind[CustomField]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return expect_list(body, "customFields")
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> CustomField:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # List items also carry documentType, parentId (the folder: GHL has no public API for folders,
+        # highlevel-api-docs #171, so ghlops never sends it and an update leaves the field in its folder),
+        # fieldKey, standard and dateAdded; positions are server-assigned (multiples of 50).
         data: dict[str, Any] = {
             "name": require_str(raw, "name"),
             "model": raw.get("model") or "contact",
-            "dataType": require_str(raw, "dataType"),
+            "dataType": raw.get("dataType"),
         }
-        if raw.get("placeholder") is not None:
-            data["placeholder"] = raw["placeholder"]
-        if raw.get("position") is not None:
-            data["position"] = int(raw["position"])
+        for name in ("placeholder", "position", "description"):
+            if raw.get(name) is not None:
+                data[name] = raw[name]
         for ours, theirs in _READ_NAMES.items():
             if raw.get(theirs) is not None:
                 data[ours] = raw[theirs]
+        # Non-option types carry no picklistOptions, or an empty list: neither is an option list.
         if data.get("options") == [] and data["dataType"] not in OPTION_TYPES:
             del data["options"]
-        return CustomField.model_validate(data, context={"live": True})
+        return data
 
     def _body(self, desired: CustomField, fields: Sequence[str], resolver: Resolver) -> dict[str, Any]:
         return {f: self.compare_value(f, desired, resolver) for f in fields if getattr(desired, f) is not None}

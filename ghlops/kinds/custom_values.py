@@ -28,9 +28,10 @@ class CustomValues(Kind[CustomValue]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return expect_list(body, "customValues")
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> CustomValue:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # GHL leaves the `value` key out of an empty custom value's list item.
         value = raw.get("value")
-        return CustomValue(name=require_str(raw, "name"), value="" if value is None else str(value))
+        return {"name": require_str(raw, "name"), "value": "" if value is None else value}
 
     def create_request(self, location_id: str, desired: CustomValue, resolver: Resolver) -> Request:
         return Request(
@@ -50,6 +51,7 @@ class CustomValues(Kind[CustomValue]):
     ) -> Request:
         # The PUT requires both fields; a value the manifest ignores keeps its live content.
         value = desired.value if "value" in fields else live.obj.value
+        value = value if isinstance(value, str) else "" if value is None else str(value)
         return Request(
             "PUT", ("/locations/", location_id, "/customValues/", live.id), body={"name": desired.name, "value": value}
         )

@@ -134,10 +134,12 @@ class Products(Kind[Product]):
     def raw_id(self, raw: Mapping[str, Any]) -> str:
         return _id(raw)
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Product:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # Real products also carry archived, deleted, __v, rating, displayPriority, traceId, ...: kept in the raw
+        # answer; the writable ones go back on every update (PRODUCT_WRITABLE).
         data = {k: v for k, v in raw.items() if k in _PRODUCT_FIELDS and v is not None}
         data["name"] = require_str(raw, "name")
-        return Product.model_validate(data)
+        return data
 
     def create_request(self, location_id: str, desired: Product, resolver: Resolver) -> Request:
         body = {"locationId": location_id, **{f: plain(getattr(desired, f)) for f in _managed(desired)}}
@@ -193,10 +195,11 @@ class Prices(Kind[Price]):
     def raw_id(self, raw: Mapping[str, Any]) -> str:
         return _id(raw)
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Price:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # Real prices also carry membershipOffers, variantOptionIds, __v, ...: see PRICE_WRITABLE.
         data = {k: v for k, v in raw.items() if k in _PRICE_FIELDS and v is not None}
         data["name"] = require_str(raw, "name")
-        return Price.model_validate(data)
+        return data
 
     def create_request(self, location_id: str, desired: Price, resolver: Resolver) -> Request:
         product = resolver.ref("products", desired._product.casefold())

@@ -33,8 +33,9 @@ class Tags(Kind[Tag]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return expect_list(body, "tags")
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> Tag:
-        return Tag(name=require_str(raw, "name"))
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # GHL stores tags lower-cased and keeps surrounding whitespace (it does not trim): matched as stored.
+        return {"name": require_str(raw, "name")}
 
     def compare_value(self, field_name: str, desired: Tag, resolver: Resolver) -> Any:
         # Letter case never differs in a way GHL keeps, so it is never a change.

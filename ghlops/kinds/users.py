@@ -141,7 +141,10 @@ class Users(Kind[User]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return self.parse_search(body)[0]
 
-    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> User:
+    def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+        # Real users carry many permission keys beyond the documents (opportunitiesBulkActionsEnabled,
+        # certificatesEnabled, ...), `scopes` as an array, dateAdded, totpEnabled, traceId: all kept in the raw
+        # answer, the unknown permissions sent back on every update (see update_user_request).
         roles = raw.get("roles") if isinstance(raw.get("roles"), Mapping) else {}
         assert isinstance(roles, Mapping)
         data: dict[str, Any] = {
@@ -156,7 +159,12 @@ class Users(Kind[User]):
             data["type"] = roles["type"]
         if roles.get("role"):
             data["role"] = roles["role"]
-        return User.model_validate(data)
+        return data
+
+    def is_gone(self, raw: Mapping[str, Any]) -> bool:
+        """A user whose deletion GHL has queued: still listed for a few minutes after DELETE ("Queued deleting
+        ... Will take effect in a few minutes"), marked deleted; the reader treats it as gone."""
+        return raw.get("deleted") is True
 
     def create_request(self, location_id: str, desired: User, resolver: Resolver) -> Request:
         raise NotImplementedError("users are created company-wide: use create_user_request")
@@ -203,6 +211,9 @@ class Users(Kind[User]):
         if desired is not None:
             for name in fields:
                 body[name] = self.compare_value(name, desired, resolver)
+            if isinstance(body.get("permissions"), dict) and isinstance(live.raw.get("permissions"), Mapping):
+                # Permissions ghlops doesn't know are sent back as GHL holds them, never reset by an update.
+                body["permissions"] = {**live.raw["permissions"], **body["permissions"]}
             if "role" in body or "type" in body:
                 # GHL validates role against type, so a role change carries both.
                 body.setdefault("type", str(desired.type) if "type" in desired.model_fields_set else live.obj.type)

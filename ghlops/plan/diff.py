@@ -55,6 +55,8 @@ def field_changes(
     for name in managed_fields(desired):
         if name in kind.write_only or name in kind.children:
             continue
+        if name in kind.compared_when_present and name not in live.obj.model_fields_set:
+            continue
         new = kind.compare_value(name, desired, resolver)
         old = kind.compare_value(name, live.obj, resolver) if name in live.obj.model_fields_set else None
         if name in kind.unordered and isinstance(new, list) and isinstance(old, list) and len(old) == len(new):

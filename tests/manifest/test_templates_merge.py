@@ -211,7 +211,7 @@ def test_a_bad_value_from_a_template_points_at_the_template_line_and_names_the_l
     ) == [
         "templates/base.yaml:15:17: spec.customFields[2].dataType: 'LARGE-TEXT' is not one of TEXT, LARGE_TEXT, "
         "NUMERICAL, PHONE, MONETORY, CHECKBOX, SINGLE_OPTIONS, MULTIPLE_OPTIONS, FLOAT, TIME, DATE, TEXTBOX_LIST, "
-        "FILE_UPLOAD, SIGNATURE, RADIO, EMAIL (did you mean 'LARGE_TEXT'?) (in locations downtown, uptown)"
+        "FILE_UPLOAD, SIGNATURE, RADIO, EMAIL, URL (did you mean 'LARGE_TEXT'?) (in locations downtown, uptown)"
     ]
 
 

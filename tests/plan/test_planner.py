@@ -207,7 +207,7 @@ def test_prices_follow_products_for_prune() -> None:
     price_raw = {"_id": "x1", "name": "Old", "type": "one_time", "amount": 3, "currency": "USD", "product": "p1"}
     objects = {
         "products": [live(PRODUCTS, {"_id": "p1", "name": "P", "productType": "SERVICE"})],
-        "prices": [LiveObject("x1", PRICES.parse_live(price_raw, Resolver()).with_product("P"), price_raw)],
+        "prices": [LiveObject("x1", PRICES.live(price_raw, Resolver()).obj.with_product("P"), price_raw)],
     }
     assert actions(plan_one(desired(products=[product]), objects)) == []
     pruned = plan_one(desired(prune=("products",), products=[product]), objects)
