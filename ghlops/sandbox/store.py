@@ -135,7 +135,7 @@ class Store:
                 self._db.execute("COMMIT")
 
     def new_uuid(self) -> str:
-        """A fresh UUID (GHL's ``traceId``s, generated widget slugs) from its own seeded stream."""
+        """A fresh UUID for a ``traceId``, from its own seeded stream (so it never shifts which ids objects get)."""
         with self._lock:
             return str(uuid.UUID(int=self._traces.getrandbits(128), version=4))
 

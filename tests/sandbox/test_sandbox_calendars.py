@@ -7,10 +7,11 @@ import re
 import httpx
 
 from ghlops.sandbox import Sandbox
+from ghlops.sandbox.routes.calendars import generated_widget_slug
 from tests.sandbox.conftest import LOC, OTHER_LOC, NewUser
 
 CAL = {"Version": "2021-04-15"}
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 def create(api: httpx.Client, **body: object) -> httpx.Response:
@@ -54,6 +55,7 @@ def test_calendar_create_fills_ghls_defaults(api: httpx.Client) -> None:
         "widgetSlug": calendar["widgetSlug"],
         "teamMembers": [],
     }
+    assert calendar["widgetSlug"] == generated_widget_slug("New Patient Visit", calendar["id"])
     assert re.fullmatch(f"new-patient-visit-{UUID}", calendar["widgetSlug"])
     assert re.fullmatch(UUID, response.json()["traceId"])
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from typing import Any
 
 from ghlops.sandbox.dto.calendars import CreateCalendar, UpdateCalendar
@@ -73,6 +74,12 @@ _KEPT_ON_NULL = frozenset({"name", "widgetSlug"})
 
 def slugify(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-") or "calendar"
+
+
+def generated_widget_slug(name: str, calendar_id: str) -> str:
+    """The booking link GHL makes up: recorded answers show "<name>-<uuid>". The UUID comes from the calendar's
+    id, so it is unique and the same whichever order concurrent requests arrive in."""
+    return f"{slugify(name)}-{uuid.uuid5(uuid.NAMESPACE_URL, f'calendar:{calendar_id}')}"
 
 
 def _not_found() -> HttpError:
@@ -164,8 +171,7 @@ def create_calendar(call: Call) -> Reply:
         calendar: JsonObject = {"id": call.store.new_id(), **values, **defaults}
         if "recurring" in values:
             calendar["recurring"] = {**_default("recurring"), **values["recurring"]}
-        # Recorded answers show generated booking links like "<name>-<uuid>"; the UUID keeps them unique.
-        calendar["widgetSlug"] = dto.widgetSlug or f"{slugify(dto.name)}-{call.store.new_uuid()}"
+        calendar["widgetSlug"] = dto.widgetSlug or generated_widget_slug(dto.name, calendar["id"])
         calendar["teamMembers"] = _team_members(call, location_id, values.get("teamMembers", []), [])
         call.store.add(Kind.CALENDAR, calendar["id"], location_id, calendar)
     return _answer(call, 201, calendar)
