@@ -8,6 +8,7 @@ variety on purpose so clients are forced to parse errors defensively.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 NO_LOCATION_ACCESS = "The token does not have access to this location."
@@ -25,6 +26,16 @@ _REASONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+
+
+def timestamp() -> str:
+    """Now in the ISO form GHL uses: 2023-11-20T10:23:36.515Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def traced(body: dict[str, Any], trace_id: str) -> dict[str, Any]:
+    """An answer body with the per-answer ``traceId`` GHL adds (never stored with the object)."""
+    return {**body, "traceId": trace_id}
 
 
 @dataclass(frozen=True)

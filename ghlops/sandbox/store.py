@@ -12,6 +12,7 @@ import random
 import sqlite3
 import string
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ CREATE TABLE IF NOT EXISTS credentials (
     user_id TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS queued_removals (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    lists_left INTEGER NOT NULL
+);
 """
 
 _SHORT_ID_ALPHABET = string.ascii_letters + string.digits
@@ -56,6 +62,21 @@ class Kind(StrEnum):
     PRODUCT = "product"
     PRICE = "price"
     USER = "user"
+
+
+@dataclass
+class PageCaps:
+    """The most items one page of a list answer holds, whatever ``limit`` the client asked for.
+
+    GHL answers fewer items than asked for and reports the real total, so a client must page on the total
+    (issue 9, section 3). The OpenAPI documents give no maximum; these follow their own examples and
+    defaults: products and prices document ``limit`` with the example 20 (products.json), users search a
+    default of 25 (users.json). Mutable, so a test can make pages as short as it needs.
+    """
+
+    products: int = 20
+    prices: int = 20
+    users: int = 25
 
 
 @dataclass(frozen=True)
@@ -84,8 +105,13 @@ class Store:
         self._depth = 0
         # Ids get their own stream so that turning random faults on does not change which ids objects get.
         self._ids = random.Random(f"ids:{seed}")
+        self._traces = random.Random(f"traces:{seed}")
         self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
+        self.page_caps = PageCaps()
+        # GHL queues user deletion ("Will take effect in a few minutes"): a deleted user stays listed for this
+        # many further list answers. Counted in list calls, not seconds, so tests never depend on timing.
+        self.removal_lag = 1
 
     # -- transactions and ids -------------------------------------------------------------------------------
 
@@ -107,6 +133,11 @@ class Store:
             self._depth -= 1
             if outermost:
                 self._db.execute("COMMIT")
+
+    def new_uuid(self) -> str:
+        """A fresh UUID for a ``traceId``, from its own seeded stream (so it never shifts which ids objects get)."""
+        with self._lock:
+            return str(uuid.UUID(int=self._traces.getrandbits(128), version=4))
 
     def new_id(self, *, hex_id: bool = False) -> str:
         """A fresh id in GHL's style: 20 alphanumerics, or a 24-hex Mongo ``_id`` for products and prices.
@@ -200,7 +231,48 @@ class Store:
             cursor = self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind.value, obj_id))
             self._db.execute("DELETE FROM objects WHERE parent = ?", (obj_id,))
             self._db.execute("DELETE FROM credentials WHERE user_id = ?", (obj_id,))
+            self._db.execute("DELETE FROM queued_removals WHERE id = ?", (obj_id,))
             return cursor.rowcount > 0
+
+    # -- queued removals (GHL deletes users in the background) ------------------------------------------------
+
+    def queue_removal(self, kind: Kind, obj_id: str) -> None:
+        """Remove an object once ``removal_lag`` more list answers of its kind have shown it.
+
+        Queuing again (a second DELETE) changes nothing; with no lag the object goes at once.
+        """
+        with self._lock:
+            if self.removal_lag <= 0:
+                self.remove(kind, obj_id)
+                return
+            self._db.execute(
+                "INSERT INTO queued_removals (id, kind, lists_left) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (obj_id, kind.value, self.removal_lag),
+            )
+
+    def queued(self, kind: Kind, obj_id: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM queued_removals WHERE kind = ? AND id = ?", (kind.value, obj_id)
+            ).fetchone()
+        return row is not None
+
+    def listed(self, kind: Kind) -> None:
+        """A list answer of ``kind`` was given: count it against every queued removal of that kind."""
+        with self._lock:
+            self._db.execute("UPDATE queued_removals SET lists_left = lists_left - 1 WHERE kind = ?", (kind.value,))
+            self._finish_removals("kind = ? AND lists_left <= 0", (kind.value,))
+
+    def tick(self) -> None:
+        """Let the background work finish: every queued removal happens now."""
+        with self._lock:
+            self._finish_removals("1 = 1", ())
+
+    def _finish_removals(self, where: str, args: tuple[str, ...]) -> None:
+        rows = self._db.execute(f"SELECT id, kind FROM queued_removals WHERE {where}", args).fetchall()
+        for obj_id, kind in rows:
+            self.remove(Kind(kind), obj_id)
+            self._db.execute("DELETE FROM queued_removals WHERE id = ?", (obj_id,))
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         with self._lock:

@@ -36,7 +36,8 @@ def test_plan_apply_plan_converges_for_all_six_kinds(cli: Cli) -> None:
     dental = cli.sb.store.snapshot(DENTAL)
     assert names(dental["tags"]) == ["new-lead", "recall-due", "vip"]
     assert names(dental["customFields"]) == ["Company Size", "Deal Source", "Insurance Provider"]
-    assert {f["name"]: f["picklistOptions"] for f in dental["customFields"]}["Company Size"] == ["1-10", "11-50", "51+"]
+    options = {f["name"]: f.get("picklistOptions") for f in dental["customFields"]}
+    assert options["Company Size"] == ["1-10", "11-50", "51+"]
     assert names(dental["customValues"]) == ["business_hours", "front_desk_phone"]
     (product,) = dental["products"]
     assert names(product["prices"]) == ["Monthly", "Standard"]

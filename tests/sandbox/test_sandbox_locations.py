@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from ghlops.sandbox import Sandbox
+from ghlops.sandbox.routes.locations import default_folder
 from tests.sandbox.conftest import LOC, OTHER_LOC
 
 ID = re.compile(r"^[A-Za-z0-9]{20}$")
@@ -46,6 +47,15 @@ def test_tags_are_stored_lower_cased_and_unique_case_insensitively(api: httpx.Cl
     assert api.put(f"/locations/{LOC}/tags/{other['id']}", json={"name": "VIP client"}).status_code == 400
 
 
+def test_tags_keep_surrounding_whitespace_as_sent(api: httpx.Client) -> None:
+    # GHL lower-cases tags but does not trim them (issue 9), so " VIP " and "vip" are two tags.
+    padded = api.post(f"/locations/{LOC}/tags", json={"name": " VIP "}).json()["tag"]
+    plain = api.post(f"/locations/{LOC}/tags", json={"name": "vip"}).json()["tag"]
+    assert [padded["name"], plain["name"]] == [" vip ", "vip"]
+    assert [t["name"] for t in api.get(f"/locations/{LOC}/tags").json()["tags"]] == [" vip ", "vip"]
+    assert api.post(f"/locations/{LOC}/tags", json={"name": " Vip "}).status_code == 400
+
+
 def test_tags_are_scoped_to_their_location(api: httpx.Client) -> None:
     tag = api.post(f"/locations/{LOC}/tags", json={"name": "shared"}).json()["tag"]
     assert api.post(f"/locations/{OTHER_LOC}/tags", json={"name": "shared"}).status_code == 201
@@ -67,16 +77,80 @@ def test_custom_field_create_fills_server_side_properties(api: httpx.Client) -> 
     assert response.status_code == 201
     field = response.json()["customField"]
     assert ID.match(field["id"])
+    # The shape of recorded GET /locations/{id}/customFields items (issue 9): no picklistOptions on a TEXT field.
     assert field == {
         "id": field["id"],
         "name": "Pin Code",
-        "fieldKey": "contact.pin_code",
-        "dataType": "TEXT",
-        "position": 0,
-        "picklistOptions": [],
-        "locationId": LOC,
         "model": "contact",
+        "fieldKey": "contact.pin_code",
+        "placeholder": "",
+        "dataType": "TEXT",
+        "position": 50,
+        "documentType": "field",
+        "parentId": default_folder(LOC, "contact"),
+        "locationId": LOC,
+        "dateAdded": field["dateAdded"],
+        "standard": False,
     }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", field["dateAdded"])
+    assert ID.match(field["parentId"])
+
+
+def test_custom_field_create_takes_the_undocumented_folder_key_and_description(api: httpx.Client) -> None:
+    # Maintainer-confirmed in GoHighLevel/highlevel-api-docs #300: parentId, fieldKey and description work.
+    body = {"name": "Test Field", "dataType": "TEXT", "parentId": "OBtitTvkSkS5SOneXRzL", "fieldKey": "test_key"}
+    response = api.post(f"/locations/{LOC}/customFields", json={**body, "description": "Just a test."})
+    assert response.status_code == 201, response.text
+    field = response.json()["customField"]
+    assert (field["parentId"], field["fieldKey"], field["description"]) == (
+        "OBtitTvkSkS5SOneXRzL",
+        "contact.test_key",  # a bare key gets the model's prefix
+        "Just a test.",
+    )
+    prefixed = {"name": "Deal Size", "dataType": "TEXT", "model": "opportunity", "fieldKey": "opportunity.size"}
+    assert api.post(f"/locations/{LOC}/customFields", json=prefixed).json()["customField"]["fieldKey"] == (
+        "opportunity.size"
+    )
+    same_key = {"name": "Other", "dataType": "TEXT", "fieldKey": "test_key"}
+    taken = api.post(f"/locations/{LOC}/customFields", json=same_key)
+    assert taken.status_code == 400
+    assert taken.json()["message"] == "Custom field with this key already exists"
+
+
+def test_custom_field_update_keeps_the_folder_and_changes_the_description(api: httpx.Client) -> None:
+    body = {"name": "Notes", "dataType": "TEXT", "parentId": "folder00000000000001", "description": "old"}
+    field = api.post(f"/locations/{LOC}/customFields", json=body).json()["customField"]
+    updated = api.put(f"/locations/{LOC}/customFields/{field['id']}", json={"name": "Notes", "description": "new"})
+    assert updated.json()["customField"] == {**field, "description": "new"}
+    # The folder is not the client's to move with an update (no public folder API, highlevel-api-docs #171).
+    moved = api.put(f"/locations/{LOC}/customFields/{field['id']}", json={"name": "Notes", "parentId": "elsewhere"})
+    assert moved.status_code == 422
+    assert moved.json()["message"] == ["property parentId should not exist"]
+
+
+def test_picklist_options_are_read_only(api: httpx.Client) -> None:
+    body = {"name": "Day", "dataType": "SINGLE_OPTIONS", "picklistOptions": ["Mon"]}
+    response = api.post(f"/locations/{LOC}/customFields", json=body)
+    assert response.status_code == 422
+    assert response.json()["message"] == ["property picklistOptions should not exist"]
+
+
+def test_custom_field_positions_are_assigned_in_steps_of_50(api: httpx.Client) -> None:
+    def create(name: str, **extra: object) -> dict[str, object]:
+        body = {"name": name, "dataType": "TEXT", **extra}
+        field: dict[str, object] = api.post(f"/locations/{LOC}/customFields", json=body).json()["customField"]
+        return field
+
+    assert [create("A")["position"], create("B")["position"]] == [50, 100]
+    assert create("C", position=375)["position"] == 375  # a position sent is kept
+    assert create("D")["position"] == 400
+    assert create("E", model="opportunity")["position"] == 50  # each model counts on its own
+
+
+def test_url_fields_exist(api: httpx.Client) -> None:
+    response = api.post(f"/locations/{LOC}/customFields", json={"name": "Website", "dataType": "URL"})
+    assert response.status_code == 201
+    assert "picklistOptions" not in response.json()["customField"]
 
 
 def test_custom_field_options_are_read_back_as_picklist_options(api: httpx.Client) -> None:
@@ -209,10 +283,19 @@ def test_custom_values_round_trip_with_their_template_key(api: httpx.Client) -> 
         f"/locations/{LOC}/customValues/{value['id']}", json={"name": "Office Phone", "value": "555-0199"}
     )
     assert updated.json() == {"customValue": {**value, "value": "555-0199"}}
+    # An empty value comes back with no value key at all (issue 9).
+    emptied = api.put(f"/locations/{LOC}/customValues/{value['id']}", json={"name": "Office Phone", "value": ""})
+    assert emptied.json() == {"customValue": {k: v for k, v in value.items() if k != "value"}}
     assert api.delete(f"/locations/{LOC}/customValues/{value['id']}").json() == DELETED
     missing = api.get(f"/locations/{LOC}/customValues/{value['id']}")
     assert missing.status_code == 404
     assert missing.json() == {"statusCode": 404, "message": "Custom value not found"}
+
+
+def test_an_empty_custom_value_is_answered_without_a_value_key(api: httpx.Client) -> None:
+    created = api.post(f"/locations/{LOC}/customValues", json={"name": "Fax", "value": ""}).json()["customValue"]
+    assert created == {"id": created["id"], "name": "Fax", "fieldKey": "{{ custom_values.fax }}", "locationId": LOC}
+    assert api.get(f"/locations/{LOC}/customValues").json() == {"customValues": [created]}
 
 
 def test_custom_value_update_needs_both_name_and_value(api: httpx.Client) -> None:

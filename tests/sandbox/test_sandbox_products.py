@@ -12,13 +12,19 @@ from tests.sandbox.conftest import LOC, OTHER_LOC
 
 HEX_ID = re.compile(r"^[0-9a-f]{24}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def untraced(body: dict[str, Any]) -> dict[str, Any]:
+    """An answer without its per-answer traceId (checked to be a UUID)."""
+    assert UUID.match(body["traceId"]), body
+    return {k: v for k, v in body.items() if k != "traceId"}
 
 
 def product(api: httpx.Client, **body: Any) -> dict[str, Any]:
     response = api.post("/products/", json={"locationId": LOC, "name": "Whitening", "productType": "SERVICE", **body})
     assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return untraced(response.json())
 
 
 def price_body(**body: Any) -> dict[str, Any]:
@@ -30,8 +36,14 @@ def test_product_create_answers_the_product_with_a_mongo_id(api: httpx.Client) -
     assert HEX_ID.match(created["_id"])
     assert "id" not in created
     assert TIMESTAMP.match(created["createdAt"]) and created["createdAt"] == created["updatedAt"]
+    # The keys of a recorded POST /products/ answer (issue 9): Mongo bookkeeping and empty arrays included.
     assert created == {
         "_id": created["_id"],
+        "archived": False,
+        "deleted": False,
+        "rating": [],
+        "displayPriority": [],
+        "__v": 0,
         "name": "Whitening",
         "locationId": LOC,
         "description": "Teeth whitening",
@@ -40,10 +52,14 @@ def test_product_create_answers_the_product_with_a_mongo_id(api: httpx.Client) -
         "isTaxesEnabled": False,
         "isLabelEnabled": False,
         "taxInclusive": False,
+        "medias": [],
+        "variants": [],
+        "taxes": [],
+        "collectionIds": [],
         "createdAt": created["createdAt"],
         "updatedAt": created["updatedAt"],
     }
-    assert api.get(f"/products/{created['_id']}", params={"locationId": LOC}).json() == created
+    assert untraced(api.get(f"/products/{created['_id']}", params={"locationId": LOC}).json()) == created
 
 
 def test_product_put_replaces_the_whole_product_clearing_unsent_fields(api: httpx.Client) -> None:
@@ -52,12 +68,15 @@ def test_product_put_replaces_the_whole_product_clearing_unsent_fields(api: http
         f"/products/{created['_id']}", json={"locationId": LOC, "name": "Whitening Pro", "productType": "SERVICE"}
     )
     assert response.status_code == 200
-    replaced = response.json()
+    replaced = untraced(response.json())
     assert replaced["name"] == "Whitening Pro"
-    for cleared in ("description", "image", "collectionIds"):
+    for cleared in ("description", "image"):
         assert cleared not in replaced
+    assert replaced["collectionIds"] == []
     assert replaced["createdAt"] == created["createdAt"]
-    assert api.get(f"/products/{created['_id']}", params={"locationId": LOC}).json() == replaced
+    # GHL's own bookkeeping is not the body's to clear.
+    assert (replaced["archived"], replaced["deleted"], replaced["__v"]) == (False, False, 0)
+    assert untraced(api.get(f"/products/{created['_id']}", params={"locationId": LOC}).json()) == replaced
 
 
 def test_product_put_needs_the_required_properties_even_for_a_small_change(api: httpx.Client) -> None:
@@ -86,16 +105,42 @@ def test_products_list_paginates_in_creation_order_with_a_total(api: httpx.Clien
     def page(**params: Any) -> dict[str, Any]:
         response = api.get("/products/", params={"locationId": LOC, **params})
         assert response.status_code == 200
-        body: dict[str, Any] = response.json()
-        return body
+        return untraced(response.json())
 
     first = page()
     assert [p["_id"] for p in first["products"]] == ids[:20]
     assert first["total"] == [{"total": 105}]
     assert [p["_id"] for p in page(limit=0)["products"]] == ids[:20]
     assert [p["_id"] for p in page(limit=10, offset=100)["products"]] == ids[100:]
-    assert len(page(limit=500)["products"]) == 100
+    assert [p["_id"] for p in page(limit=5, offset=3)["products"]] == ids[3:8]
     assert page(search="p10")["total"] == [{"total": 5}]
+
+
+def test_a_products_page_is_capped_below_the_limit_asked_while_the_total_is_real(
+    sb: Sandbox, api: httpx.Client
+) -> None:
+    ids = [product(api, name=f"P{i:02d}")["_id"] for i in range(45)]
+    pages, offset = [], 0
+    while True:
+        body = untraced(api.get("/products/", params={"locationId": LOC, "limit": 100, "offset": offset}).json())
+        assert body["total"] == [{"total": 45}]
+        if not body["products"]:
+            break
+        pages.append([p["_id"] for p in body["products"]])
+        offset += len(body["products"])
+    assert [len(p) for p in pages] == [20, 20, 5]
+    assert [i for page in pages for i in page] == ids
+    sb.store.page_caps.products = 7
+    capped = untraced(api.get("/products/", params={"locationId": LOC, "limit": 100}).json())
+    assert (len(capped["products"]), capped["total"]) == (7, [{"total": 45}])
+
+
+def test_product_names_need_not_be_unique(api: httpx.Client) -> None:
+    # GHL does not enforce unique product names (issue 9).
+    first, second = product(api, name="Cleaning"), product(api, name="Cleaning")
+    assert first["_id"] != second["_id"]
+    listed = untraced(api.get("/products/", params={"locationId": LOC}).json())
+    assert [p["name"] for p in listed["products"]] == ["Cleaning", "Cleaning"]
 
 
 def test_products_list_needs_a_location_and_numeric_paging(api: httpx.Client) -> None:
@@ -131,8 +176,14 @@ def test_prices_round_trip(sb: Sandbox, api: httpx.Client) -> None:
     assert response.status_code == 201
     price = response.json()
     assert HEX_ID.match(price["_id"])
+    # The keys of a recorded POST /products/{id}/price answer (issue 9).
     assert price == {
         "_id": price["_id"],
+        "deleted": False,
+        "__v": 0,
+        "membershipOffers": [],
+        "variantOptionIds": [],
+        "trackInventory": False,
         "name": "Standard",
         "type": "one_time",
         "currency": "USD",
@@ -144,7 +195,7 @@ def test_prices_round_trip(sb: Sandbox, api: httpx.Client) -> None:
         "updatedAt": price["updatedAt"],
     }
     listed = api.get(f"/products/{created['_id']}/price", params={"locationId": LOC})
-    assert listed.json() == {"prices": [price], "total": 1}
+    assert untraced(listed.json()) == {"prices": [price], "total": 1}
     one = api.get(f"/products/{created['_id']}/price/{price['_id']}", params={"locationId": LOC})
     assert one.json() == price
     assert sb.store.snapshot(LOC)["products"][0]["prices"] == [price]
@@ -152,6 +203,7 @@ def test_prices_round_trip(sb: Sandbox, api: httpx.Client) -> None:
     replaced = api.put(f"/products/{created['_id']}/price/{price['_id']}", json=price_body(amount=149)).json()
     assert replaced["amount"] == 149
     assert "compareAtPrice" not in replaced  # PUT replaces the whole price
+    assert (replaced["deleted"], replaced["__v"], replaced["membershipOffers"]) == (False, 0, [])
 
     deleted = api.delete(f"/products/{created['_id']}/price/{price['_id']}", params={"locationId": LOC})
     assert deleted.json() == {"status": True}
@@ -189,8 +241,8 @@ def test_prices_list_paginates_and_filters_by_ids(api: httpx.Client) -> None:
         api.post(f"/products/{created['_id']}/price", json=price_body(name=f"P{i}")).json()["_id"] for i in range(25)
     ]
     url = f"/products/{created['_id']}/price"
-    first = api.get(url, params={"locationId": LOC}).json()
-    assert [p["_id"] for p in first["prices"]] == ids[:20]
+    first = api.get(url, params={"locationId": LOC, "limit": 100}).json()
+    assert [p["_id"] for p in first["prices"]] == ids[:20]  # capped below the limit asked
     assert first["total"] == 25
     assert [p["_id"] for p in api.get(url, params={"locationId": LOC, "offset": 20}).json()["prices"]] == ids[20:]
     chosen = api.get(url, params={"locationId": LOC, "ids": f"{ids[3]},{ids[7]}"}).json()

@@ -1,7 +1,10 @@
-"""Every successful answer of every emulated endpoint validates against GHL's published response schema."""
+"""Every successful answer of every emulated endpoint validates against GHL's published response schema, except
+where real GHL departs from it: those departures are listed, each with its source, and each must still happen.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +19,16 @@ from tests.sandbox.conftest import AGENCY_TOKEN, COMPANY, LOC, client
 pytestmark = pytest.mark.skipif(not spec.available(), reason=spec.SKIP_REASON)
 
 Seen = list[tuple[str, str, int, Any]]
+
+# Where the sandbox answers as real GHL does rather than as the documents say (issue 9: recorded answers
+# published in public repositories; GoHighLevel/highlevel-api-docs #300 and #82: the documents are incomplete).
+# Extra keys are not departures: the response schemas allow additional properties.
+KNOWN_DEPARTURES = {
+    r"scopes: \[.*\] is not (of type 'string'|one of )": "UserSchema types scopes as one string; GHL answers an array",
+    r"appoinmentPerDay: '' is not of type 'number'": "an unset appoinmentPerDay is answered as an empty string",
+    r"openHours: \{\} is not of type 'array'": "unset openHours are answered as an empty object",
+    r"recurring/bookingOverlapDefaultStatus: '' is not one of": "an unset bookingOverlapDefaultStatus is empty",
+}
 
 
 @pytest.fixture
@@ -97,10 +110,12 @@ def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
         "lookBusyConfig": {"enabled": True, "LookBusyPercentage": 10},
     }
     calendar = _ok(api.post("/calendars/", json=calendar_body))["calendar"]
+    bare = _ok(api.post("/calendars/", json={"locationId": LOC, "name": "Bare Calendar"}))["calendar"]
     _ok(api.get("/calendars/", params={"locationId": LOC}))
     _ok(api.get(f"/calendars/{calendar['id']}"))
     _ok(api.put(f"/calendars/{calendar['id']}", json={"description": "updated", "slotDuration": 45}))
     _ok(api.delete(f"/calendars/{calendar['id']}"))
+    _ok(api.delete(f"/calendars/{bare['id']}"))
 
     product_body = {
         "locationId": LOC,
@@ -145,7 +160,10 @@ def test_every_success_answer_matches_its_published_response_schema(
         assert operation is not None, f"{method} {path} is not a GHL operation"
         covered.add((method, operation.template))
         problems.extend(operation.errors(status, body))
-    assert problems == []
+    departures = {pattern for pattern in KNOWN_DEPARTURES if any(re.search(pattern, p) for p in problems)}
+    assert [p for p in problems if not any(re.search(pattern, p) for pattern in KNOWN_DEPARTURES)] == []
+    # Every listed departure still happens, so the list cannot outlive the behaviour it excuses.
+    assert departures == set(KNOWN_DEPARTURES)
     # Every emulated route was exercised, so the check cannot silently shrink.
     assert len(covered) == len(ROUTES), sorted(covered)
 

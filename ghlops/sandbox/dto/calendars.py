@@ -59,6 +59,11 @@ class CalendarNotification(Dto):
 class LocationConfiguration(Dto):
     kind: LocationKind
     location: str | None = None
+    # Not in the spec, but GHL answers with them and a client that read a team sends them back: GHL's PUT
+    # replaces the whole team, so dropping them unlinks the member's Zoom meeting (issue 9; recorded answers).
+    position: Number | None = None
+    zoomOauthId: str | None = None
+    meetingId: str | None = None
 
 
 class TeamMember(Dto):
@@ -68,6 +73,11 @@ class TeamMember(Dto):
     meetingLocation: str | None = None
     isPrimary: bool | None = None
     locationConfigurations: list[LocationConfiguration] | None = None
+    # Off-spec keys of real team members, accepted back for the same reason as above. ``isZoomAdded`` is a
+    # string ("true"/"false") in GHL's answers, not a boolean.
+    selected: bool | None = None
+    isZoomAdded: str | None = None
+    zoomOauthId: str | None = None
 
 
 class Hour(Dto):

@@ -25,6 +25,8 @@ DATA_TYPES = (
     "SIGNATURE",
     "RADIO",
     "EMAIL",
+    # Not in the documents' enum, but real GHL has it (issue 9; recorded custom field scripts create URL fields).
+    "URL",
 )
 # Types whose values are picked from a list; GHL refuses them without options.
 OPTION_DATA_TYPES = frozenset({"SINGLE_OPTIONS", "MULTIPLE_OPTIONS", "RADIO", "CHECKBOX"})
@@ -48,12 +50,18 @@ class _CustomFieldCommon(Dto):
     textBoxListOptions: list[TextBoxListOption] | None = None
     position: Number | None = None
     model: FieldModel | None = None
-    # Not in the published DTOs, but real GHL takes the choices of option-type fields here.
+    # Not in the published DTOs, but real GHL takes the choices of option-type fields here (and answers them as
+    # ``picklistOptions``, which it refuses on writes).
     options: list[str] | None = None
+    # Undocumented but working on GHL, maintainer-confirmed in GoHighLevel/highlevel-api-docs #300.
+    description: str | None = None
 
 
 class CreateCustomField(_CustomFieldCommon):
     dataType: DataType
+    # Also from highlevel-api-docs #300, on create only: the folder and a chosen key.
+    parentId: str | None = None
+    fieldKey: str | None = None
 
 
 class UpdateCustomField(_CustomFieldCommon):

@@ -235,3 +235,19 @@ DEFAULT_PERMISSIONS: dict[str, bool] = {
     "communitiesEnabled": True,
     "exportPaymentsEnabled": True,
 }
+
+# Permission keys real GHL answers with beyond PermissionsDto, all on for a new user, and accepts back on writes
+# (a client that read a user sends them again). Seen in recorded GET /users/{userId} and /users/search answers
+# published in public repositories; GoHighLevel/highlevel-api-docs #300 and #82: the documents are incomplete.
+EXTRA_PERMISSIONS: dict[str, bool] = {
+    "opportunitiesBulkActionsEnabled": True,
+    "certificatesEnabled": True,
+    "mediaStorageEnabled": True,
+    "reportingEnabled": True,
+    "adPublishingEnabled": True,
+    "adPublishingReadOnly": True,
+    "wordpressEnabled": True,
+    "customMenuLinkReadOnly": True,
+    "customMenuLinkWrite": True,
+    "gokollabEnabled": True,
+}

@@ -57,6 +57,17 @@ class Permissions(Dto):
     paymentsEnabled: bool | None = None
     communitiesEnabled: bool | None = None
     exportPaymentsEnabled: bool | None = None
+    # Not in PermissionsDto, but GHL answers with them (user_catalog.EXTRA_PERMISSIONS) and takes them back.
+    opportunitiesBulkActionsEnabled: bool | None = None
+    certificatesEnabled: bool | None = None
+    mediaStorageEnabled: bool | None = None
+    reportingEnabled: bool | None = None
+    adPublishingEnabled: bool | None = None
+    adPublishingReadOnly: bool | None = None
+    wordpressEnabled: bool | None = None
+    customMenuLinkReadOnly: bool | None = None
+    customMenuLinkWrite: bool | None = None
+    gokollabEnabled: bool | None = None
 
 
 class CreateUser(Dto):

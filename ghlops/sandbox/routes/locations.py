@@ -1,7 +1,16 @@
-"""Sub-Account API: the location itself, its tags, custom fields and custom values."""
+"""Sub-Account API: the location itself, its tags, custom fields and custom values.
+
+Custom fields answer as real GHL does (recorded GET /locations/{id}/customFields answers published in public
+repositories; GoHighLevel/highlevel-api-docs #300: create also takes the undocumented ``parentId`` (the folder),
+``fieldKey`` and ``description``): every item carries ``documentType: "field"``, ``parentId``, ``standard`` and
+``dateAdded``; ``picklistOptions`` only on option types (written as ``options``, read-only itself); positions are
+assigned by the server in steps of 50. GHL has no public API for folders (highlevel-api-docs #171): a field
+created without ``parentId`` lands in its model's default folder and no update moves it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -12,7 +21,16 @@ from ghlops.sandbox.dto.locations import (
     TagBody,
     UpdateCustomField,
 )
-from ghlops.sandbox.replies import HttpError, Reply, bad_request, no_location_access, not_found, unprocessable
+from ghlops.sandbox.replies import (
+    HttpError,
+    Reply,
+    bad_request,
+    no_location_access,
+    not_found,
+    timestamp,
+    traced,
+    unprocessable,
+)
 from ghlops.sandbox.routing import Access, Call, Route, from_path
 from ghlops.sandbox.store import JsonObject, Kind
 from ghlops.sandbox.validation import parse
@@ -32,6 +50,8 @@ _FILE_SETTINGS = (
     ("textBoxListOptions", "textBoxListOptions"),
 )
 DELETED = {"succeded": True}  # sic: GHL's spelling
+_POSITION_STEP = 50  # recorded positions are all multiples of 50 (50, 350, 1200...)
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def snake_name(name: str) -> str:
@@ -71,12 +91,34 @@ def get_location(call: Call) -> Reply:
 # -- custom fields -------------------------------------------------------------------------------------------
 
 
-def _picklist(data_type: str, options: list[str] | None) -> list[str]:
-    if data_type not in OPTION_DATA_TYPES:
-        return []
+def _set_picklist(field: JsonObject, options: list[str] | None) -> None:
+    """``picklistOptions`` from the ``options`` sent; fields of other types carry no such key."""
+    if field["dataType"] not in OPTION_DATA_TYPES:
+        return
     if not options:
         raise unprocessable(["options must contain at least 1 elements"])
-    return list(options)
+    field["picklistOptions"] = list(options)
+
+
+def default_folder(location_id: str, model: str) -> str:
+    """The id of a model's default field folder in a location: stable, in GHL's 20-character id style."""
+    digest = hashlib.sha256(f"folder:{location_id}:{model}".encode()).digest()
+    return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:20])
+
+
+def _next_position(fields: list[JsonObject], model: str) -> int:
+    positions = [int(f.get("position") or 0) for f in fields if f["model"] == model]
+    return (max(positions, default=0) // _POSITION_STEP + 1) * _POSITION_STEP
+
+
+def _field_key(sent: str | None, model: str, name: str, taken: set[str]) -> str:
+    """The key a field gets: the one sent (GHL prefixes a bare key with the model) or one from the name."""
+    if sent is None:
+        return _unique(model + ".{}", snake_name(name), taken)
+    key = sent if sent.startswith(f"{model}.") else f"{model}.{sent}"
+    if key in taken:
+        raise bad_request("Custom field with this key already exists")
+    return key
 
 
 def _field_not_found() -> HttpError:
@@ -89,7 +131,7 @@ def list_custom_fields(call: Call) -> Reply:
     if models is None:
         raise unprocessable(["model must be one of the following values: contact, opportunity, all"])
     fields = [f for f in call.store.find(Kind.CUSTOM_FIELD, owner=call.location) if f["model"] in models]
-    return Reply(200, {"customFields": fields})
+    return Reply(200, traced({"customFields": fields}, call.store.new_uuid()))
 
 
 def get_custom_field(call: Call) -> Reply:
@@ -104,24 +146,27 @@ def get_custom_field(call: Call) -> Reply:
 def create_custom_field(call: Call) -> Reply:
     dto = parse(CreateCustomField, call.body)
     model = dto.model or "contact"
-    picklist = _picklist(dto.dataType, dto.options)
     sent = dto.sent()
     with call.store.transaction():
         existing = call.store.find(Kind.CUSTOM_FIELD, owner=call.location)
         if any(f["model"] == model and _same_name(f["name"], dto.name) for f in existing):
             raise bad_request("Custom field with this name already exists")
-        key = _unique(model + ".{}", snake_name(dto.name), {f["fieldKey"] for f in existing})
-        field: JsonObject = {"id": call.store.new_id(), "name": dto.name, "fieldKey": key}
-        if dto.placeholder is not None:
-            field["placeholder"] = dto.placeholder
+        key = _field_key(dto.fieldKey, model, dto.name, {f["fieldKey"] for f in existing})
+        field: JsonObject = {"id": call.store.new_id(), "name": dto.name, "model": model, "fieldKey": key}
+        field["placeholder"] = dto.placeholder if dto.placeholder is not None else ""
+        if dto.description is not None:
+            field["description"] = dto.description
         field["dataType"] = dto.dataType
-        field["position"] = dto.position if dto.position is not None else 0
-        field["picklistOptions"] = picklist
+        field["position"] = dto.position if dto.position is not None else _next_position(existing, model)
+        field["documentType"] = "field"
+        field["parentId"] = dto.parentId or default_folder(call.location, model)
+        field["locationId"] = call.location
+        field["dateAdded"] = timestamp()
+        field["standard"] = False
+        _set_picklist(field, dto.options)
         for sent_name, read_name in _FILE_SETTINGS:
             if sent.get(sent_name) is not None:
                 field[read_name] = sent[sent_name]
-        field["locationId"] = call.location
-        field["model"] = model
         call.store.add(Kind.CUSTOM_FIELD, field["id"], call.location, field)
     return Reply(201, {"customField": field})
 
@@ -139,17 +184,20 @@ def update_custom_field(call: Call) -> Reply:
             for f in siblings
         ):
             raise bad_request("Custom field with this name already exists")
-        # Partial update: what is not sent keeps its value. The key and the model never change after creation.
+        # Partial update: what is not sent keeps its value. The key, the model and the folder (parentId) never
+        # change after creation.
         field["name"] = dto.name
         if "placeholder" in sent:
-            _set_or_clear(field, "placeholder", sent["placeholder"])
-        if "position" in sent:
-            field["position"] = sent["position"] if sent["position"] is not None else 0
+            field["placeholder"] = sent["placeholder"] or ""
+        if "description" in sent:
+            _set_or_clear(field, "description", sent["description"])
+        if sent.get("position") is not None:
+            field["position"] = sent["position"]
         for sent_name, read_name in _FILE_SETTINGS:
             if sent_name in sent:
                 _set_or_clear(field, read_name, sent[sent_name])
         if "options" in sent:
-            field["picklistOptions"] = _picklist(field["dataType"], dto.options)
+            _set_picklist(field, dto.options)
         call.store.replace(Kind.CUSTOM_FIELD, field["id"], field)
     return Reply(200, {"customField": field})
 
@@ -182,6 +230,14 @@ def _check_value_name(call: Call, name: str, own_id: str | None) -> None:
             raise bad_request("Custom value with this name already exists", "bare")
 
 
+def _set_value(custom_value: JsonObject, text: str) -> None:
+    # GHL answers an empty custom value with no ``value`` key at all (issue 9, recorded answers).
+    if text:
+        custom_value["value"] = text
+    else:
+        custom_value.pop("value", None)
+
+
 def list_custom_values(call: Call) -> Reply:
     return Reply(200, {"customValues": call.store.find(Kind.CUSTOM_VALUE, owner=call.location)})
 
@@ -202,9 +258,9 @@ def create_custom_value(call: Call) -> Reply:
             "id": call.store.new_id(),
             "name": dto.name,
             "fieldKey": _unique("{{{{ custom_values.{} }}}}", snake_name(dto.name), taken),
-            "value": dto.value,
             "locationId": call.location,
         }
+        _set_value(value, dto.value)
         call.store.add(Kind.CUSTOM_VALUE, value["id"], call.location, value)
     return Reply(201, {"customValue": value})
 
@@ -217,7 +273,7 @@ def update_custom_value(call: Call) -> Reply:
             raise _value_not_found()
         _check_value_name(call, dto.name, value["id"])
         value["name"] = dto.name
-        value["value"] = dto.value
+        _set_value(value, dto.value)
         call.store.replace(Kind.CUSTOM_VALUE, value["id"], value)
     return Reply(200, {"customValue": value})
 
@@ -238,8 +294,9 @@ def _tag_not_found() -> HttpError:
 
 
 def _tag_name(raw: str, call: Call, own_id: str | None) -> str:
-    # GHL stores tags lower-cased, which also makes them unique regardless of case.
-    name = raw.strip().lower()
+    # GHL stores tags lower-cased, which also makes them unique regardless of case; surrounding whitespace is
+    # kept as sent, not trimmed (issue 9).
+    name = raw.lower()
     for tag in call.store.find(Kind.TAG, owner=call.location):
         if tag["id"] != own_id and tag["name"] == name:
             raise bad_request("Tag with this name already exists", "bare")

@@ -1,24 +1,29 @@
-"""Products API: products and their prices. Objects carry Mongo-style ``_id``s; PUT replaces them whole."""
+"""Products API: products and their prices. Objects carry Mongo-style ``_id``s; PUT replaces them whole.
+
+Answers carry what real GHL's Mongo documents hold beyond the spec (recorded create answers published in
+public repositories): ``archived``, ``deleted``, ``__v``, ``rating``, ``displayPriority`` on products,
+``membershipOffers``, ``variantOptionIds``, ``deleted``, ``__v`` on prices, and a ``traceId`` on product answers.
+Product names are not unique: GHL does not enforce it. Pages are capped (``Store.page_caps``) below the
+``limit`` a client may ask for, while ``total`` reports every match.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from ghlops.sandbox.dto.products import CreatePrice, CreateProduct, UpdatePrice, UpdateProduct
-from ghlops.sandbox.replies import HttpError, Reply, not_found, unprocessable
+from ghlops.sandbox.replies import HttpError, Reply, not_found, timestamp, traced, unprocessable
 from ghlops.sandbox.routing import Call, Route, from_body, from_query
 from ghlops.sandbox.store import JsonObject, Kind
 from ghlops.sandbox.validation import compact, parse
 
 # Declared defaults of CreateProductDto: a PUT that leaves these out resets them here.
 PRODUCT_DEFAULTS: JsonObject = {"isTaxesEnabled": False, "isLabelEnabled": False, "taxInclusive": False}
-_PAGE_DEFAULT = 20
-_PAGE_MAX = 100
-
-
-def timestamp() -> str:
-    """Now in the ISO form GHL uses: 2023-11-20T10:23:36.515Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# What GHL's product document holds whatever the body says (a PUT keeps them: they are not the client's).
+PRODUCT_SERVER_KEYS: JsonObject = {"archived": False, "deleted": False, "rating": [], "displayPriority": [], "__v": 0}
+# Arrays GHL answers empty when the body leaves them out.
+PRODUCT_EMPTY_LISTS = ("medias", "variants", "taxes", "collectionIds")
+PRICE_DEFAULTS: JsonObject = {"membershipOffers": [], "variantOptionIds": [], "trackInventory": False}
+PRICE_SERVER_KEYS: JsonObject = {"deleted": False, "__v": 0}
+_PAGE_DEFAULT = 20  # products.json: limit's example value
 
 
 def _product_not_found(product_id: str) -> HttpError:
@@ -50,22 +55,25 @@ def _price(call: Call) -> JsonObject:
 
 def list_products(call: Call) -> Reply:
     location_id = call.required_arg("locationId")
-    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=_PAGE_MAX)
+    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=call.store.page_caps.products)
     search = (call.arg("search") or "").casefold()
     products = [p for p in call.store.find(Kind.PRODUCT, owner=location_id) if search in p["name"].casefold()]
-    return Reply(200, {"products": products[offset : offset + limit], "total": [{"total": len(products)}]})
+    # ListProductsResponseDto: the total is an array of one stats object.
+    body = {"products": products[offset : offset + limit], "total": [{"total": len(products)}]}
+    return Reply(200, traced(body, call.store.new_uuid()))
 
 
 def get_product(call: Call) -> Reply:
     call.required_arg("locationId")
-    return Reply(200, _product(call, call.params["productId"]))
+    return Reply(200, traced(_product(call, call.params["productId"]), call.store.new_uuid()))
 
 
 def _product_body(dto: CreateProduct) -> JsonObject:
     values = compact(dto.sent())
     # UpdateProductDto's price id list is an instruction, not a property of the stored product.
     values.pop("prices", None)
-    return {**values, **{k: v for k, v in PRODUCT_DEFAULTS.items() if k not in values}}
+    defaults = {**PRODUCT_DEFAULTS, **{k: [] for k in PRODUCT_EMPTY_LISTS}}
+    return {**values, **{k: v for k, v in defaults.items() if k not in values}}
 
 
 def create_product(call: Call) -> Reply:
@@ -74,12 +82,13 @@ def create_product(call: Call) -> Reply:
     with call.store.transaction():
         product = {
             "_id": call.store.new_id(hex_id=True),
+            **PRODUCT_SERVER_KEYS,
             **_product_body(dto),
             "createdAt": now,
             "updatedAt": now,
         }
         call.store.add(Kind.PRODUCT, product["_id"], dto.locationId, product)
-    return Reply(201, product)
+    return Reply(201, traced(product, call.store.new_uuid()))
 
 
 def update_product(call: Call) -> Reply:
@@ -89,12 +98,13 @@ def update_product(call: Call) -> Reply:
         # A replacement, not a merge: every optional property the body leaves out is gone afterwards.
         product = {
             "_id": old["_id"],
+            **{k: old.get(k, v) for k, v in PRODUCT_SERVER_KEYS.items()},
             **_product_body(dto),
             "createdAt": old["createdAt"],
             "updatedAt": timestamp(),
         }
         call.store.replace(Kind.PRODUCT, product["_id"], product)
-    return Reply(200, product)
+    return Reply(200, traced(product, call.store.new_uuid()))
 
 
 def delete_product(call: Call) -> Reply:
@@ -111,19 +121,21 @@ def delete_product(call: Call) -> Reply:
 def _price_body(dto: CreatePrice) -> JsonObject:
     if dto.type == "recurring" and dto.recurring is None:
         raise unprocessable(["recurring should not be empty"])
-    return dict(compact(dto.sent()))
+    values = compact(dto.sent())
+    return {**values, **{k: v for k, v in PRICE_DEFAULTS.items() if k not in values}}
 
 
 def list_prices(call: Call) -> Reply:
     call.required_arg("locationId")
     product = _product(call, call.params["productId"])
-    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=_PAGE_MAX)
+    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=call.store.page_caps.prices)
     prices = call.store.find(Kind.PRICE, parent=product["_id"])
     ids = call.arg("ids")
     if ids:
         wanted = {i.strip() for i in ids.split(",")}
         prices = [p for p in prices if p["_id"] in wanted]
-    return Reply(200, {"prices": prices[offset : offset + limit], "total": len(prices)})
+    body = {"prices": prices[offset : offset + limit], "total": len(prices)}
+    return Reply(200, traced(body, call.store.new_uuid()))
 
 
 def get_price(call: Call) -> Reply:
@@ -139,6 +151,7 @@ def create_price(call: Call) -> Reply:
         product = _product(call, call.params["productId"])
         price = {
             "_id": call.store.new_id(hex_id=True),
+            **PRICE_SERVER_KEYS,
             **body,
             "product": product["_id"],
             "createdAt": now,
@@ -155,6 +168,7 @@ def update_price(call: Call) -> Reply:
         old = _price(call)
         price = {
             "_id": old["_id"],
+            **{k: old.get(k, v) for k, v in PRICE_SERVER_KEYS.items()},
             **body,
             "product": old["product"],
             "createdAt": old["createdAt"],

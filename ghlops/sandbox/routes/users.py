@@ -1,4 +1,11 @@
-"""Users API (agency token): search, create, read, update and delete a company's users."""
+"""Users API (agency token): search, create, read, update and delete a company's users.
+
+Answers carry what real GHL sends beyond the spec (recorded answers published in public repositories; the
+documents are incomplete, GoHighLevel/highlevel-api-docs #300 and #82): permission keys PermissionsDto does not
+list, ``scopes`` and ``scopesAssignedToOnly`` always as arrays, ``totpEnabled``, ``dateAdded``/``dateUpdated``
+and a ``traceId`` on every answer. Deletion is queued: DELETE answers "Queued deleting ... Will take effect in a
+few minutes." and the user stays listed for ``Store.removal_lag`` more list answers (or until ``Store.tick``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import hmac
 import os
 from typing import Any
 
-from ghlops.sandbox.dto.user_catalog import DEFAULT_PERMISSIONS
+from ghlops.sandbox.dto.user_catalog import DEFAULT_PERMISSIONS, EXTRA_PERMISSIONS
 from ghlops.sandbox.dto.users import CreateUser, UpdateUser
 from ghlops.sandbox.replies import (
     HttpError,
@@ -16,17 +23,20 @@ from ghlops.sandbox.replies import (
     error,
     no_location_access,
     not_found,
+    timestamp,
+    traced,
     unprocessable,
 )
 from ghlops.sandbox.routing import Access, Call, Route
 from ghlops.sandbox.store import JsonObject, Kind
 from ghlops.sandbox.validation import compact, parse
 
-_PAGE_DEFAULT = 25
-_PAGE_MAX = 100
+_PAGE_DEFAULT = 25  # users.json: limit defaults to 25
 _HASH_ROUNDS = 10_000  # enough to make the stored value a real hash; more only slows the tests down
 # Optional properties a user carries as sent (absent until sent, removed by null).
-_PASSTHROUGH = ("phone", "scopes", "scopesAssignedToOnly", "profilePhoto", "twilioPhone", "platformLanguage")
+_PASSTHROUGH = ("phone", "profilePhoto", "twilioPhone", "platformLanguage")
+# Always present as arrays in GHL's answers (empty when never set; null clears to empty).
+_SCOPE_LISTS = ("scopes", "scopesAssignedToOnly")
 
 
 def hash_password(password: str) -> str:
@@ -58,6 +68,10 @@ def _check_locations(call: Call, user_type: str, location_ids: list[str]) -> Non
         raise bad_request(f"Locations {', '.join(foreign)} do not belong to company {call.company_id}", "bare")
 
 
+def _traced(call: Call, body: JsonObject) -> JsonObject:
+    return traced(body, call.store.new_uuid())
+
+
 def _user(call: Call) -> JsonObject:
     stored = call.store.get(Kind.USER, call.params["userId"])
     if stored is None or stored.owner != call.company_id:
@@ -68,11 +82,13 @@ def _user(call: Call) -> JsonObject:
 def search_users(call: Call) -> Reply:
     company_id = call.required_arg("companyId")
     _check_company(call, company_id)
-    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=_PAGE_MAX, offset_name="skip")
+    offset, limit = call.page(default=_PAGE_DEFAULT, maximum=call.store.page_caps.users, offset_name="skip")
     users = [u for u in call.store.find(Kind.USER, owner=company_id) if _matches(call, u)]
     if call.arg("sortDirection") == "desc":
         users.reverse()
-    return Reply(200, {"users": users[offset : offset + limit], "count": len(users)})
+    call.store.listed(Kind.USER)
+    # A page may hold fewer than ``limit`` users; ``count`` is the real total, so clients page on it.
+    return Reply(200, _traced(call, {"users": users[offset : offset + limit], "count": len(users)}))
 
 
 def _matches(call: Call, user: JsonObject) -> bool:
@@ -99,11 +115,12 @@ def users_of_location(call: Call) -> Reply:
     if location is None or location.company_id != call.company_id:
         raise no_location_access()
     users = [u for u in call.store.find(Kind.USER, owner=call.company_id) if location_id in u["roles"]["locationIds"]]
-    return Reply(200, {"users": users})
+    call.store.listed(Kind.USER)
+    return Reply(200, _traced(call, {"users": users}))
 
 
 def get_user(call: Call) -> Reply:
-    return Reply(200, _user(call))
+    return Reply(200, _traced(call, _user(call)))
 
 
 def create_user(call: Call) -> Reply:
@@ -114,6 +131,7 @@ def create_user(call: Call) -> Reply:
         if any(u["email"].casefold() == dto.email.casefold() for u in call.store.find(Kind.USER, owner=dto.companyId)):
             raise bad_request("User with this email already exists", "bare")
         _check_locations(call, dto.type, dto.locationIds)
+        now = timestamp()
         user: JsonObject = {
             "id": call.store.new_id(),
             "name": f"{dto.firstName} {dto.lastName}",
@@ -121,7 +139,7 @@ def create_user(call: Call) -> Reply:
             "lastName": dto.lastName,
             "email": dto.email,
             "extension": "",
-            "permissions": {**DEFAULT_PERMISSIONS, **sent.get("permissions", {})},
+            "permissions": {**DEFAULT_PERMISSIONS, **EXTRA_PERMISSIONS, **sent.get("permissions", {})},
             "roles": {
                 "type": dto.type,
                 "role": dto.role,
@@ -129,6 +147,11 @@ def create_user(call: Call) -> Reply:
                 "restrictSubAccount": False,
             },
             "deleted": False,
+            "scopes": sent.get("scopes", []),
+            "scopesAssignedToOnly": sent.get("scopesAssignedToOnly", []),
+            "totpEnabled": False,
+            "dateAdded": now,
+            "dateUpdated": now,
         }
         for key in _PASSTHROUGH:
             if key in sent:
@@ -136,7 +159,7 @@ def create_user(call: Call) -> Reply:
         call.store.add(Kind.USER, user["id"], dto.companyId, user)
         # Only a salted hash is kept; the password never appears in any answer or snapshot.
         call.store.set_password_hash(user["id"], hash_password(dto.password))
-    return Reply(201, user)
+    return Reply(201, _traced(call, user))
 
 
 def update_user(call: Call) -> Reply:
@@ -165,21 +188,27 @@ def update_user(call: Call) -> Reply:
         for key in _PASSTHROUGH:
             if key in sent:
                 _set_or_clear(user, key, compact(sent[key]))
+        for key in _SCOPE_LISTS:
+            if key in sent:
+                user[key] = sent[key] or []
+        user["dateUpdated"] = timestamp()
         call.store.replace(Kind.USER, user["id"], user)
         if dto.password is not None:
             call.store.set_password_hash(user["id"], hash_password(dto.password))
-    return Reply(200, user)
+    return Reply(200, _traced(call, user))
 
 
 def delete_user(call: Call) -> Reply:
     with call.store.transaction():
         user = _user(call)
+        # Queued, not done: the user is still listed for a while, and a second DELETE answers the same.
         # Calendars keep the user's id in their team members, as GHL leaves them dangling too.
-        call.store.remove(Kind.USER, user["id"])
+        call.store.queue_removal(Kind.USER, user["id"])
+    # The wording of DeleteUserSuccessfulResponseDto's example in users.json (and of recorded answers).
     message = (
         f"Queued deleting user with e-mail {user['email']} and name {user['name']}. Will take effect in a few minutes."
     )
-    return Reply(200, {"succeded": True, "message": message})
+    return Reply(200, _traced(call, {"succeded": True, "message": message}))
 
 
 def _set_or_clear(obj: JsonObject, key: str, value: Any) -> None:
