@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ghlops.errors import GhlopsError, one_line
+from ghlops.errors import AmbiguousWriteError, ApiError, GhlopsError, one_line
 from ghlops.ghl.client import CallContext
 from ghlops.live import READS_PER_LOCATION, Sender
 from ghlops.plan.model import Action, Change, Impact, OptionImpact, Plan, Section
@@ -135,10 +135,23 @@ class ImpactCounter:
                 count.request, location_id=count.location_id, context=CallContext(None, None, None)
             )
             return total_of(body)
+        except ApiError as exc:
+            return _failure(exc)
         except GhlopsError as exc:
             return one_line(str(exc), 200)
         except ValueError as exc:
             return f"unexpected answer from POST {SEARCH_PATH}: {exc}"
+
+
+def _failure(exc: ApiError) -> str:
+    """Why a search failed, in a few words: the status and GHL's message (tokens are already redacted)."""
+    status = f"HTTP {exc.status}" if exc.status is not None else "no response"
+    message = exc.message
+    if isinstance(exc, AmbiguousWriteError):
+        # The client treats every POST as a write it must not resend after a 5xx; for a search that note says
+        # nothing (a count is only a read), so leave it out.
+        message = message.rsplit("; the POST ", 1)[0]
+    return one_line(f"the contacts search failed: {status}: {message}", 200)
 
 
 def _with_impact(section: Section, index: int, impact: Impact) -> Section:

@@ -263,12 +263,11 @@ class Guard:
     # Most contacts the plan's destructive changes may touch in total (--max-contacts-affected); None: no limit.
     max_contacts_affected: int | None = None
 
-    def to_json(self) -> dict[str, float | int | None]:
-        return {
-            "maxDeletePercent": self.max_delete_percent,
-            "minExisting": self.min_existing,
-            "maxContactsAffected": self.max_contacts_affected,
-        }
+    def to_json(self) -> dict[str, float | int]:
+        data: dict[str, float | int] = {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
+        if self.max_contacts_affected is not None:
+            data["maxContactsAffected"] = self.max_contacts_affected
+        return data
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Guard:
