@@ -177,4 +177,3 @@ def _impact(change: Change, results: Sequence[tuple[Count, int | str]]) -> Impac
 def count_impact(client: Sender, plan: Plan, *, parallelism: int = 8) -> Plan:
     """The plan with live contact counts on its destructive changes (see :class:`ImpactCounter`)."""
     return ImpactCounter(client, parallelism=parallelism).count(plan)
-

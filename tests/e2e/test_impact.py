@@ -107,7 +107,10 @@ def test_the_markdown_plan_carries_the_counts_in_the_warnings_and_the_location_b
         "  - :warning: `deleting a custom field erases the value every contact holds for this field`\n"
         "  - :busts_in_silhouette: `1,284 contacts hold a value for this field (erased by the delete)`\n"
     ) in warnings
-    assert "- **Delete** tag `legacy-promo` in location `clinic`\n  - :busts_in_silhouette: `354 contacts carry this tag`" in warnings
+    assert (
+        "- **Delete** tag `legacy-promo` in location `clinic`\n  - :busts_in_silhouette: `354 contacts carry this tag`"
+        in warnings
+    )
     assert (
         "- **Remove options of** custom field `contact/Company Size` in location `clinic`\n"
         '  - :busts_in_silhouette: `1,327 contacts hold "51+", no longer offered`'
