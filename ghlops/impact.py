@@ -37,6 +37,9 @@ PAGE_LIMIT = 1
 # GoHighLevel/highlevel-api-docs#11: the public opportunities search takes no filters array, so there is no
 # documented way to count opportunities holding a custom field's value. Say so rather than guess.
 OPPORTUNITY_UNSUPPORTED = "GHL's opportunity search documents no custom-field filter"
+# GHL's contacts search takes filter values of at most 75 characters (its Contacts Search documentation).
+MAX_VALUE = 75
+TOO_LONG = f"GHL's contacts search takes values of at most {MAX_VALUE} characters"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def filters_for(change: Change) -> list[tuple[str | None, list[dict[str, Any]]]]
     """The searches a change needs, as (removed option or None, filters); or why it cannot be counted."""
     if change.kind == "tags":
         # GHL stores tags lower-cased; the live tag's name is what contacts carry.
+        if len(change.display) > MAX_VALUE:
+            return TOO_LONG
         return [(None, [{"field": "tags", "operator": "eq", "value": change.display}])]
     if change.object_id is None:
         return "the field has no id to search by"
@@ -74,6 +79,8 @@ def filters_for(change: Change) -> list[tuple[str | None, list[dict[str, Any]]]]
         return OPPORTUNITY_UNSUPPORTED
     if change.destructive:
         return [(None, [field_filter(change.object_id, "exists")])]
+    if any(len(option) > MAX_VALUE for option in change.removed_options):
+        return TOO_LONG
     return [(option, [field_filter(change.object_id, "eq", option)]) for option in change.removed_options]
 
 

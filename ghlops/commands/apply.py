@@ -56,7 +56,7 @@ def apply_command(
             result = saved.plan
         else:
             result = plan(snapshot, settings)
-            if impact:
+            if impact and not result.errors:  # a plan with errors is refused anyway
                 result = count_impact(client, result, parallelism=settings.parallelism)
         io.out(render_plan(result, colour=io.colour))
         check_errors(result)

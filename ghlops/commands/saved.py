@@ -45,7 +45,7 @@ def make_saved_plan(
     with make_client(settings, selected) as client:
         snapshot = read(client, selected, settings)
         result = plan(snapshot, settings)
-        if impact:
+        if impact and not result.errors:  # a plan with errors is refused anyway
             result = count_impact(client, result, parallelism=settings.parallelism)
     return SavedPlan(
         plan=result,

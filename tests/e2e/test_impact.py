@@ -11,6 +11,7 @@ import pytest
 
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.contacts import seed_contacts
+from tests import openapi_contract
 from tests.e2e.conftest import Cli
 
 LOC = "ve9EPM428h8vShlRW1KT"
@@ -207,3 +208,47 @@ def test_a_saved_plan_keeps_its_counts_and_guard_through_show_and_apply(
     assert "refusing to apply: the destructive changes touch 2,965 contacts" in refused.stderr
     assert "      ! 354 contacts carry this tag\n" in refused.output
     assert searches(cli.sb) == []  # the saved plan's counts are the ones reviewed: apply --plan does not recount
+
+
+@pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
+def test_the_searches_conform_to_the_openapi_document_and_to_the_body_ghl_documents(cli: Cli, seeded: str) -> None:
+    assert cli("plan", seeded).exit_code == 0
+    recorded = [r for r in cli.sb.requests if r.path == "/contacts/search"]
+    assert len(recorded) == 3
+    for r in recorded:
+        operation = openapi_contract.find(r.method, r.path)
+        assert operation is not None and operation.op["operationId"] == "search-contacts-advanced"
+        assert openapi_contract.problems(r.method, r.path, r.query, r.headers, r.json) == []
+        # contacts.json leaves the body schema empty; hold it to what GHL documents elsewhere (README sources).
+        jsonschema.validate(r.json, DOCUMENTED_BODY)
+
+
+DOCUMENTED_BODY = {
+    "type": "object",
+    "required": ["locationId", "pageLimit"],
+    "additionalProperties": False,
+    "properties": {
+        "locationId": {"type": "string", "minLength": 1},
+        "page": {"type": "integer", "minimum": 1},
+        "pageLimit": {"type": "integer", "minimum": 1, "maximum": 500},
+        "filters": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "operator"],
+                "additionalProperties": False,
+                "properties": {
+                    "field": {"type": "string"},
+                    "operator": {"enum": ["eq", "not_eq", "contains", "not_contains", "exists", "not_exists"]},
+                    "value": {"type": "string", "maxLength": 75},
+                },
+            },
+        },
+    },
+}
+
+
+def test_allow_mass_delete_overrides_the_contacts_limit(cli: Cli, seeded: str) -> None:
+    result = cli("apply", seeded, "--auto-approve", "--max-contacts-affected", "10", "--allow-mass-delete")
+    assert result.exit_code == 0, result.stderr
+    assert [t["name"] for t in cli.sb.store.snapshot(LOC)["tags"]] == ["vip"]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ghlops.errors import ApiError, TransportError
-from ghlops.impact import OPPORTUNITY_UNSUPPORTED, count_impact
+from ghlops.impact import OPPORTUNITY_UNSUPPORTED, TOO_LONG, count_impact
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Impact, OptionImpact, Plan, Section
 from ghlops.plan.render_text import render_plan
 from ghlops.request import Request
@@ -187,3 +187,11 @@ def test_impact_and_guard_survive_the_json_round_trip(
         Guard(max_contacts_affected=limit),
     )
     assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_a_value_longer_than_the_search_accepts_is_unknown_without_a_search() -> None:
+    ghl = FakeGhl({})
+    long_tag = "t" * 76
+    counted = count_impact(ghl, plan_of(change(Action.DELETE, "tags", long_tag)))
+    assert counted.locations[0].changes[0].impact == Impact(None, TOO_LONG)
+    assert ghl.sent == []
