@@ -29,6 +29,7 @@ from bench.memory import PeakMemory
 from bench.sandbox_host import RequestStats, SandboxProcess
 from bench.workload import LowerBound, Workload
 from ghlops.apply import Executor
+from ghlops.impact import count_impact
 from ghlops.live import LiveReader
 from ghlops.plan.render_text import render_plan
 from ghlops.workflow import Settings, load, make_client, plan, read
@@ -137,7 +138,8 @@ def measure(
     memory.reset()
     started = time.perf_counter()
     with make_client(settings, manifests.loaded) as client:
-        result = plan(read(client, manifests.loaded, settings), settings)
+        # As `ghlops plan` does: read, plan, then count the contacts the destructive changes cost.
+        result = count_impact(client, plan(read(client, manifests.loaded, settings), settings), parallelism=parallelism)
         plan_s = time.perf_counter() - started
         plan_phase = Phase(plan_s, sb.stats(), client.stats.requests, client.stats.status_429, *memory.peak())
         print(f"  plan: {plan_s:.2f} s, {plan_phase.server.total:,} requests")

@@ -219,6 +219,7 @@ class Workload:
             desired = self.desired_spec(i)
             live_products = len(seed["products"])
             reads += LIST_KINDS + _extra_pages(live_products) + live_products  # + one price list per product
+            reads += _impact_searches(desired, seed)  # one contacts search per change that costs contact data
             live_users.update(self._seed_users(i))
             drop = self.dropped_user(i)
             if drop is not None:
@@ -392,6 +393,30 @@ def _changes(desired: Spec, seed: Spec) -> int:
             continue
         count += int(_without(product, "prices") != _without(live, "prices"))
         count += _diff_count(product["prices"], live["prices"])
+    return count
+
+
+def _impact_searches(desired: Spec, seed: Spec) -> int:
+    """Contacts searches the plan makes (ghlops/impact.py): one per pruned tag or contact custom field, per
+    contact custom field replaced (its dataType changed), per dropdown option an update removes. Opportunity
+    fields are never searched (GHL documents no filter to count them). The manifests prune nothing and keep
+    every dataType and option, so this is 0 for this workload; it is here so the bound stays honest if they do."""
+    prune = set(desired.get("prune", []))
+    count = 0
+    if "tags" in prune:
+        wanted = {t.casefold() for t in desired["tags"]}
+        count += sum(1 for t in seed["tags"] if t.casefold() not in wanted)
+    wanted_fields = {(f["model"], f["name"]): f for f in desired["customFields"]}
+    for live in seed["customFields"]:
+        if live["model"] != "contact":
+            continue
+        field = wanted_fields.get((live["model"], live["name"]))
+        if field is None:
+            count += int("customFields" in prune)
+        elif field["dataType"] != live["dataType"]:
+            count += 1
+        else:
+            count += sum(1 for o in live.get("options") or [] if o not in (field.get("options") or []))
     return count
 
 

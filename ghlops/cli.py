@@ -52,14 +52,18 @@ def _boundary(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(parallelism: int | None, max_delete_percent: float = 25.0) -> Settings:
+def _settings(
+    parallelism: int | None, max_delete_percent: float = 25.0, max_contacts_affected: int | None = None
+) -> Settings:
     env = dict(os.environ)
     if not 0 <= max_delete_percent <= 100:
         raise ConfigError("--max-delete-percent must be between 0 and 100")
+    if max_contacts_affected is not None and max_contacts_affected < 0:
+        raise ConfigError("--max-contacts-affected must not be negative")
     return Settings(
         env=env,
         parallelism=parallelism_from(parallelism, env),
-        guard=Guard(max_delete_percent=max_delete_percent),
+        guard=Guard(max_delete_percent=max_delete_percent, max_contacts_affected=max_contacts_affected),
         progress=progress_factory(sys.stderr, env),
     )
 
@@ -74,6 +78,18 @@ max_delete_option = click.option(
     default=25.0,
     show_default=True,
     help="Refuse to apply when a location would lose more than this share of a kind (once it has 10+).",
+)
+max_contacts_option = click.option(
+    "--max-contacts-affected",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Refuse to apply when the destructive changes take data from more than N contacts in total.",
+)
+no_impact_option = click.option(
+    "--no-impact",
+    is_flag=True,
+    help="Skip counting the contacts each destructive change affects (one contacts search per change).",
 )
 parallelism_option = click.option(
     "--parallelism", type=int, default=None, help="Locations handled at once (default 8, or GHLOPS_PARALLELISM)."
@@ -138,6 +154,8 @@ def validate(paths: tuple[str, ...], offline: bool) -> int:
 @shard_option
 @parallelism_option
 @max_delete_option
+@max_contacts_option
+@no_impact_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are planned.")
 @format_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Save the plan here for apply --plan.")
@@ -148,6 +166,8 @@ def plan(
     shard: str | None,
     parallelism: int | None,
     max_delete_percent: float,
+    max_contacts_affected: int | None,
+    no_impact: bool,
     detailed_exitcode: bool,
     fmt: str,
     out: str | None,
@@ -159,11 +179,12 @@ def plan(
         paths,
         locations=locations,
         detailed_exitcode=detailed_exitcode,
-        settings=_settings(parallelism, max_delete_percent),
+        settings=_settings(parallelism, max_delete_percent, max_contacts_affected),
         io=_io(),
         fmt=fmt,
         out=out,
         shard=shard,
+        impact=not no_impact,
     )
 
 
@@ -177,6 +198,8 @@ def plan(
 )  # fmt: skip
 @parallelism_option
 @max_delete_option
+@max_contacts_option
+@no_impact_option
 @click.option("--allow-mass-delete", is_flag=True, help="Apply even when the mass-change guard trips.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Append a JSON-lines run log here.")
@@ -188,6 +211,8 @@ def apply(
     plan_file: str | None,
     parallelism: int | None,
     max_delete_percent: float,
+    max_contacts_affected: int | None,
+    no_impact: bool,
     allow_mass_delete: bool,
     auto_approve: bool,
     log_file: str | None,
@@ -199,12 +224,13 @@ def apply(
         paths,
         locations=locations,
         auto_approve=auto_approve,
-        settings=_settings(parallelism, max_delete_percent),
+        settings=_settings(parallelism, max_delete_percent, max_contacts_affected),
         io=_io(),
         log_file=log_file,
         allow_mass_delete=allow_mass_delete,
         plan_file=plan_file,
         shard=shard,
+        impact=not no_impact,
     )
 
 

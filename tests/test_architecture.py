@@ -46,9 +46,10 @@ def test_only_the_executor_and_the_read_path_call_the_client() -> None:
         for path in PACKAGE.rglob("*.py")
         if "sandbox" not in path.parts and _writes_in(path)
     }
-    # live.py and export.py only read (their requests come from the kinds' list_request methods); apply.py is
-    # the one writer; the client module defines send.
-    assert callers <= {"apply.py", "live.py", "export.py", "commands/export.py", "ghl/client.py"}, callers
+    # live.py and export.py only read (their requests come from the kinds' list_request methods); impact.py only
+    # counts contacts (see the next tests); apply.py is the one writer; the client module defines send.
+    allowed = {"apply.py", "live.py", "export.py", "commands/export.py", "impact.py", "ghl/client.py"}
+    assert callers <= allowed, callers
 
 
 def test_the_read_path_never_sends_a_write() -> None:
@@ -56,3 +57,14 @@ def test_the_read_path_never_sends_a_write() -> None:
         source = (PACKAGE / name).read_text(encoding="utf-8")
         for verb in ('"POST"', '"PUT"', '"DELETE"', "create_request", "update_request", "delete_request"):
             assert verb not in source, (name, verb)
+
+
+def test_the_impact_counter_sends_no_write_only_the_contacts_search() -> None:
+    # POST /contacts/search is a POST but a read: it changes nothing, and GHL's OAuth scope for it is
+    # contacts.readonly (../shared/ghl-openapi/contacts.json). It is the only POST impact.py may build.
+    source = (PACKAGE / "impact.py").read_text(encoding="utf-8")
+    for verb in ('"PUT"', '"DELETE"', '"PATCH"', "create_request", "update_request", "delete_request"):
+        assert verb not in source, verb
+    assert source.count('"POST"') == 1
+    assert 'Request("POST", (SEARCH_PATH,)' in source
+    assert 'SEARCH_PATH = "/contacts/search"' in source

@@ -8,9 +8,10 @@ from pathlib import Path
 from ghlops.apply import Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
-from ghlops.commands.plan import check_errors
+from ghlops.commands.plan import check_errors, check_impact_options
 from ghlops.errors import ConfigError, PlanRefused
 from ghlops.ghl import GHLClient
+from ghlops.impact import count_impact
 from ghlops.live import LiveReader
 from ghlops.plan.model import Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
@@ -29,11 +30,13 @@ def apply_command(
     allow_mass_delete: bool = False,
     plan_file: str | None = None,
     shard: str | None = None,
+    impact: bool = True,
 ) -> int:
     from ghlops.commands import saved as saved_plans
     from ghlops.plan.saved import check_live
     from ghlops.selection import in_shard, optional_shard
 
+    check_impact_options(settings, impact)
     saved = saved_plans.open_for_apply(plan_file, paths, locations, shard) if plan_file is not None else None
     if saved is None and not paths:
         raise ConfigError("apply needs manifest PATHs, or --plan FILE (a plan saved with plan --out)")
@@ -48,10 +51,13 @@ def apply_command(
     with make_client(settings, selected) as client:
         snapshot = read(client, selected, settings)
         if saved is not None:
+            # The saved plan keeps the counts (and the guard) it was reviewed with.
             check_live(saved, saved_plans.digests(snapshot))
             result = saved.plan
         else:
             result = plan(snapshot, settings)
+            if impact and not result.errors:  # a plan with errors is refused anyway
+                result = count_impact(client, result, parallelism=settings.parallelism)
         io.out(render_plan(result, colour=io.colour))
         check_errors(result)
         check_guard(result, allow_mass_delete)
@@ -112,9 +118,12 @@ def progress_line(outcome: Outcome) -> str:
 
 
 def check_guard(result: Plan, allow_mass_delete: bool) -> None:
-    """Refuse, before any write, a plan that deletes or replaces too much of what a location holds."""
-    mass = result.mass_changes()
-    if mass and not allow_mass_delete:
-        lines = [f"refusing to apply: {m}" for m in mass]
+    """Refuse, before any write, a plan that deletes or replaces too much of what a location holds, or whose
+    destructive changes take data from more contacts than --max-contacts-affected allows."""
+    lines = [f"refusing to apply: {m}" for m in result.mass_changes()]
+    affected = result.contacts_affected()
+    if affected.over:
+        lines.append(f"refusing to apply: {affected}")
+    if lines and not allow_mass_delete:
         lines.append("review the plan; pass --allow-mass-delete if this is intended")
         raise PlanRefused("\n".join(lines))

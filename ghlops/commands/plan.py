@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
-from ghlops.errors import PlanRefused
+from ghlops.errors import ConfigError, PlanRefused
 from ghlops.plan.model import Plan
 from ghlops.workflow import Settings
 
@@ -15,6 +15,11 @@ from ghlops.workflow import Settings
 def check_errors(result: Plan) -> None:
     if result.errors:
         raise PlanRefused("\n".join(result.errors))
+
+
+def check_impact_options(settings: Settings, impact: bool) -> None:
+    if not impact and settings.guard.max_contacts_affected is not None:
+        raise ConfigError("--max-contacts-affected needs the contacts count: drop --no-impact")
 
 
 def plan_command(
@@ -27,12 +32,14 @@ def plan_command(
     fmt: str = "text",
     out: str | None = None,
     shard: str | None = None,
+    impact: bool = True,
 ) -> int:
     from ghlops.commands.saved import make_saved_plan, publish_step_summary, render
     from ghlops.plan.saved import write_plan
     from ghlops.selection import optional_shard
 
-    saved = make_saved_plan(paths, locations, settings, optional_shard(shard))
+    check_impact_options(settings, impact)
+    saved = make_saved_plan(paths, locations, settings, optional_shard(shard), impact=impact)
     result = saved.plan
     io.out(render(saved, fmt, colour=io.colour))
     publish_step_summary(saved, settings.env, io)

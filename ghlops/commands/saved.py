@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError, PlanRefused
+from ghlops.impact import count_impact
 from ghlops.manifest.loader import Loaded, Manifests
 from ghlops.manifest.yaml_io import discover
 from ghlops.plan.model import Plan
@@ -30,15 +31,24 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def make_saved_plan(
-    paths: Sequence[str | Path], locations: Sequence[str], settings: Settings, shard: Shard | None = None
+    paths: Sequence[str | Path],
+    locations: Sequence[str],
+    settings: Settings,
+    shard: Shard | None = None,
+    *,
+    impact: bool = True,
 ) -> SavedPlan:
-    """Load and select, read live state, plan; keep the digests that let apply --plan check staleness."""
+    """Load and select, read live state, plan (and count what its destructive changes cost in contacts, unless
+    ``impact`` is off); keep the digests that let apply --plan check staleness."""
     manifests = load(paths, settings.env)
     selected = in_shard(select(manifests, locations), shard)
     with make_client(settings, selected) as client:
         snapshot = read(client, selected, settings)
+        result = plan(snapshot, settings)
+        if impact and not result.errors:  # a plan with errors is refused anyway
+            result = count_impact(client, result, parallelism=settings.parallelism)
     return SavedPlan(
-        plan=plan(snapshot, settings),
+        plan=result,
         manifests=manifest_set(paths, manifests.files),
         live=digests(snapshot),
         selection=Selection(tuple(locations), str(shard) if shard else None),

@@ -48,6 +48,57 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class OptionImpact:
+    """How many contacts hold one dropdown option an update removes."""
+
+    option: str
+    contacts: int | None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"option": self.option, "contacts": self.contacts}
+        if self.contacts is None:
+            data["reason"] = self.reason or "unknown"
+        return data
+
+
+@dataclass(frozen=True)
+class Impact:
+    """How many contacts a destructive change touches, counted live by ghlops/impact.py (never guessed).
+
+    ``contacts`` is None when the count is unknown (the search failed, or GHL offers no way to count), and
+    ``reason`` then says why. For an update that removes dropdown options, ``options`` holds one count per
+    removed option and ``contacts`` their sum (None if any of them is unknown).
+    """
+
+    contacts: int | None
+    reason: str | None = None
+    options: tuple[OptionImpact, ...] = ()
+
+    @staticmethod
+    def unknown(reason: str) -> Impact:
+        return Impact(None, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"contacts": self.contacts}
+        if self.contacts is None:
+            data["reason"] = self.reason or "unknown"
+        if self.options:
+            data["options"] = [o.to_json() for o in self.options]
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Impact:
+        def count(value: Any) -> int | None:
+            return None if value is None else int(value)
+
+        options = tuple(
+            OptionImpact(str(o["option"]), count(o.get("contacts")), o.get("reason")) for o in data.get("options", [])
+        )
+        return Impact(count(data.get("contacts")), data.get("reason"), options)
+
+
+@dataclass(frozen=True)
 class Change:
     action: Action
     kind: str
@@ -59,10 +110,30 @@ class Change:
     warnings: tuple[str, ...] = ()
     reason: str | None = None  # why a replace, or where a rename came from
     stage: Stage = Stage.LOCATION
+    # Contacts the change touches, counted live after planning (ghlops/impact.py); None when not counted.
+    impact: Impact | None = None
 
     @property
     def destructive(self) -> bool:
         return self.action in (Action.REPLACE, Action.DELETE)
+
+    @property
+    def removed_options(self) -> tuple[str, ...]:
+        """Dropdown options an update of a custom field takes away (contacts may still hold them)."""
+        if self.action is not Action.UPDATE or self.kind != "customFields":
+            return ()
+        for f in self.fields:
+            if f.field == "options" and isinstance(f.old, list):
+                new = {str(o) for o in f.new} if isinstance(f.new, list) else set()
+                return tuple(str(o) for o in f.old if str(o) not in new)
+        return ()
+
+    @property
+    def costs_contact_data(self) -> bool:
+        """Whether contacts lose data by this change: what the impact count is for."""
+        if self.kind == "customFields":
+            return self.destructive or bool(self.removed_options)
+        return self.kind == "tags" and self.action is Action.DELETE
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +148,8 @@ class Change:
             "stage": int(self.stage),
             "destructive": self.destructive,
             "requests": [r.to_json() for r in self.requests],
+            # Only when counted, so plans made with --no-impact (or changes that cost no data) read as before.
+            **({"impact": self.impact.to_json()} if self.impact is not None else {}),
         }
 
     @staticmethod
@@ -92,6 +165,7 @@ class Change:
             warnings=tuple(data.get("warnings", [])),
             reason=data.get("reason"),
             stage=Stage(data.get("stage", 1)),
+            impact=Impact.from_json(data["impact"]) if data.get("impact") else None,
         )
 
 
@@ -186,9 +260,42 @@ class Guard:
 
     max_delete_percent: float = 25.0
     min_existing: int = 10
+    # Most contacts the plan's destructive changes may touch in total (--max-contacts-affected); None: no limit.
+    max_contacts_affected: int | None = None
 
     def to_json(self) -> dict[str, float | int]:
-        return {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
+        data: dict[str, float | int] = {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
+        if self.max_contacts_affected is not None:
+            data["maxContactsAffected"] = self.max_contacts_affected
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Guard:
+        limit = data.get("maxContactsAffected")
+        return Guard(
+            float(data.get("maxDeletePercent", 25.0)),
+            int(data.get("minExisting", 10)),
+            None if limit is None else int(limit),
+        )
+
+
+@dataclass(frozen=True)
+class ContactsAffected:
+    """What the plan's counted changes cost in contacts, against the guard's limit."""
+
+    total: int  # sum of the known counts
+    unknown: int  # changes whose count is unknown (not in the total)
+    limit: int | None
+
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.total > self.limit
+
+    def __str__(self) -> str:
+        return (
+            f"the destructive changes touch {self.total:,} contacts, over the --max-contacts-affected "
+            f"limit of {self.limit:,}"
+        )
 
 
 @dataclass(frozen=True)
@@ -216,6 +323,15 @@ class Plan:
 
     sections: tuple[Section, ...]
     guard: Guard = Guard()
+
+    def contacts_affected(self) -> ContactsAffected:
+        """The contacts the counted changes touch in total (a contact counted once per change it loses data to)."""
+        impacts = [c.impact for _, c in self.all_changes() if c.impact is not None]
+        return ContactsAffected(
+            total=sum(i.contacts for i in impacts if i.contacts is not None),
+            unknown=sum(1 for i in impacts if i.contacts is None),
+            limit=self.guard.max_contacts_affected,
+        )
 
     def mass_changes(self) -> list[MassChange]:
         """Kinds where a location would lose more than the guard allows of what it holds."""
@@ -281,8 +397,4 @@ class Plan:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Plan:
-        guard = data.get("guard") or {}
-        return Plan(
-            tuple(Section.from_json(s) for s in data["sections"]),
-            Guard(float(guard.get("maxDeletePercent", 25.0)), int(guard.get("minExisting", 10))),
-        )
+        return Plan(tuple(Section.from_json(s) for s in data["sections"]), Guard.from_json(data.get("guard") or {}))

@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ghlops.plan.model import Action, Change, Counts, MassChange, Plan, Section
-from ghlops.plan.render_text import label, summary_line, value
+from ghlops.plan.model import Action, Change, ContactsAffected, Counts, MassChange, Plan, Section
+from ghlops.plan.render_text import costly_changes, impact_lines, label, summary_line, total_line, value
 
 # GitHub's limit is 65,536 characters; leave room for the workflow's marker and heading, and count UTF-8 bytes
 # (never fewer than characters) so multi-byte names cannot push a comment over.
@@ -125,10 +125,16 @@ def _attention(plan: Plan, doc: _Doc) -> None:
             items.append(f"- :no_entry: **Error** in {_where(sec)}: {code(error)}")
     for mass in plan.mass_changes():
         items.append(f"- :warning: {_mass(mass)}")
-    destructive = [(sec, c) for sec, c in plan.all_changes() if c.destructive]
-    warned = [(sec, c) for sec, c in plan.all_changes() if c.warnings and not c.destructive]
+    affected = plan.contacts_affected()
+    if affected.over:
+        items.append(f"- :warning: {_over(affected)}")
+    destructive = costly_changes(plan)
+    listed = {id(c) for _, c in destructive}
+    warned = [(sec, c) for sec, c in plan.all_changes() if c.warnings and id(c) not in listed]
     for sec, c in [*destructive, *warned]:
         items.append(_attention_item(sec, c))
+    if any(c.impact is not None for _, c in destructive):
+        items.append(f"- :busts_in_silhouette: {code(total_line(plan))}")
     if not items:
         return
     budget = doc.limit // 3
@@ -148,12 +154,20 @@ def _attention(plan: Plan, doc: _Doc) -> None:
 
 def _attention_item(sec: Section, c: Change) -> str:
     verb = {Action.REPLACE: "Replace", Action.DELETE: "Delete"}.get(c.action, c.action.value.capitalize())
+    if c.removed_options:
+        verb = "Remove options of"
     line = f"- **{verb}** {label(c.kind)} {code(c.display)} in {_where(sec)}"
     if c.reason:
         line += f" ({code(c.reason)})"
     for w in c.warnings:
         line += f"\n  - :warning: {code(w)}"
+    for cost in impact_lines(c):
+        line += f"\n  - :busts_in_silhouette: {code(cost)}"
     return line
+
+
+def _over(affected: ContactsAffected) -> str:
+    return f"**Contacts affected:** {code(str(affected))}; apply refuses without `--allow-mass-delete`."
 
 
 def _mass(m: MassChange) -> str:
@@ -269,6 +283,7 @@ def _change_lines(c: Change) -> list[str]:
         else:
             lines.append(f"      {one_line(f.field)}: {one_line(value(f.old))} -> {one_line(value(f.new))}")
     lines.extend(f"      # {one_line(w)}" for w in c.warnings)
+    lines.extend(f"      # {one_line(cost)}" for cost in impact_lines(c))
     return lines
 
 

@@ -45,13 +45,20 @@ def label(kind: str) -> str:
 def render_plan(plan: Plan, *, colour: bool = False) -> str:
     s = Style(colour)
     lines: list[str] = []
-    destructive = [(sec, c) for sec, c in plan.all_changes() if c.destructive]
+    destructive = costly_changes(plan)
     for mass in plan.mass_changes():
         lines.append(s(f"! mass change: {mass}; apply refuses without --allow-mass-delete", "red"))
+    affected = plan.contacts_affected()
+    if affected.over:
+        lines.append(s(f"! contacts affected: {affected}; apply refuses without --allow-mass-delete", "red"))
     if destructive:
         lines.append(s(f"! {len(destructive)} destructive change{'s' if len(destructive) != 1 else ''}:", "red"))
         for sec, c in destructive:
-            lines.append(s(f"!   {sec.name}: {c.action.value} {label(c.kind)} {c.display}", "red"))
+            cost = impact_summary(c)
+            line = f"!   {sec.name}: {c.action.value} {label(c.kind)} {c.display}" + (f": {cost}" if cost else "")
+            lines.append(s(line, "red"))
+        if any(c.impact is not None for _, c in destructive):
+            lines.append(s(f"!   {total_line(plan)}", "red"))
         lines.append("")
     for sec in plan.sections:
         if sec.errors:
@@ -91,6 +98,67 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def costly_changes(plan: Plan) -> list[tuple[Section, Change]]:
+    """Changes listed first as destructive: deletes and replaces, and updates that take options contacts hold."""
+    changes = list(plan.all_changes())
+    return [(sec, c) for sec, c in changes if c.destructive] + [
+        (sec, c) for sec, c in changes if not c.destructive and c.removed_options
+    ]
+
+
+def number(n: int) -> str:
+    return f"{n:,}"
+
+
+def _contacts(n: int, singular: str, plural: str) -> str:
+    return f"{number(n)} contact{'' if n == 1 else 's'} {singular if n == 1 else plural}"
+
+
+def unknown_line(reason: str | None) -> str:
+    return f"contacts affected: unknown ({reason or 'not counted'})"
+
+
+def impact_lines(c: Change) -> list[str]:
+    """What the change costs in contacts, one line each (without the leading ``!``)."""
+    impact = c.impact
+    if impact is None:
+        return []
+    if impact.options:
+        return [
+            _contacts(o.contacts, "holds", "hold") + f" {value(o.option)}, no longer offered"
+            if o.contacts is not None
+            else f"contacts holding {value(o.option)}: unknown ({o.reason or 'not counted'})"
+            for o in impact.options
+        ]
+    if impact.contacts is None:
+        return [unknown_line(impact.reason)]
+    if c.kind == "tags":
+        return [_contacts(impact.contacts, "carries", "carry") + " this tag"]
+    erased = "erased by the replace" if c.action is Action.REPLACE else "erased by the delete"
+    return [_contacts(impact.contacts, "holds", "hold") + f" a value for this field ({erased})"]
+
+
+def impact_summary(c: Change) -> str | None:
+    """The cost of a change in a few words, for the list of destructive changes (None when not counted)."""
+    impact = c.impact
+    if impact is None:
+        return None
+    if impact.contacts is None:
+        return unknown_line(impact.reason)
+    if impact.options:
+        return _contacts(impact.contacts, "holds", "hold") + " a removed option"
+    if c.kind == "tags":
+        return _contacts(impact.contacts, "carries", "carry") + " this tag"
+    return _contacts(impact.contacts, "holds", "hold") + " a value"
+
+
+def total_line(plan: Plan) -> str:
+    affected = plan.contacts_affected()
+    unknown = f" ({affected.unknown} count{'s' if affected.unknown != 1 else ''} unknown)" if affected.unknown else ""
+    limit = f"; limit {number(affected.limit)}" if affected.limit is not None else ""
+    return f"contacts affected in total: {number(affected.total)}{unknown}{limit}"
+
+
 def _heading(sec: Section, s: Style) -> str:
     if sec.is_company:
         return s(f"Users of company {sec.scope_id}", "bold")
@@ -118,6 +186,7 @@ def _change(c: Change, s: Style) -> list[str]:
         else:
             lines.append(f"      {f.field}: {value(f.old)} -> {value(f.new)}")
     lines.extend(s(f"      ! {w}", "red") for w in c.warnings)
+    lines.extend(s(f"      ! {line}", "red") for line in impact_lines(c))
     return lines
 
 

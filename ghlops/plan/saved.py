@@ -84,6 +84,7 @@ class SavedPlan:
             "hasChanges": plan.has_changes,
             "counts": plan.counts.to_json(),
             "locationsChanged": plan.locations_changed(),
+            "contactsAffected": _contacts_json(plan),
             "massChanges": [
                 {
                     "location": m.location,
@@ -115,10 +116,7 @@ class SavedPlan:
             manifests = data["manifests"]
             selection = data.get("selection") or {}
             return SavedPlan(
-                plan=Plan(
-                    tuple(sections),
-                    Guard(float(guard.get("maxDeletePercent", 25.0)), int(guard.get("minExisting", 10))),
-                ),
+                plan=Plan(tuple(sections), Guard.from_json(guard)),
                 manifests=ManifestSet(
                     tuple(str(p) for p in manifests["paths"]),
                     tuple(str(f) for f in manifests["files"]),
@@ -131,6 +129,11 @@ class SavedPlan:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"not a valid ghlops plan file: {type(exc).__name__}: {exc}") from None
+
+
+def _contacts_json(plan: Plan) -> dict[str, Any]:
+    affected = plan.contacts_affected()
+    return {"total": affected.total, "unknown": affected.unknown, "limit": affected.limit, "over": affected.over}
 
 
 def _company_json(s: Section) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghlops.errors import GhlopsError
+from ghlops.sandbox.contacts import seed_contacts
 
 if TYPE_CHECKING:
     from ghlops.sandbox import Sandbox
@@ -53,4 +54,5 @@ def seed(sb: Sandbox, paths: Sequence[str | Path]) -> list[str]:
     if not report.ok:
         first = report.failed[0]
         raise GhlopsError(f"cannot seed the sandbox: {first.section}: {first.error}")
+    seed_contacts(sb.store, paths)  # the *.contacts.json fixtures beside the manifests
     return names

@@ -62,6 +62,7 @@ class Kind(StrEnum):
     PRODUCT = "product"
     PRICE = "price"
     USER = "user"
+    CONTACT = "contact"  # seeded from contacts fixtures (ghlops/sandbox/contacts.py)
 
 
 @dataclass

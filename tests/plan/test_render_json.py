@@ -69,3 +69,45 @@ def test_a_broken_document_is_a_config_error_naming_the_problem(mutate: Any, mes
     with pytest.raises(ConfigError) as caught:
         SavedPlan.from_json(document)
     assert str(caught.value) == message
+
+
+def with_impacts() -> SavedPlan:
+    """The sample plan with a count on each destructive change, one unknown, and a contacts limit."""
+    from dataclasses import replace
+
+    from ghlops.plan.model import Guard, Impact, OptionImpact
+
+    plan = sample_plan()
+    impacts = iter([Impact(1284), Impact(None, "the contacts search failed: HTTP 503: Service Unavailable")])
+    sections = []
+    for sec in plan.sections:
+        changes = tuple(
+            replace(c, impact=next(impacts, Impact(45, None, (OptionImpact("51+", 45),))))
+            if c.destructive and not sec.is_company
+            else c
+            for c in sec.changes
+        )
+        sections.append(replace(sec, changes=changes))
+    counted = replace(plan, sections=tuple(sections), guard=Guard(max_contacts_affected=1000))
+    return replace(saved(), plan=counted)
+
+
+def test_impacts_and_the_contacts_limit_validate_against_the_schema_and_read_back() -> None:
+    original = with_impacts()
+    document = json.loads(render_json(original))
+    jsonschema.validate(document, schema(), cls=jsonschema.Draft202012Validator)
+    impacts = [c["impact"] for loc in document["locations"] for c in loc["changes"] if "impact" in c]
+    assert {"contacts": 1284} in impacts
+    assert {"contacts": None, "reason": "the contacts search failed: HTTP 503: Service Unavailable"} in impacts
+    assert document["guard"]["maxContactsAffected"] == 1000
+    assert document["contactsAffected"]["limit"] == 1000
+    assert document["contactsAffected"]["over"] is (document["contactsAffected"]["total"] > 1000)
+    assert SavedPlan.from_json(document).plan == original.plan
+
+
+def test_the_schema_refuses_an_unknown_count_without_its_reason() -> None:
+    document = json.loads(render_json(with_impacts()))
+    change = next(c for loc in document["locations"] for c in loc["changes"] if c.get("impact", {}).get("reason"))
+    del change["impact"]["reason"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema(), cls=jsonschema.Draft202012Validator)

@@ -148,6 +148,13 @@ def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
 
     _ok(agency.delete(f"/users/{user['id']}"))
 
+    _ok(
+        api.post(
+            "/contacts/search",
+            json={"locationId": LOC, "pageLimit": 1, "filters": [{"field": "tags", "operator": "exists"}]},
+        )
+    )
+
 
 def test_every_success_answer_matches_its_published_response_schema(
     recording: tuple[httpx.Client, httpx.Client], seen: Seen
@@ -159,6 +166,10 @@ def test_every_success_answer_matches_its_published_response_schema(
         operation = spec.find(method, path)
         assert operation is not None, f"{method} {path} is not a GHL operation"
         covered.add((method, operation.template))
+        if operation.template == "/contacts/search" and operation.response_schema(status) is None:
+            # contacts.json publishes no response schema for the search (its 200 is "Success" only); the
+            # answer's shape {contacts, total} is checked in tests/sandbox/test_sandbox_contacts.py.
+            continue
         problems.extend(operation.errors(status, body))
     departures = {pattern for pattern in KNOWN_DEPARTURES if any(re.search(pattern, p) for p in problems)}
     assert [p for p in problems if not any(re.search(pattern, p) for pattern in KNOWN_DEPARTURES)] == []
