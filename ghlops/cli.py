@@ -218,6 +218,9 @@ def show(plan_files: tuple[str, ...], fmt: str) -> int:
 )
 @click.option("--rate-limit", is_flag=True, help="Enforce GHL's 100 requests / 10 s window per location.")
 @click.option("--fault-seed", type=int, default=0, help="Seed for the random faults.")
+@click.option(
+    "--token-ttl", type=float, default=86399.0, show_default=True, help="Seconds an OAuth access token lives."
+)
 @_boundary
 def sandbox(
     host: str,
@@ -230,14 +233,15 @@ def sandbox(
     ambiguous_rate: float,
     rate_limit: bool,
     fault_seed: int,
+    token_ttl: float,
 ) -> int:
-    """Run the GHL API emulator on this machine."""
+    """Run the GHL API emulator on this machine (every location its own token, an agency PIT, an OAuth app)."""
     from ghlops.commands.sandbox import sandbox_command
 
     return sandbox_command(
         host=host, port=port, db=db, seed=seed, latency_ms=latency_ms, fail_rate=fail_rate,
         reset_rate=reset_rate, ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, fault_seed=fault_seed,
-        io=_io(),
+        token_ttl=token_ttl, io=_io(),
     )  # fmt: skip
 
 
