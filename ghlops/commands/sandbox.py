@@ -79,7 +79,9 @@ def sandbox_command(
         sb.start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"--port {port}: the port is in use on {host} (pick another, or 0 for a free one)") from None
+            raise ConfigError(
+                f"--port {port}: the port is in use on {host} (pick another, or 0 for a free one)"
+            ) from None
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     try:
         if seed:

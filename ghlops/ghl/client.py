@@ -41,8 +41,8 @@ from ghlops.errors import (
     one_line,
 )
 from ghlops.ghl.auth import WHAT_TO_SET, Credentials, Source
-from ghlops.ghl.oauth import AgencyOAuth, OAuthHttp, TokenAuth
 from ghlops.ghl.error_body import html_text, is_json_content_type, message_from_response
+from ghlops.ghl.oauth import AgencyOAuth, OAuthHttp, TokenAuth
 from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
 from ghlops.ghl.retry import (
     IDEMPOTENT_METHODS,
@@ -319,9 +319,7 @@ class GHLClient:
 
     # -- sending -----------------------------------------------------------------------------------------
 
-    def send(
-        self, req: Request, *, location_id: str | None = None, context: CallContext | None = None
-    ) -> Any:
+    def send(self, req: Request, *, location_id: str | None = None, context: CallContext | None = None) -> Any:
         """Send ``req`` (retrying as :mod:`ghlops.ghl.retry` describes) and return its decoded JSON body.
 
         ``location_id`` picks the token and the rate-limit bucket for location calls. Returns ``{}`` for an
@@ -534,9 +532,7 @@ class _Call:
         return data
 
     def _server_message(self, response: httpx.Response) -> str:
-        return message_from_response(
-            response.status_code, response.headers.get("Content-Type"), response.content
-        )
+        return message_from_response(response.status_code, response.headers.get("Content-Type"), response.content)
 
     def _error(self, cls: type[ApiError], message: str, status: int | None) -> ApiError:
         return cls(

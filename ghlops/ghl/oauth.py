@@ -115,9 +115,7 @@ class OAuthHttp:
                 raise ApiError(
                     "invalid JSON", status=response.status_code, method=method, endpoint=path, location=location
                 ) from None
-        message = message_from_response(
-            response.status_code, response.headers.get("Content-Type"), response.content
-        )
+        message = message_from_response(response.status_code, response.headers.get("Content-Type"), response.content)
         raise ApiError(
             redact(one_line(message), secrets),
             status=response.status_code,
@@ -286,7 +284,10 @@ class AgencyOAuth:
                 raise
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
             raise ApiError(
-                "the answer has no access_token", status=200, method="POST", endpoint=LOCATION_TOKEN_PATH,
+                "the answer has no access_token",
+                status=200,
+                method="POST",
+                endpoint=LOCATION_TOKEN_PATH,
                 location=location_id,
             )
         token = Secret(body["access_token"])
@@ -371,9 +372,5 @@ class TokenAuth(httpx.Auth):
 
 def describe_grant(grant: TokenSet) -> str:
     """A safe one-line summary of a grant (no secret): company, expiry, scope count."""
-    expires = (
-        time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(grant.expires_at)) if grant.expires_at else "unknown"
-    )
+    expires = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(grant.expires_at)) if grant.expires_at else "unknown"
     return f"company {grant.company_id or 'unknown'}, expires {expires}, {len(grant.scopes)} scopes"
-
-

@@ -111,9 +111,7 @@ class App:
             return outcome
 
         try:
-            status, reply_body = self._process(
-                method, path, query, incoming.headers, body, body_error, progress, form
-            )
+            status, reply_body = self._process(method, path, query, incoming.headers, body, body_error, progress, form)
             headers = progress.quota.headers()
         except HttpError as exc:
             status, reply_body = exc.status, exc.body

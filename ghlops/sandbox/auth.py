@@ -162,6 +162,11 @@ class Gatekeeper:
         with self._lock:
             return frozenset(self._oauth.used_refresh_tokens)
 
+    def issued(self) -> frozenset[str]:
+        """Every token and refresh token the sandbox has issued (the token-hygiene tests grep for them)."""
+        with self._lock:
+            return frozenset({*self._tokens, *self._oauth.refresh_tokens, *self._oauth.used_refresh_tokens})
+
     def _access_token(self, user_type: str, class_id: str) -> str:
         now = self._clock()
         claims = {

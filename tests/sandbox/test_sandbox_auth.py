@@ -72,7 +72,9 @@ def test_users_search_accepts_agency_and_location_tokens(sb: Sandbox, agency: ht
     assert agency.get("/users/search", params={"companyId": COMPANY}).status_code == 200
 
 
-def test_users_of_a_location_refuse_the_agency_token_with_a_user_type_mismatch(sb: Sandbox, agency: httpx.Client) -> None:
+def test_users_of_a_location_refuse_the_agency_token_with_a_user_type_mismatch(
+    sb: Sandbox, agency: httpx.Client
+) -> None:
     response = agency.get("/users/", params={"locationId": LOC})
     assert response.status_code == 401
     assert response.json() == {"statusCode": 401, "message": "Token's user type mismatch!"}
