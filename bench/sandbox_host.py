@@ -44,7 +44,8 @@ def _serve(conn: Connection, faults: dict[str, Any]) -> None:
         if command == "create_locations":
             for location_id, name in args:
                 sb.store.create_location(location_id, name, sb.company_id)
-            conn.send(None)
+            # The new locations' own tokens join the token map (as under GHL, each has its own).
+            conn.send(sandbox_env(sb))
         elif command == "faults":
             for name, value in args.items():
                 setattr(sb.faults, name, value)
@@ -84,7 +85,7 @@ class SandboxProcess:
         return answer
 
     def create_locations(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._call("create_locations", list(pairs))
+        self.env = self._call("create_locations", list(pairs))
 
     def set_faults(self, **values: Any) -> None:
         self._call("faults", values)

@@ -258,6 +258,9 @@ def show(plan_files: tuple[str, ...], fmt: str) -> int:
 )
 @click.option("--rate-limit", is_flag=True, help="Enforce GHL's 100 requests / 10 s window per location.")
 @click.option("--fault-seed", type=int, default=0, help="Seed for the random faults.")
+@click.option(
+    "--token-ttl", type=float, default=86399.0, show_default=True, help="Seconds an OAuth access token lives."
+)
 @_boundary
 def sandbox(
     host: str,
@@ -270,15 +273,71 @@ def sandbox(
     ambiguous_rate: float,
     rate_limit: bool,
     fault_seed: int,
+    token_ttl: float,
 ) -> int:
-    """Run the GHL API emulator on this machine."""
+    """Run the GHL API emulator on this machine (every location its own token, an agency PIT, an OAuth app)."""
     from ghlops.commands.sandbox import sandbox_command
 
     return sandbox_command(
         host=host, port=port, db=db, seed=seed, latency_ms=latency_ms, fail_rate=fail_rate,
         reset_rate=reset_rate, ambiguous_rate=ambiguous_rate, rate_limit=rate_limit, fault_seed=fault_seed,
-        io=_io(),
+        token_ttl=token_ttl, io=_io(),
     )  # fmt: skip
+
+
+@main.group()
+def auth() -> None:
+    """Agency OAuth credentials: log in, show what a run would use, refresh, log out."""
+
+
+@auth.command("login")
+@click.option("--client-id", default=None, help="The Marketplace app's client id (default GHL_OAUTH_CLIENT_ID).")
+@click.option("--white-label", is_flag=True, help="Authorise on the white-label marketplace.leadconnectorhq.com.")
+@click.option("--port", type=int, default=8976, show_default=True, help="Loopback port of the redirect URL.")
+@_boundary
+def auth_login(client_id: str | None, white_label: bool, port: int) -> int:
+    """Authorise the app for the agency in a browser; stores client id, secret and refresh token (0600).
+
+    The client secret is read from GHL_OAUTH_CLIENT_SECRET or a prompt, never from a flag."""
+    from ghlops.commands.auth import auth_login as login
+
+    def prompt(text: str, hidden: bool) -> str:
+        return str(click.prompt(text, hide_input=hidden, err=True))
+
+    return login(
+        env=dict(os.environ), io=_io(), client_id=client_id, white_label=white_label, port=port, prompt=prompt
+    )
+
+
+@auth.command("status")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_boundary
+def auth_status(paths: tuple[str, ...]) -> int:
+    """Which credentials are configured and, given manifests, where each location's token comes from."""
+    from ghlops.commands.auth import auth_status as status
+
+    return status(env=dict(os.environ), io=_io(), paths=paths)
+
+
+@auth.command("refresh")
+@click.option(
+    "--access-token-file", default=None, metavar="PATH", help="Also write the fresh access token here (0600)."
+)
+@_boundary
+def auth_refresh(access_token_file: str | None) -> int:
+    """Refresh the agency access token now and save the rotated refresh token (the CI refresh job)."""
+    from ghlops.commands.auth import auth_refresh as refresh
+
+    return refresh(env=dict(os.environ), io=_io(), access_token_file=access_token_file)
+
+
+@auth.command("logout")
+@_boundary
+def auth_logout() -> int:
+    """Remove the credentials `ghlops auth login` stored."""
+    from ghlops.commands.auth import auth_logout as logout
+
+    return logout(env=dict(os.environ), io=_io())
 
 
 @main.command()

@@ -6,6 +6,7 @@ Each step is a plain function so commands stay thin and tests can run any prefix
 from __future__ import annotations
 
 import fnmatch
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
-from ghlops.ghl.auth import Credentials
+from ghlops.ghl.auth import Credentials, Target
 from ghlops.identity import whoami
 from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV, needs_users
@@ -25,6 +26,8 @@ from ghlops.progress import ProgressFactory
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 DEFAULT_PARALLELISM = 8
+
+logger = logging.getLogger("ghlops.http")
 
 
 @dataclass
@@ -92,8 +95,13 @@ def select(manifests: Manifests, patterns: Sequence[str]) -> list[Loaded]:
 
 
 def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
-    token_envs = {item.desired.location_id: item.desired.token_env for item in selected if item.desired.token_env}
-    credentials = Credentials.from_env(settings.env, token_envs)
+    """The run's client. Every selected location must have a token source (ConfigError, one line per location
+    without one, before any call); which source serves each is logged at debug level (never the token)."""
+    targets = [Target(i.desired.location_id, i.desired.name, i.desired.token_env) for i in selected]
+    credentials = Credentials.from_env(settings.env, targets=targets)
+    for target in targets:
+        source = credentials.source_of(target.location_id)
+        logger.debug("location %s: token from %s", target.label, source.value if source else "nowhere")
     limiter = RateLimiter(settings.rate_limit_max, settings.rate_limit_window_s) if settings.rate_limit else None
     return GHLClient(base_url_from_env(settings.env), credentials, transport=settings.transport, limiter=limiter)
 

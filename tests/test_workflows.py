@@ -95,6 +95,7 @@ def test_the_examples_are_the_four_documented_workflows() -> None:
         "ghlops-drift.yml",
         "ghlops-matrix.yml",
         "ghlops-plan.yml",
+        "ghlops-token-refresh.yml",
     ]
 
 
@@ -108,6 +109,7 @@ def test_every_workflow_grants_contents_read_and_writes_nothing_it_does_not_need
         "ghlops-apply.yml": set(),
         "ghlops-drift.yml": {"issues"},
         "ghlops-matrix.yml": set(),
+        "ghlops-token-refresh.yml": set(),  # secrets are written with GHL_SECRETS_WRITER, not GITHUB_TOKEN
     }[path.name]
     top = {k for k, v in workflow["permissions"].items() if v == "write"}
     assert top == allowed_writes
@@ -122,10 +124,53 @@ def test_every_workflow_grants_contents_read_and_writes_nothing_it_does_not_need
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_every_ghlops_command_in_the_examples_parses_with_the_real_cli(path: Path) -> None:
-    found = ghlops_steps(load(path))
-    assert found
+    workflow = load(path)
+    found = ghlops_steps(workflow)
+    lines = ghlops_run_lines(workflow)
+    assert found or lines
     for step in found:
         parses(argv(step))
+    for line in lines:
+        parses_nested(line.split()[1:])
+
+
+def ghlops_run_lines(workflow: Any) -> list[str]:
+    """``ghlops ...`` lines of plain ``run:`` steps (the token-refresh workflow runs the CLI directly)."""
+    found = []
+    for _, step in steps(workflow):
+        for line in str(step.get("run", "")).splitlines():
+            if line.strip().startswith("ghlops "):
+                found.append(line.strip().replace('"$RUNNER_TEMP/access-token"', "/tmp/access-token"))
+    return found
+
+
+def parses_nested(args: list[str]) -> None:
+    command: click.Command = main
+    while isinstance(command, click.Group):
+        command = command.commands[args[0]]
+        args = args[1:]
+    with command.make_context("ghlops", args):
+        pass
+
+
+def test_only_the_token_refresh_workflow_refreshes_and_it_runs_alone_every_12_hours() -> None:
+    refresh = load(EXAMPLES / "ghlops-token-refresh.yml")
+    assert refresh["on"]["schedule"] == [{"cron": "17 */12 * * *"}] and "workflow_dispatch" in refresh["on"]
+    assert refresh["concurrency"] == {"group": "ghlops-token-refresh", "cancel-in-progress": False}
+    assert ghlops_run_lines(refresh) == ["ghlops auth refresh --access-token-file /tmp/access-token"]
+    text = (EXAMPLES / "ghlops-token-refresh.yml").read_text()
+    assert "gh secret set GHL_OAUTH_REFRESH_TOKEN" in text and "gh secret set GHL_AGENCY_TOKEN" in text
+    assert "Secrets: Read and write" in text  # the token allowed to write secrets is documented
+    for path in EXAMPLE_FILES:
+        if path.name == "ghlops-token-refresh.yml":
+            continue
+        other = path.read_text()
+        # No refresh credentials: these jobs read the access token only and can never burn a refresh token.
+        assert "GHL_OAUTH_CLIENT_SECRET" not in other and "GHL_OAUTH_REFRESH_TOKEN" not in other, path.name
+        for job in load(path)["jobs"].values():
+            env = job.get("env", {})
+            if "GHL_AGENCY_TOKEN" in env:
+                assert env["GHL_LOCATION_TOKENS"] == "${{ secrets.GHL_LOCATION_TOKENS }}"
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)

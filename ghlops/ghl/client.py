@@ -40,8 +40,9 @@ from ghlops.errors import (
     TransportError,
     one_line,
 )
-from ghlops.ghl.auth import Credentials
+from ghlops.ghl.auth import WHAT_TO_SET, Credentials, Source
 from ghlops.ghl.error_body import html_text, is_json_content_type, message_from_response
+from ghlops.ghl.oauth import AgencyOAuth, OAuthHttp, TokenAuth
 from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
 from ghlops.ghl.retry import (
     IDEMPOTENT_METHODS,
@@ -255,7 +256,6 @@ class GHLClient:
             raise ConfigError("timeout must be positive")
         self._base_url = validate_base_url(base_url)
         self._credentials = credentials
-        self._secrets = credentials.all_secrets()
         self._timeout = timeout
         self._retry = retry
         self._limiter = limiter
@@ -273,6 +273,11 @@ class GHLClient:
             verify=True,
             follow_redirects=False,
         )
+        self.oauth: AgencyOAuth | None = None
+        if credentials.oauth is not None:
+            http = OAuthHttp(self._http, self._base_url, user_agent, credentials.all_secrets)
+            self.oauth = AgencyOAuth(credentials.oauth, http, clock=wall_clock)
+            credentials.bind(self.oauth)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -314,9 +319,7 @@ class GHLClient:
 
     # -- sending -----------------------------------------------------------------------------------------
 
-    def send(
-        self, req: Request, *, location_id: str | None = None, context: CallContext | None = None
-    ) -> Any:
+    def send(self, req: Request, *, location_id: str | None = None, context: CallContext | None = None) -> Any:
         """Send ``req`` (retrying as :mod:`ghlops.ghl.retry` describes) and return its decoded JSON body.
 
         ``location_id`` picks the token and the rate-limit bucket for location calls. Returns ``{}`` for an
@@ -354,18 +357,20 @@ class _Call:
             raise ValueError(f"unresolved reference in the body of {self.method} {req.endpoint}")
         if not path.startswith("/"):
             path = "/" + path
-        token = client._credentials.token_for(req.auth, location_id)
+        # Only checked here (nothing fetched): the token itself is chosen, minted or renewed by the auth flow.
+        client._credentials.check(req.auth, location_id)
+        self.auth_flow = TokenAuth(client._credentials, req.auth, location_id)
+        self.location_id = location_id
         self.url = client._base_url + path
         self.full_url = str(httpx.URL(self.url, params=req.params)) if req.params else self.url
         self.headers = {
-            "Authorization": f"Bearer {token.reveal()}",
             "Version": req.version,
             "Accept": "application/json",
             "User-Agent": client._user_agent,
         }
         # Secret values inside the body (a password the executor filled in) go on the wire revealed, are
         # logged as the mask and are redacted from anything the server echoes back.
-        self.secrets = client._secrets + tuple(_secrets_in(req.body))
+        self.body_secrets = tuple(_secrets_in(req.body))
         self.content: bytes | None = None
         self.logged_body: str | None = None
         if req.body is not None:
@@ -413,7 +418,12 @@ class _Call:
             started = time.perf_counter()
             try:
                 response = client._http.request(
-                    self.method, self.url, params=self.req.params, headers=self.headers, content=self.content
+                    self.method,
+                    self.url,
+                    params=self.req.params,
+                    headers=self.headers,
+                    content=self.content,
+                    auth=self.auth_flow,
                 )
             except httpx.TransportError as exc:
                 if client._limiter is not None:
@@ -486,7 +496,21 @@ class _Call:
                 )
                 return {}
 
+            message = self._server_message(response)
+            if status == 403 and self.req.auth is Auth.LOCATION and self.location_id and "this location" in message:
+                # GHL's answer to a sub-account token used on another location: say which token and what to set.
+                self._raise(ApiError, f"{message}; {self._unreachable()}", status)
             self._raise(ApiError, self._server_message(response), status)
+
+    def _unreachable(self) -> str:
+        """What to do when a location's token does not reach it (GHL answers 403 for another location's token)."""
+        source = self.client._credentials.source_of(self.location_id)
+        name = self.ctx.location or self.location_id
+        fix = f"give it its own token ({WHAT_TO_SET})"
+        if source is Source.MINTED:
+            return f"the token minted for location {name} does not reach it: is the app installed there? ({fix})"
+        described = "spec.tokenEnv" if source is Source.TOKEN_ENV else str(source or "the token")
+        return f"the token from {described} does not reach location {name}: {fix}"
 
     # -- outcomes ----------------------------------------------------------------------------------------
 
@@ -508,9 +532,7 @@ class _Call:
         return data
 
     def _server_message(self, response: httpx.Response) -> str:
-        return message_from_response(
-            response.status_code, response.headers.get("Content-Type"), response.content
-        )
+        return message_from_response(response.status_code, response.headers.get("Content-Type"), response.content)
 
     def _error(self, cls: type[ApiError], message: str, status: int | None) -> ApiError:
         return cls(
@@ -556,13 +578,13 @@ class _Call:
         return f"location {self.ctx.location}: " if self.ctx.location else ""
 
     def _redact_line(self, text: str) -> str:
-        return redact(text, self.secrets)
+        # Read each time: tokens minted or refreshed during the call are secrets too.
+        return redact(text, self.client._credentials.all_secrets() + self.body_secrets)
 
     def _log_attempt(self, outcome: str, elapsed_ms: float, response: httpx.Response | None) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
-        shown_headers = dict(self.headers)
-        shown_headers["Authorization"] = f"Bearer {MASK}"
+        shown_headers = {"Authorization": f"Bearer {MASK}", **self.headers}
         lines = [
             f"{self.method} {self.full_url} -> {outcome} ({elapsed_ms:.0f} ms)",
             f"  request headers: {json.dumps(shown_headers, sort_keys=True)}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ghlops.errors import ManifestError
+from ghlops.errors import ConfigError, ManifestError
+from ghlops.ghl.auth import Target, oauth_config, resolve
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import META_FIELDS
 from ghlops.kinds.calendars import Calendar
@@ -182,10 +183,22 @@ def needs_users(item: Loaded) -> bool:
 
 def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestError]:
     errors = []
+    # Every location's token source is decided here, before any call (ghlops.ghl.auth has the order).
+    try:
+        targets = [
+            Target(i.desired.location_id, i.model.metadata.name, i.model.spec.tokenEnv) for i in manifests.loaded
+        ]
+        resolution = resolve(env, targets)
+        problems = {target.location_id: message for target, message in resolution.problems}
+        agency_ok = bool(env.get(AGENCY_TOKEN_ENV)) or oauth_config(env).has_refresh
+    except ConfigError as exc:
+        first = manifests.loaded[0] if manifests.loaded else None
+        return [_err(first, ("metadata", "name"), str(exc))] if first else []
     for item in manifests.loaded:
         spec = item.model.spec
-        if spec.tokenEnv:
-            if not env.get(spec.tokenEnv):
+        problem = problems.get(item.desired.location_id)
+        if problem is not None:
+            if spec.tokenEnv:
                 errors.append(
                     _err(
                         item,
@@ -193,17 +206,10 @@ def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestE
                         f"environment variable {spec.tokenEnv} (this location's token) is not set",
                     )
                 )
-        elif not env.get(TOKEN_ENV):
-            errors.append(
-                _err(
-                    item,
-                    ("metadata", "name"),
-                    f"no token for location {item.model.metadata.name}: "
-                    f"set {TOKEN_ENV} or name a variable in spec.tokenEnv",
-                )
-            )
+            else:
+                errors.append(_err(item, ("metadata", "name"), f"location {item.model.metadata.name}: {problem}"))
         if needs_users(item):
-            if not env.get(AGENCY_TOKEN_ENV):
+            if not agency_ok:
                 errors.append(
                     _err(
                         item,

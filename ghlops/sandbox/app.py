@@ -13,14 +13,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from ghlops.sandbox.auth import Gatekeeper
 from ghlops.sandbox.faults import Decision, Faults
 from ghlops.sandbox.ratelimit import Quota, RateLimiter, unmetered
 from ghlops.sandbox.recorder import RecordedRequest, RequestLog
 from ghlops.sandbox.replies import HttpError, bad_request, error, internal_error, route_not_found
-from ghlops.sandbox.routing import Access, Call, Router
+from ghlops.sandbox.routing import Access, Call, Identity, Router
 from ghlops.sandbox.store import Store
 from ghlops.secret import MASK
 
@@ -81,6 +81,7 @@ class App:
         query = parse_qs(url.query, keep_blank_values=True)
         method = incoming.method.upper()
         body, body_error = _decode_body(incoming)
+        form = _decode_form(incoming)
         config = self._faults.config
         progress = _Progress(unmetered(config.rate_limit_max, config.rate_limit_window_s))
 
@@ -110,7 +111,7 @@ class App:
             return outcome
 
         try:
-            status, reply_body = self._process(method, path, query, incoming.headers, body, body_error, progress)
+            status, reply_body = self._process(method, path, query, incoming.headers, body, body_error, progress, form)
             headers = progress.quota.headers()
         except HttpError as exc:
             status, reply_body = exc.status, exc.body
@@ -135,22 +136,28 @@ class App:
         body: Any,
         body_error: str | None,
         progress: _Progress,
+        form: Mapping[str, str],
     ) -> tuple[int, Any]:
-        identity = self._gatekeeper.identify(headers)
-        self._gatekeeper.check_version(headers)
+        found = self._router.resolve(method, path)
+        if found is not None and found[0].access is Access.PUBLIC:
+            # The token endpoint and the consent page take no bearer token (and no Version header).
+            identity = Identity(Access.PUBLIC)
+        else:
+            identity = self._gatekeeper.identify(headers)
+            self._gatekeeper.check_version(headers)
         if body_error is not None:
             raise bad_request(body_error)
-        found = self._router.resolve(method, path)
         if found is None:
             raise route_not_found(method, path)
         route, params = found
-        self._gatekeeper.check_route_access(identity, route.access)
+        self._gatekeeper.check_route_access(identity, route)
 
         # Express hands handlers {} when there is no (JSON) body.
         payload = {} if body is None else body
         location_id = route.locate(self._store, params, query, payload) if route.locate else None
         progress.location_id = location_id
-        self._meter(route.access, location_id, progress)
+        # A route either credential may call is metered as the caller's (users search by an agency token: company).
+        self._meter(identity.access if route.access is Access.ANY else route.access, location_id, progress)
         if location_id is not None:
             self._gatekeeper.check_location(identity, location_id, self._company_id)
 
@@ -164,6 +171,8 @@ class App:
             identity=identity,
             company_id=self._company_id,
             location_id=location_id,
+            form=form,
+            gatekeeper=self._gatekeeper,
         )
         reply = route.handler(call)
         return reply.status, reply.body
@@ -211,6 +220,20 @@ _STATUS_MESSAGES = {
 
 def _masked(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: (MASK if name == "authorization" else value) for name, value in headers.items()}
+
+
+def _decode_form(incoming: Incoming) -> dict[str, str]:
+    """A form-encoded body (the OAuth endpoints take no JSON), first value per name; {} for anything else."""
+    if "application/x-www-form-urlencoded" not in incoming.headers.get("content-type", "").lower():
+        return {}
+    try:
+        text = incoming.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    form: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        form.setdefault(name, value)
+    return form
 
 
 def _decode_body(incoming: Incoming) -> tuple[Any, str | None]:

@@ -6,11 +6,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ghlops.sandbox.replies import Reply, unprocessable
 from ghlops.sandbox.store import Kind, Store
+
+if TYPE_CHECKING:
+    from ghlops.sandbox.auth import Gatekeeper
 
 
 class Access(StrEnum):
@@ -19,14 +22,21 @@ class Access(StrEnum):
     LOCATION = "location"  # a location token with access to the location the call touches
     AGENCY = "agency"  # the agency (company) token
     ANY = "any"  # either (read-only location lookup)
+    PUBLIC = "public"  # no bearer token at all (the OAuth token endpoint, the consent page)
 
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a token is. ``location_id`` None on a location token means the default token (every location)."""
+    """Who a token is. ``location_id`` None on a location token means the shared test token (every location).
+
+    ``oauth`` tells an OAuth access token from a Private Integration token; ``expires_at`` is epoch seconds.
+    """
 
     access: Access
     location_id: str | None = None
+    company_id: str | None = None
+    oauth: bool = False
+    expires_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,10 @@ class Call:
     company_id: str
     # Set when the route names a location and access to it was checked.
     location_id: str | None = None
+    # A form-encoded body (the OAuth endpoints), name -> first value.
+    form: Mapping[str, str] = field(default_factory=dict)
+    # The OAuth routes issue and exchange tokens through it.
+    gatekeeper: Gatekeeper | None = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -91,6 +105,8 @@ class Route:
     handler: Handler
     access: Access = Access.LOCATION
     locate: Locator | None = None
+    # What an agency token hears on a location route, when GHL says something else than the usual scope error.
+    agency_refusal: str | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

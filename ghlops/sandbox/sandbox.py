@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from ghlops.sandbox.app import App
-from ghlops.sandbox.auth import Gatekeeper
+from ghlops.sandbox.auth import DEFAULT_TOKEN_TTL_S, Gatekeeper, OAuthClient
 from ghlops.sandbox.faults import FaultConfig, FaultKind, Faults, InjectedFault
 from ghlops.sandbox.ratelimit import RateLimiter
 from ghlops.sandbox.recorder import RecordedRequest, RequestLog
 from ghlops.sandbox.routes import ROUTES
+from ghlops.sandbox.routes.oauth import MARKETPLACE_ROUTES
 from ghlops.sandbox.routing import Router
 from ghlops.sandbox.server import SandboxServer
 from ghlops.sandbox.store import Store
@@ -37,24 +39,38 @@ class Sandbox:
         db_path: str | Path = ":memory:",
         host: str = "127.0.0.1",
         port: int = 0,
-        location_token: str = "sandbox-location-token",
+        location_token: str | None = None,
         agency_token: str = "sandbox-agency-token",
         company_id: str = "sandbox-company",
         faults: FaultConfig | None = None,
+        *,
+        token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
+        oauth_client: OAuthClient | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """``location_token``, when given, is a shared token valid for every location: GHL has no such thing,
+        so it is off by default and only tests poking many locations directly ask for it. Every location has
+        its own token (:meth:`token_for`); ``agency_token`` is the agency's Private Integration token."""
         config = faults if faults is not None else FaultConfig()
         self._host = host
         self._port = port
         self.company_id = company_id
-        self._location_token = Secret(location_token)
-        self._agency_token = Secret(agency_token)
         self.store = Store(db_path, company_id=company_id, seed=config.seed)
+        self.gatekeeper = Gatekeeper(
+            self.store,
+            agency_token=Secret(agency_token),
+            company_id=company_id,
+            shared_location_token=Secret(location_token) if location_token else None,
+            oauth_client=oauth_client,
+            token_ttl_s=token_ttl_s,
+            clock=clock,
+        )
         self._faults = Faults(config)
         self._log = RequestLog()
         self._app = App(
             store=self.store,
-            router=Router(ROUTES),
-            gatekeeper=Gatekeeper(self.store, location_token=self._location_token, agency_token=self._agency_token),
+            router=Router((*ROUTES, *MARKETPLACE_ROUTES)),
+            gatekeeper=self.gatekeeper,
             faults=self._faults,
             limiter=RateLimiter(),
             log=self._log,
@@ -63,6 +79,7 @@ class Sandbox:
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._agency_access: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -124,12 +141,44 @@ class Sandbox:
 
     @property
     def location_token(self) -> str:
-        """The default location token (valid for every location), for clients pointed at this sandbox."""
-        return self._location_token.reveal()
+        """The shared every-location token; only a sandbox made with ``location_token=`` has one."""
+        shared = self.gatekeeper.shared_location_token
+        if shared is None:
+            raise RuntimeError("this sandbox scopes tokens like GHL: use token_for(location_id)")
+        return shared.reveal()
 
     @property
     def agency_token(self) -> str:
-        return self._agency_token.reveal()
+        """The agency's Private Integration token: company-level routes only, cannot mint location tokens."""
+        return self.gatekeeper.agency_pit.reveal()
+
+    def token_for(self, location_id: str) -> str:
+        """The location's own Private Integration token (valid for that location only)."""
+        return self.gatekeeper.location_pit(location_id)
+
+    def location_tokens(self) -> dict[str, str]:
+        """A token map for every location of the sandbox's company: what ``GHL_LOCATION_TOKENS`` holds."""
+        return {loc: self.token_for(loc) for loc in sorted(self.store.company_locations(self.company_id))}
+
+    @property
+    def agency_access_token(self) -> str:
+        """An agency OAuth access token (one per sandbox), as `ghlops auth refresh` would obtain."""
+        with self._lock:
+            if self._agency_access is None:
+                self._agency_access = self.gatekeeper.issue_agency_access_token()
+            return self._agency_access
+
+    @property
+    def oauth_client_id(self) -> str:
+        return self.gatekeeper.oauth_client.client_id
+
+    @property
+    def oauth_client_secret(self) -> str:
+        return self.gatekeeper.oauth_client.client_secret.reveal()
+
+    def issue_refresh_token(self) -> str:
+        """A live agency refresh token, as if the app had just been installed on the agency."""
+        return self.gatekeeper.issue_refresh_token()
 
     @property
     def url(self) -> str:

@@ -6,6 +6,7 @@ Seeding through the real client and executor keeps seeded objects exactly as GHL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,11 +19,15 @@ if TYPE_CHECKING:
 
 
 def sandbox_env(sb: Sandbox) -> dict[str, str]:
-    """The environment a ghlops run needs to talk to this sandbox (what `ghlops sandbox` prints)."""
+    """The environment a ghlops run needs to talk to this sandbox, under GHL's token scoping.
+
+    Each existing location's own token goes in ``GHL_LOCATION_TOKENS``; ``GHL_AGENCY_TOKEN`` is an agency OAuth
+    access token, which serves the company-level calls and mints a token for any location created later.
+    """
     return {
         "GHL_BASE_URL": sb.url,
-        "GHL_TOKEN": sb.location_token,
-        "GHL_AGENCY_TOKEN": sb.agency_token,
+        "GHL_LOCATION_TOKENS": json.dumps(sb.location_tokens(), separators=(",", ":")),
+        "GHL_AGENCY_TOKEN": sb.agency_access_token,
         "GHL_COMPANY_ID": sb.company_id,
     }
 

@@ -199,4 +199,4 @@ def test_user_mistakes_are_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     missing = cli("export", "--location-id", "NoSuchLocation", "--name", "x", "--kinds", "tags")
     assert missing.exit_code == 1
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.output
-    assert cli.env["GHL_TOKEN"] not in missing.output
+    assert cli.env["GHL_AGENCY_TOKEN"] not in missing.output

@@ -40,7 +40,7 @@ def writes(cli: Cli) -> list[RecordedRequest]:
 
 
 def add_tag_through_the_api(cli: Cli, location_id: str, name: str) -> None:
-    headers = {"Authorization": f"Bearer {cli.sb.location_token}", "Version": "2021-07-28"}
+    headers = {"Authorization": f"Bearer {cli.sb.token_for(location_id)}", "Version": "2021-07-28"}
     answer = httpx.post(f"{cli.sb.url}/locations/{location_id}/tags", json={"name": name}, headers=headers)
     assert answer.status_code in (200, 201), answer.text
 
@@ -137,7 +137,7 @@ def test_a_saved_plan_holds_no_token_and_no_password(cli: Cli, tmp_path: Path) -
     result = cli("plan", str(manifests), "--out", str(out), env={"JANE_PW": password})
     assert result.exit_code == 0, result.output + result.stderr
     text = out.read_text()
-    for secret in (cli.sb.location_token, cli.sb.agency_token, password):
+    for secret in (*cli.sb.location_tokens().values(), cli.sb.agency_access_token, password):
         assert secret not in text
     assert '"$secret": "JANE_PW"' in text
     assert '"$secret": null' in text  # omar's password is generated at apply time

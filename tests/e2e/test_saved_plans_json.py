@@ -28,7 +28,7 @@ def schema() -> dict[str, Any]:
 def every_kind_of_change(cli: Cli, tmp_path: Path) -> Path:
     """Live state and manifests that plan creates, updates, replaces and deletes, with unmanaged objects."""
     assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
-    headers = {"Authorization": f"Bearer {cli.sb.location_token}", "Version": "2021-07-28"}
+    headers = {"Authorization": f"Bearer {cli.sb.token_for('Xy7Pq2Lm9Rt4Vb6Nc8Dz')}", "Version": "2021-07-28"}
     answer = httpx.post(f"{cli.sb.url}/locations/Xy7Pq2Lm9Rt4Vb6Nc8Dz/tags", json={"name": "legacy"}, headers=headers)
     assert answer.status_code in (200, 201)
     target = tmp_path / "manifests"

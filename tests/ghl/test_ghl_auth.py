@@ -26,7 +26,9 @@ def test_a_missing_location_token_names_the_location_and_what_to_set() -> None:
     with pytest.raises(ConfigError) as info:
         Credentials().token_for(Auth.LOCATION, LOCATION_ID)
     assert str(info.value) == (
-        "no token for location ve9EPM428h8vShlRW1KT: set GHL_TOKEN or the variable named in spec.tokenEnv"
+        "no token for location ve9EPM428h8vShlRW1KT: add it to GHL_LOCATION_TOKENS, set spec.tokenEnv, or use an "
+        "agency OAuth app (GHL_AGENCY_TOKEN from it, or GHL_OAUTH_CLIENT_ID, GHL_OAUTH_CLIENT_SECRET and "
+        "GHL_OAUTH_REFRESH_TOKEN_FILE), or set GHL_TOKEN"
     )
 
 

@@ -127,7 +127,9 @@ def test_a_valid_location_becomes_desired_state_with_prices_under_their_product(
 def test_a_location_without_token_env_needs_ghl_token(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", "  tags: [a]\n")
     assert errors([path], env={}) == [
-        f"{path}:4:9: metadata.name: no token for location clinic: set GHL_TOKEN or name a variable in spec.tokenEnv"
+        f"{path}:4:9: metadata.name: location clinic: no token: add it to GHL_LOCATION_TOKENS, set spec.tokenEnv, "
+        "or use an agency OAuth app (GHL_AGENCY_TOKEN from it, or GHL_OAUTH_CLIENT_ID, GHL_OAUTH_CLIENT_SECRET and "
+        "GHL_OAUTH_REFRESH_TOKEN_FILE), or set GHL_TOKEN for a single location"
     ]
 
 

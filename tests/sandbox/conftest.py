@@ -37,7 +37,7 @@ def client(url: str, token: str | None = LOCATION_TOKEN, **kwargs: Any) -> httpx
 
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
+    with Sandbox(location_token=LOCATION_TOKEN) as sandbox:  # a shared every-location token, for direct calls
         sandbox.store.create_location(LOC, "Downtown Dental")
         sandbox.store.create_location(OTHER_LOC, "Uptown Ortho")
         sandbox.store.create_location(FOREIGN_LOC, "Elsewhere", company_id="another-company")

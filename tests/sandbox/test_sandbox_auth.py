@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from ghlops.sandbox import Sandbox
-from tests.sandbox.conftest import COMPANY, FOREIGN_LOC, LOC, OTHER_LOC, client
+from tests.sandbox.conftest import COMPANY, FOREIGN_LOC, LOC, LOCATION_TOKEN, OTHER_LOC, client
 
 INVALID_TOKEN = {"statusCode": 401, "message": "Invalid token: access token is invalid", "error": "Unauthorized"}
 NO_ACCESS = {"statusCode": 403, "message": "The token does not have access to this location."}
@@ -52,17 +52,55 @@ def test_every_published_version_is_accepted_on_every_api(api: httpx.Client, ver
     assert api.get("/products/", params={"locationId": LOC}, headers={"Version": version}).status_code == 200
 
 
-def test_the_agency_token_is_refused_on_location_endpoints(agency: httpx.Client) -> None:
+def test_the_agency_token_is_refused_on_location_endpoints_as_not_in_scope(agency: httpx.Client) -> None:
+    # GHL: an agency token cannot call location-level routes (highlevel-api-docs #226).
     for path, params in ((f"/locations/{LOC}/tags", {}), ("/calendars/", {"locationId": LOC})):
         response = agency.get(path, params=params)
-        assert response.status_code == 403
-        assert response.json() == NO_ACCESS
+        assert response.status_code == 401
+        assert response.json() == {"statusCode": 401, "message": "The token is not authorized for this scope."}
 
 
-def test_a_location_token_is_refused_on_users_endpoints(api: httpx.Client) -> None:
-    response = api.get("/users/search", params={"companyId": COMPANY})
+def test_a_location_token_is_refused_on_agency_only_users_endpoints(api: httpx.Client) -> None:
+    response = api.post("/users/", json={"companyId": COMPANY})
     assert response.status_code == 401
     assert "IAM" in response.json()["message"]
+
+
+def test_users_search_accepts_agency_and_location_tokens(sb: Sandbox, agency: httpx.Client) -> None:
+    with client(sb.url, sb.token_for(LOC)) as own:
+        assert own.get("/users/search", params={"companyId": COMPANY}).status_code == 200
+    assert agency.get("/users/search", params={"companyId": COMPANY}).status_code == 200
+
+
+def test_users_of_a_location_refuse_the_agency_token_with_a_user_type_mismatch(
+    sb: Sandbox, agency: httpx.Client
+) -> None:
+    response = agency.get("/users/", params={"locationId": LOC})
+    assert response.status_code == 401
+    assert response.json() == {"statusCode": 401, "message": "Token's user type mismatch!"}
+    with client(sb.url, sb.token_for(LOC)) as own:
+        assert own.get("/users/", params={"locationId": LOC}).status_code == 200
+
+
+def test_each_location_has_its_own_token_that_reaches_only_that_location() -> None:
+    with Sandbox() as sb:
+        sb.store.create_location(LOC, "Downtown Dental")
+        sb.store.create_location(OTHER_LOC, "Uptown Ortho")
+        assert sb.token_for(LOC) != sb.token_for(OTHER_LOC)
+        assert sb.token_for(LOC) == sb.token_for(LOC)
+        with client(sb.url, sb.token_for(LOC)) as own:
+            assert own.get(f"/locations/{LOC}/tags").status_code == 200
+            assert own.get(f"/locations/{OTHER_LOC}/tags").status_code == 403
+            assert own.get("/calendars/", params={"locationId": OTHER_LOC}).json() == NO_ACCESS
+
+
+def test_a_realistic_sandbox_has_no_token_valid_for_every_location() -> None:
+    with Sandbox() as sb:
+        sb.store.create_location(LOC, "Downtown Dental")
+        with pytest.raises(RuntimeError, match="token_for"):
+            _ = sb.location_token
+        with client(sb.url, LOCATION_TOKEN) as shared:
+            assert shared.get(f"/locations/{LOC}/tags").status_code == 401
 
 
 def test_a_location_that_was_never_created_is_forbidden_even_on_list_calls(api: httpx.Client) -> None:

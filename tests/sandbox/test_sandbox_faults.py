@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from ghlops.sandbox import FaultConfig, Sandbox
-from tests.sandbox.conftest import COMPANY, LOC, OTHER_LOC, client
+from tests.sandbox.conftest import COMPANY, LOC, LOCATION_TOKEN, OTHER_LOC, client
 
 RATE_HEADERS = (
     "x-ratelimit-max",
@@ -74,7 +74,7 @@ def test_an_unknown_fault_kind_is_refused(sb: Sandbox) -> None:
 
 def test_random_failures_are_reproducible_for_a_seed() -> None:
     def statuses(seed: int) -> list[int]:
-        with Sandbox(faults=FaultConfig(fail_rate=0.5, seed=seed)) as sb:
+        with Sandbox(location_token=LOCATION_TOKEN, faults=FaultConfig(fail_rate=0.5, seed=seed)) as sb:
             sb.store.create_location(LOC, "Downtown")
             with client(sb.url) as api:
                 return [api.get(f"/locations/{LOC}/tags").status_code for _ in range(30)]
@@ -99,7 +99,7 @@ def test_random_resets_and_ambiguous_creates_happen_at_their_rates(sb: Sandbox, 
 
 def test_ids_are_reproducible_for_a_seed_whatever_the_faults() -> None:
     def first_tag_id(config: FaultConfig) -> str:
-        with Sandbox(faults=config) as sb:
+        with Sandbox(location_token=LOCATION_TOKEN, faults=config) as sb:
             sb.store.create_location(LOC, "Downtown")
             with client(sb.url) as api:
                 tag: str = api.post(f"/locations/{LOC}/tags", json={"name": "a"}).json()["tag"]["id"]

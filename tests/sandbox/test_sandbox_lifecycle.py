@@ -29,7 +29,7 @@ def test_stop_is_prompt_and_frees_the_port_even_with_a_pooled_connection() -> No
     sb = Sandbox().start()
     sb.store.create_location(LOC, "Downtown")
     port = int(sb.url.rsplit(":", 1)[1])
-    with client(sb.url) as api:
+    with client(sb.url, sb.token_for(LOC)) as api:
         assert api.get(f"/locations/{LOC}/tags").status_code == 200  # leaves a keep-alive connection open
         started = time.monotonic()
         sb.stop()
@@ -53,7 +53,7 @@ def test_many_sandboxes_run_side_by_side_with_separate_state() -> None:
     try:
         for index, sb in enumerate(sandboxes):
             sb.store.create_location(LOC, f"Location {index}")
-            with client(sb.url) as api:
+            with client(sb.url, sb.token_for(LOC)) as api:
                 assert api.post(f"/locations/{LOC}/tags", json={"name": f"tag-{index}"}).status_code == 201
         assert len({sb.url for sb in sandboxes}) == 5
         for index, sb in enumerate(sandboxes):
@@ -68,7 +68,7 @@ def test_url_needs_a_started_sandbox_and_state_survives_stop() -> None:
     with pytest.raises(RuntimeError):
         _ = sb.url
     sb.store.create_location(LOC, "Downtown")
-    with sb, client(sb.url) as api:
+    with sb, client(sb.url, sb.token_for(LOC)) as api:
         api.post(f"/locations/{LOC}/tags", json={"name": "kept"})
     assert sb.store.snapshot(LOC)["tags"][0]["name"] == "kept"
 
@@ -91,7 +91,7 @@ def test_serve_forever_blocks_until_stopped_from_another_thread() -> None:
         except RuntimeError:
             assert time.monotonic() < deadline
             time.sleep(0.01)
-    with client(url) as api:
+    with client(url, sb.token_for(LOC)) as api:
         assert api.get(f"/locations/{LOC}/tags").status_code == 200
     sb.stop()
     thread.join(timeout=2)
@@ -100,11 +100,11 @@ def test_serve_forever_blocks_until_stopped_from_another_thread() -> None:
 
 def test_a_file_database_keeps_state_across_sandboxes_without_id_clashes(tmp_path: Path) -> None:
     db = tmp_path / "sandbox.db"
-    with Sandbox(db_path=db) as first, client(first.url) as api:
+    with Sandbox(db_path=db) as first, client(first.url, first.token_for(LOC)) as api:
         first.store.create_location(LOC, "Downtown")
         tag = api.post(f"/locations/{LOC}/tags", json={"name": "persisted"}).json()["tag"]
     # Same seed, so the id stream starts over: the store must skip ids it already holds.
-    with Sandbox(db_path=db) as second, client(second.url) as api:
+    with Sandbox(db_path=db) as second, client(second.url, second.token_for(LOC)) as api:
         assert api.get(f"/locations/{LOC}/tags").json()["tags"] == [tag]
         again = api.post(f"/locations/{LOC}/tags", json={"name": "second"})
         assert again.status_code == 201
@@ -113,7 +113,7 @@ def test_a_file_database_keeps_state_across_sandboxes_without_id_clashes(tmp_pat
 
 def test_concurrent_creates_of_the_same_name_yield_exactly_one_object(sb: Sandbox) -> None:
     def create(_: int) -> int:
-        with client(sb.url) as api:
+        with client(sb.url, sb.token_for(LOC)) as api:
             return api.post(f"/locations/{LOC}/customValues", json={"name": "Race", "value": "v"}).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:

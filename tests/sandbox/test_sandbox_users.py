@@ -253,11 +253,11 @@ def test_user_search_filters_by_location_and_text(agency: httpx.Client, new_user
     assert agency.get("/users/search").status_code == 422
 
 
-def test_users_of_a_location_are_listed(agency: httpx.Client, new_user: NewUser) -> None:
+def test_users_of_a_location_are_listed(api: httpx.Client, new_user: NewUser) -> None:
     user = new_user(locationIds=[LOC, OTHER_LOC])
     new_user(locationIds=[OTHER_LOC])
-    assert untraced(agency.get("/users/", params={"locationId": LOC}).json()) == {"users": [untraced(user)]}
-    assert agency.get("/users/", params={"locationId": FOREIGN_LOC}).status_code == 403
+    assert untraced(api.get("/users/", params={"locationId": LOC}).json()) == {"users": [untraced(user)]}
+    assert api.get("/users/", params={"locationId": FOREIGN_LOC}).status_code == 403
 
 
 def test_user_scopes_are_read_back_as_the_array_sent(agency: httpx.Client, new_user: NewUser) -> None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from ghlops.sandbox.routes import calendars, contacts, locations, products, users
+from ghlops.sandbox.routes import calendars, contacts, locations, oauth, products, users
 from ghlops.sandbox.routing import Route
 
 # /users/search must be tried before /users/{userId}; each module lists its literal paths first.
-ROUTES: tuple[Route, ...] = (*locations.ROUTES, *calendars.ROUTES, *products.ROUTES, *users.ROUTES, *contacts.ROUTES)
+ROUTES: tuple[Route, ...] = (
+    *oauth.ROUTES,
+    *locations.ROUTES,
+    *calendars.ROUTES,
+    *products.ROUTES,
+    *users.ROUTES,
+    *contacts.ROUTES,
+)

@@ -27,10 +27,11 @@ from ghlops.sandbox.replies import (
     traced,
     unprocessable,
 )
-from ghlops.sandbox.routing import Access, Call, Route
+from ghlops.sandbox.routing import Access, Call, Route, from_query
 from ghlops.sandbox.store import JsonObject, Kind
 from ghlops.sandbox.validation import compact, parse
 
+USER_TYPE_MISMATCH = "Token's user type mismatch!"
 _PAGE_DEFAULT = 25  # users.json: limit defaults to 25
 _HASH_ROUNDS = 10_000  # enough to make the stored value a real hash; more only slows the tests down
 # Optional properties a user carries as sent (absent until sent, removed by null).
@@ -219,8 +220,10 @@ def _set_or_clear(obj: JsonObject, key: str, value: Any) -> None:
 
 
 ROUTES = (
-    Route("GET", "/users/search", search_users, Access.AGENCY),
-    Route("GET", "/users/", users_of_location, Access.AGENCY),
+    # Per users.json's security: search takes agency and location tokens, GET /users/?locationId location tokens
+    # only (an agency token hears "Token's user type mismatch!").
+    Route("GET", "/users/search", search_users, Access.ANY),
+    Route("GET", "/users/", users_of_location, locate=from_query("locationId"), agency_refusal=USER_TYPE_MISMATCH),
     Route("POST", "/users/", create_user, Access.AGENCY),
     Route("GET", "/users/{userId}", get_user, Access.AGENCY),
     Route("PUT", "/users/{userId}", update_user, Access.AGENCY),

@@ -1,0 +1,243 @@
+"""One credential for many locations, end to end over the sandbox: a token map, agency OAuth with minted
+location tokens and one refresh per run, `ghlops auth`, and the failures found before any write."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from ghlops.cli import main
+from ghlops.commands.auth import auth_login
+from ghlops.commands.io import Io
+from ghlops.sandbox import Sandbox
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(db_path=":memory:", port=0) as sandbox:
+        yield sandbox
+
+
+def location_id(n: int) -> str:
+    return f"loc{n:017d}"
+
+
+def manifests(sb: Sandbox, tmp_path: Path, count: int) -> Path:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    for n in range(count):
+        sb.store.create_location(location_id(n), f"clinic-{n:02d}", sb.company_id)
+        (folder / f"clinic-{n:02d}.yaml").write_text(
+            "apiVersion: ghlops/v1\nkind: Location\n"
+            f"metadata: {{name: clinic-{n:02d}}}\n"
+            f"spec:\n  locationId: {location_id(n)}\n  tags: [vip, clinic-{n}]\n"
+        )
+    return folder
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def writes(sb: Sandbox) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sb.requests if r.method not in ("GET",) and not r.path.startswith("/oauth")]
+
+
+def assert_no_secret(sb: Sandbox, *texts: str) -> None:
+    secrets = {sb.oauth_client_secret, sb.agency_token, *sb.gatekeeper.issued()}
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+
+
+def test_a_token_map_serves_twelve_locations_each_with_its_own_token(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 12)
+    tokens = sb.location_tokens()
+    # Keys may be location ids or manifest names.
+    token_map = {(f"clinic-{n:02d}" if n % 2 else location_id(n)): tokens[location_id(n)] for n in range(12)}
+    env = {"GHL_BASE_URL": sb.url, "GHL_LOCATION_TOKENS": json.dumps(token_map)}
+    applied = run(env, "--debug", "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert "location clinic-03 (loc00000000000000003): token from GHL_LOCATION_TOKENS" in applied.stderr
+    for n in range(12):
+        assert sorted(t["name"] for t in sb.store.snapshot(location_id(n))["tags"]) == sorted(["vip", f"clinic-{n}"])
+    again = run(env, "plan", str(folder), "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes." in again.output
+    assert sb.gatekeeper.mints == 0
+    assert_no_secret(sb, applied.output, applied.stderr, again.output)
+
+
+def oauth_env(sb: Sandbox, tmp_path: Path) -> tuple[dict[str, str], Path, str]:
+    refresh = tmp_path / "refresh-token"
+    first = sb.issue_refresh_token()
+    refresh.write_text(first + "\n")
+    refresh.chmod(0o600)
+    env = {
+        "GHL_BASE_URL": sb.url,
+        "GHL_OAUTH_CLIENT_ID": sb.oauth_client_id,
+        "GHL_OAUTH_CLIENT_SECRET": sb.oauth_client_secret,
+        "GHL_OAUTH_REFRESH_TOKEN_FILE": str(refresh),
+    }
+    return env, refresh, first
+
+
+def test_agency_oauth_serves_twenty_locations_with_one_refresh_and_one_mint_each(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 20)
+    env, refresh, first = oauth_env(sb, tmp_path)
+    applied = run(env, "--debug", "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 20)
+    latest = refresh.read_text().strip()
+    assert latest != first and first in sb.gatekeeper.used_refresh_tokens
+    assert latest not in sb.gatekeeper.used_refresh_tokens  # the file holds the live successor
+    assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
+    assert "token from minted from the agency OAuth token" in applied.stderr
+    # The next run refreshes once more from the file, never reusing a spent refresh token.
+    again = run(env, "plan", str(folder), "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes." in again.output, again.stderr
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (2, 40)
+    assert refresh.read_text().strip() not in sb.gatekeeper.used_refresh_tokens
+    assert_no_secret(sb, applied.output, applied.stderr, again.output, again.stderr)
+
+
+def test_a_refresh_token_from_the_environment_with_nowhere_to_save_its_successor_is_not_spent(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env = {
+        "GHL_BASE_URL": sb.url,
+        "GHL_OAUTH_CLIENT_ID": sb.oauth_client_id,
+        "GHL_OAUTH_CLIENT_SECRET": sb.oauth_client_secret,
+        "GHL_OAUTH_REFRESH_TOKEN": sb.issue_refresh_token(),
+    }
+    result = run(env, "apply", str(folder), "--auto-approve")
+    assert result.exit_code == 1
+    assert "nowhere to save the refresh token" in result.stderr
+    assert sb.gatekeeper.refreshes == 0 and sb.requests == []
+
+
+def test_a_private_integration_token_where_a_mint_is_needed_fails_before_any_call(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 3)
+    env = {"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": sb.agency_token}
+    for command in (("apply", str(folder), "--auto-approve"), ("validate", str(folder))):
+        result = run(env, *command)
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 3, result.stderr
+        for n, line in enumerate(lines):
+            assert (
+                f"location clinic-{n:02d}: no token of its own, and GHL_AGENCY_TOKEN is a Private Integration" in line
+            )
+            assert "GHL_LOCATION_TOKENS" in line
+    assert sb.requests == []
+    offline = run(env, "validate", "--offline", str(folder))
+    assert offline.exit_code == 0
+
+
+def test_one_location_token_used_for_another_location_is_one_clear_line_and_nothing_is_written(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env = {"GHL_BASE_URL": sb.url, "GHL_TOKEN": sb.token_for(location_id(0))}
+    result = run(env, "apply", str(folder), "--auto-approve")
+    assert result.exit_code == 1
+    assert "HTTP 403" in result.stderr
+    assert "the token from GHL_TOKEN does not reach location clinic-01" in result.stderr
+    assert "GHL_LOCATION_TOKENS" in result.stderr and "Traceback" not in result.output
+    assert writes(sb) == []
+    assert sb.store.snapshot(location_id(0))["tags"] == []
+
+
+def test_auth_login_follows_the_sandbox_redirect_and_stores_the_credentials_0600(sb: Sandbox, tmp_path: Path) -> None:
+    store = tmp_path / "config" / "credentials.json"
+    env = {
+        "GHL_BASE_URL": sb.url,
+        "GHL_MARKETPLACE_URL": sb.url,
+        "GHL_OAUTH_CLIENT_SECRET": sb.oauth_client_secret,
+        "GHLOPS_CREDENTIALS_FILE": str(store),
+    }
+    out: list[str] = []
+    browsed: list[int] = []
+
+    def browser(url: str) -> None:
+        # Stands in for the user's browser: GHL's consent page redirects to the loopback listener.
+        def visit() -> None:
+            answer = httpx.get(url, follow_redirects=True, timeout=10)
+            browsed.append(answer.status_code)
+
+        threading.Thread(target=visit, daemon=True).start()
+
+    def no_prompt(text: str, hidden: bool) -> str:
+        raise AssertionError(f"prompted for {text}")
+
+    code = auth_login(
+        env=env, io=Io(out=out.append, err=out.append), client_id=sb.oauth_client_id, white_label=False, port=0,
+        prompt=no_prompt, open_browser=browser, timeout_s=20,
+    )  # fmt: skip
+    assert code == 0 and browsed == [200]
+    assert any(line.startswith(f"{sb.url}/oauth/chooselocation?response_type=code") for line in out)
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    saved = json.loads(store.read_text())
+    assert saved["client_id"] == sb.oauth_client_id and saved["company_id"] == sb.company_id
+    assert_no_secret(sb, *out)
+
+    # The stored credentials alone now serve a run: it refreshes once and stores the rotated token.
+    folder = manifests(sb, tmp_path, 2)
+    run_env = {"GHL_BASE_URL": sb.url, "GHLOPS_CREDENTIALS_FILE": str(store)}
+    applied = run(run_env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert json.loads(store.read_text())["refresh_token"] != saved["refresh_token"]
+    assert saved["refresh_token"] in sb.gatekeeper.used_refresh_tokens
+    logout = run(run_env, "auth", "logout")
+    assert logout.exit_code == 0 and not store.exists()
+
+
+def test_auth_status_shows_sources_company_expiry_scopes_installs_and_missing_tokens(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    (folder / "elsewhere.yaml").write_text(
+        "apiVersion: ghlops/v1\nkind: Location\nmetadata: {name: elsewhere}\n"
+        "spec:\n  locationId: notInstalled000000001\n  tokenEnv: ELSEWHERE_TOKEN\n  tags: [a]\n"
+    )
+    env = {"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": sb.agency_access_token}
+    result = run(env, "auth", "status", str(folder))
+    assert result.exit_code == 1
+    out = result.output
+    assert "GHL_AGENCY_TOKEN: agency OAuth token" in out
+    assert f"Agency OAuth token: company {sb.company_id}, expires " in out
+    assert "all that the managed kinds need" in out
+    assert "clinic-00 (loc00000000000000000): token from minted from the agency OAuth token, app installed" in out
+    assert "elsewhere (notInstalled000000001): NO TOKEN, app NOT installed" in out
+    assert "spec.tokenEnv names ELSEWHERE_TOKEN, but ELSEWHERE_TOKEN is unset or empty" in out
+    assert "1 location(s) would have no token" in result.stderr
+    assert_no_secret(sb, out, result.stderr)
+    fine = run({**env, "ELSEWHERE_TOKEN": "x"}, "auth", "status", str(folder))
+    assert fine.exit_code == 0, fine.output
+
+
+def test_auth_refresh_saves_the_rotated_refresh_token_and_writes_the_access_token_0600(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    env, refresh, first = oauth_env(sb, tmp_path)
+    access = tmp_path / "access-token"
+    result = run(env, "auth", "refresh", "--access-token-file", str(access))
+    assert result.exit_code == 0, result.stderr
+    assert sb.gatekeeper.refreshes == 1 and first in sb.gatekeeper.used_refresh_tokens
+    assert stat.S_IMODE(access.stat().st_mode) == 0o600 and stat.S_IMODE(refresh.stat().st_mode) == 0o600
+    # The fresh access token alone (what plan/apply jobs get) mints location tokens and never refreshes.
+    folder = manifests(sb, tmp_path, 3)
+    job_env = {"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": access.read_text().strip()}
+    planned = run(job_env, "plan", str(folder))
+    assert planned.exit_code == 0, planned.stderr
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 3)
+    assert_no_secret(sb, result.output, result.stderr, planned.output, planned.stderr)
+    assert os.environ.get("GHL_OAUTH_REFRESH_TOKEN") is None
