@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import secrets
 import string
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +33,8 @@ from ghlops.live import LiveReader, Sender
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
 from ghlops.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.secret import Secret
+
+logger = logging.getLogger(__name__)
 
 MAX_AMBIGUOUS_RETRIES = 3
 
@@ -124,7 +127,12 @@ class Executor:
         log: RunLog | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
         on_location_done: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        queued_delete_waits: Sequence[float] = (0.0, 0.2, 1.0, 2.0, 4.0, 8.0, 15.0),
     ) -> None:
+        self._sleep = sleep
+        # Pauses before each re-read of the users while GHL's queued deletion of one is pending (~30 s in all).
+        self._queued_delete_waits = tuple(queued_delete_waits)
         self._client = client
         self._reader = reader
         self._parallelism = max(1, parallelism)
@@ -231,10 +239,30 @@ class Executor:
                 body = self._create(section, change, resolved, location_id, context)
             else:
                 body = self._send(resolved, location_id, context)
+                if request.method == "DELETE" and BY_NAME.get(change.kind) is USERS:
+                    self._await_user_removal(section, change, body)
             if request.binds is not None:
                 self._bind(request.binds, _extract_id(body, request.id_field), location_id)
             elif change.action in (Action.CREATE, Action.REPLACE) and request.method == "POST":
                 self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field), location_id)
+
+    def _await_user_removal(self, section: Section, change: Change, body: Any) -> None:
+        """GHL queues a user's deletion ("Queued deleting ... Will take effect in a few minutes", users.json) and
+        keeps listing the user meanwhile: wait a little (bounded) so a plan made right after this apply does not
+        plan the delete again. A user still listed after the wait is only a warning: deleting again is harmless."""
+        message = body.get("message") if isinstance(body, Mapping) else None
+        if not (isinstance(message, str) and "queued" in message.casefold()):
+            return
+        for delay in self._queued_delete_waits:
+            self._sleep(delay)
+            company = self._reader.read_company(section.scope_id)
+            if all(u.id != change.object_id for u in company.users):
+                return
+        logger.warning(
+            "warning: users: GHL queued the deletion of %s; it takes effect within a few minutes, and until then "
+            "a plan still lists the user",
+            change.display,
+        )
 
     def _send(self, request: Request, location_id: str | None, context: Any) -> Any:
         sendable = dataclasses.replace(request, body=fill_secrets(request.body, self._secret))

@@ -18,6 +18,7 @@ forms, product collections and taxes): their ids belong to the source location.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,10 +59,22 @@ CALENDAR_DEFAULTS: Mapping[str, Any] = {
     "allowCancellation": True,
     "formSubmitType": "ThankYouMessage",
 }
-# TeamMember: priority is documented as 0.5 by default; isPrimary is false unless a member is made primary.
-TEAM_MEMBER_DEFAULTS: Mapping[str, Any] = {"priority": 0.5, "isPrimary": False}
+# TeamMember: priority is documented as 0.5 by default; isPrimary is false unless a member is made primary; a
+# member added without a meeting location gets one of kind custom with an empty location (recorded answers).
+TEAM_MEMBER_DEFAULTS: Mapping[str, Any] = {
+    "priority": 0.5,
+    "isPrimary": False,
+    "locationConfigurations": [{"kind": "custom", "location": ""}],
+}
+# What recorded answers show in `recurring` of a calendar that never set recurrence (after the keys the manifest
+# model doesn't know are left out).
+RECURRING_DEFAULTS: Mapping[str, Any] = {"freq": "DAILY", "count": 1, "bookingOption": "skip"}
+# A widget slug GHL generated (<name>-<uuid>) rather than one a user chose.
+_GENERATED_WIDGET_SLUG = re.compile(r"-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # CreateProductDto's documented defaults.
 PRODUCT_DEFAULTS: Mapping[str, Any] = {"isTaxesEnabled": False, "isLabelEnabled": False, "taxInclusive": False}
+# What GHL answers for a price created without these.
+PRICE_DEFAULTS: Mapping[str, Any] = {"trackInventory": False}
 # CreateCustomFieldsDTO documents position 0; "contact" is the manifest model's own default.
 CUSTOM_FIELD_DEFAULTS: Mapping[str, Any] = {"model": "contact", "position": 0}
 # PermissionsDto's documented defaults (users created without permissions get exactly these).
@@ -256,7 +269,9 @@ def _entry(section: str, live: LiveObject[Any], notes: list[str], for_clone: boo
         return data["name"]
     if section == CUSTOM_FIELDS.name:
         _drop_defaults(data, CUSTOM_FIELD_DEFAULTS)
-        if data.get("options") is not None and data.get("dataType") not in OPTION_TYPES:
+        if isinstance(data.get("position"), int) and data["position"] % 50 == 0:
+            del data["position"]  # GHL assigns positions in steps of 50: one the user never chose
+        if data.get("options") is not None and str(data.get("dataType")) not in OPTION_TYPES:
             del data["options"]
         if data.get("placeholder") == "":
             del data["placeholder"]
@@ -264,8 +279,11 @@ def _entry(section: str, live: LiveObject[Any], notes: list[str], for_clone: boo
         _drop_defaults(data, CALENDAR_DEFAULTS)
         for key in [k for k, v in data.items() if v == []]:
             del data[key]  # GHL lists unset arrays (teamMembers, openHours...) as []
-        if data.get("widgetSlug") is not None and data.get("widgetSlug") == data.get("slug"):
-            del data["widgetSlug"]  # GHL derives the widget slug from the slug
+        widget = data.get("widgetSlug")
+        if widget is not None and (widget == data.get("slug") or _GENERATED_WIDGET_SLUG.search(str(widget))):
+            del data["widgetSlug"]  # GHL derives or generates the widget slug; GHL's lists carry no `slug`
+        if data.get("recurring") == RECURRING_DEFAULTS:
+            del data["recurring"]
         members = data.get("teamMembers")
         if isinstance(members, list):
             for member in members:
@@ -302,13 +320,21 @@ def _products(live: LocationLive, notes: list[str], for_clone: bool) -> list[dic
         data = dump_live(product, notes, PRODUCTS)
         data.pop("prices", None)
         _drop_defaults(data, PRODUCT_DEFAULTS)
+        for key in [k for k, v in data.items() if v == []]:
+            del data[key]  # GHL lists unset arrays (collectionIds, taxes) as []
         if for_clone:
             _drop_references(PRODUCTS.name, data, notes)
         own = _sorted(PRICES, prices.get(PRODUCTS.key(product.obj), []), notes)
         if own:
-            data["prices"] = [dump_live(p, notes, PRICES) for p in own]
+            data["prices"] = [_price(p, notes) for p in own]
         out.append(data)
     return out
+
+
+def _price(price: LiveObject[Any], notes: list[str]) -> dict[str, Any]:
+    data = dump_live(price, notes, PRICES)
+    _drop_defaults(data, PRICE_DEFAULTS)
+    return data
 
 
 def _drop_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> None:

@@ -123,7 +123,7 @@ class CustomFields(Kind[CustomField]):
             if raw.get(theirs) is not None:
                 data[ours] = raw[theirs]
         # Non-option types carry no picklistOptions, or an empty list: neither is an option list.
-        if data.get("options") == [] and data["dataType"] not in OPTION_TYPES:
+        if data.get("options") == [] and not (isinstance(data["dataType"], str) and data["dataType"] in OPTION_TYPES):
             del data["options"]
         return data
 

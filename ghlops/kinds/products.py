@@ -221,11 +221,23 @@ class Prices(Kind[Price]):
 
 
 def _read_back(live: LiveObject[Any], writable: Sequence[str]) -> dict[str, Any]:
-    """What GHL holds of the writable fields, sent back as GHL gave it (fields ghlops doesn't model too:
-    medias, variants, membershipOffers...), except a value that doesn't fit its documented type: sending it
-    would be refused, and leaving it out lets the update of the other fields go through."""
+    """What GHL holds of the writable fields, sent back (its PUT replaces the whole object).
+
+    Fields ghlops doesn't model (medias, variants, membershipOffers...) and nested values go back as GHL gave
+    them, every key included; a modelled scalar goes back as the model read it (GHL's 0 for a boolean becomes
+    false: the update DTO refuses the 0); a value that doesn't fit its documented type at all is left out, since
+    sending it would be refused, so the update of the other fields goes through."""
     odd = {str(path[0]) for path in live.odd}
-    return {k: live.raw[k] for k in writable if live.raw.get(k) is not None and k not in odd}
+    fields = type(live.obj).model_fields
+    body: dict[str, Any] = {}
+    for key in writable:
+        value = live.raw.get(key)
+        if value is None or key in odd:
+            continue
+        if key in fields and not isinstance(value, Mapping | list):
+            value = plain(getattr(live.obj, key))
+        body[key] = value
+    return body
 
 
 def _product_id(live: LiveObject[Price]) -> str:

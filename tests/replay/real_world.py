@@ -17,7 +17,10 @@ from ghlops.sandbox.store import Kind
 JsonObject = dict[str, Any]
 
 ZOOM_MEMBER = {"selected": True, "isZoomAdded": "true", "zoomOauthId": "zoom-oauth-1", "meetingLocation": ""}
-ZOOM_CONFIG = {"kind": "zoom_conference", "location": "", "position": 0, "zoomOauthId": "zoom-oauth-1", "meetingId": "m-1"}
+ZOOM_CONFIG = {
+    "kind": "zoom_conference", "location": "", "position": 0, "zoomOauthId": "zoom-oauth-1", "meetingId": "m-1",
+}  # fmt: skip
+MEDIA = {"id": "m1", "title": "a.png", "url": "https://x.test/a.png", "type": "image", "isFeatured": True}
 EXTRA_PERMISSIONS = {"opportunitiesBulkActionsEnabled": True, "certificatesEnabled": False, "gokollabEnabled": True}
 
 
@@ -56,7 +59,7 @@ def custom_value(data: JsonObject) -> JsonObject:
 def product(data: JsonObject) -> JsonObject:
     return {
         **data, "archived": False, "deleted": False, "__v": 0, "rating": {"count": 0, "average": 0},
-        "displayPriority": 0, "traceId": "trace-p", "medias": [{"id": "m1", "url": "https://x.test/a.png"}],
+        "displayPriority": 0, "traceId": "trace-p", "medias": [MEDIA],
     }  # fmt: skip
 
 

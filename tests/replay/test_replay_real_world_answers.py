@@ -53,7 +53,8 @@ def test_unknown_permissions_are_sent_back_when_a_user_changes(cli: Cli, sandbox
     seeded(cli, sandbox)
     manifest = tmp_path / "downtown.yaml"
     text = (EXAMPLES / "downtown-dental.yaml").read_text()
-    manifest.write_text(text.replace("      lastName: Haddad\n", "      lastName: Haddad\n      permissions: {tagsEnabled: false}\n"))
+    with_permission = "      lastName: Haddad\n      permissions: {tagsEnabled: false}\n"
+    manifest.write_text(text.replace("      lastName: Haddad\n", with_permission))
     applied = cli("apply", str(manifest), "--location", "downtown-dental", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     (omar,) = [u for u in sandbox.store.users(sandbox.company_id) if u["email"] == "omar@example.com"]

@@ -55,7 +55,9 @@ def test_user_create_answers_the_user_without_the_password(sb: Sandbox, agency: 
     assert untraced(agency.get(f"/users/{user['id']}").json()) == user
 
 
-def test_a_user_answers_with_the_keys_real_ghl_adds(agency: httpx.Client, new_user: NewUser) -> None:
+def test_a_user_answers_with_the_keys_real_ghl_adds(
+    agency: httpx.Client, api: httpx.Client, new_user: NewUser
+) -> None:
     # Recorded GET /users/{id} answers (issue 9): permission keys PermissionsDto lacks, scopes as arrays,
     # totpEnabled, dateAdded/dateUpdated; a traceId on the answer.
     user = untraced(new_user())
@@ -66,7 +68,7 @@ def test_a_user_answers_with_the_keys_real_ghl_adds(agency: httpx.Client, new_us
     for answer in (
         agency.get(f"/users/{user['id']}"),
         agency.get("/users/search", params={"companyId": COMPANY}),
-        agency.get("/users/", params={"locationId": LOC}),
+        api.get("/users/", params={"locationId": LOC}),
     ):
         assert UUID.match(answer.json()["traceId"])
 
@@ -207,13 +209,13 @@ def test_user_delete_is_queued_and_the_user_stays_listed_for_one_more_list(
 
 
 def test_queued_user_deletion_lag_is_counted_in_list_calls_and_ends_on_a_tick(
-    sb: Sandbox, agency: httpx.Client, new_user: NewUser
+    sb: Sandbox, agency: httpx.Client, api: httpx.Client, new_user: NewUser
 ) -> None:
     sb.store.removal_lag = 3
     kept, gone = new_user(), new_user()
     assert agency.delete(f"/users/{gone['id']}").status_code == 200
     ids = [kept["id"], gone["id"]]
-    assert [u["id"] for u in agency.get("/users/", params={"locationId": LOC}).json()["users"]] == ids
+    assert [u["id"] for u in api.get("/users/", params={"locationId": LOC}).json()["users"]] == ids
     search = agency.get("/users/search", params={"companyId": COMPANY}).json()
     assert ([u["id"] for u in search["users"]], search["count"]) == (ids, 2)
     sb.store.tick()
