@@ -241,3 +241,23 @@ def test_auth_refresh_saves_the_rotated_refresh_token_and_writes_the_access_toke
     assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 3)
     assert_no_secret(sb, result.output, result.stderr, planned.output, planned.stderr)
     assert os.environ.get("GHL_OAUTH_REFRESH_TOKEN") is None
+
+
+def test_an_agency_token_the_sandbox_refuses_is_refreshed_once_across_parallel_threads(tmp_path: Path) -> None:
+    # The token still looks valid to ghlops (its exp claim is ahead of ghlops's clock) but GHL answers 401
+    # "Invalid JWT" (revoked or clock skew): every thread minting at once must share one refresh.
+    import time
+
+    offset = [0.0]
+    with Sandbox(db_path=":memory:", port=0, token_ttl_s=1000, clock=lambda: time.time() + offset[0]) as sandbox:
+        folder = manifests(sandbox, tmp_path, 8)
+        env, refresh, first = oauth_env(sandbox, tmp_path)
+        env["GHL_AGENCY_TOKEN"] = sandbox.gatekeeper.issue_agency_access_token()
+        offset[0] = 2000.0
+        applied = run(env, "apply", str(folder), "--auto-approve", "--parallelism", "4")
+        assert applied.exit_code == 0, applied.stderr
+        assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 8)
+        latest = refresh.read_text().strip()
+        assert first in sandbox.gatekeeper.used_refresh_tokens
+        assert latest != first and latest not in sandbox.gatekeeper.used_refresh_tokens
+        assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
