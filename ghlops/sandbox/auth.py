@@ -73,6 +73,8 @@ class _OAuthState:
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (redirect_uri, user_type)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # live refresh token -> user type
     used_refresh_tokens: set[str] = field(default_factory=set)
+    revoked: set[str] = field(default_factory=set)  # access tokens answered 401 "Invalid JWT" from now on
+    refuse_mints: dict[str, int] = field(default_factory=dict)  # location id -> minted tokens still to revoke
     refreshes: int = 0
     mints: int = 0
 
@@ -161,6 +163,18 @@ class Gatekeeper:
     def used_refresh_tokens(self) -> frozenset[str]:
         with self._lock:
             return frozenset(self._oauth.used_refresh_tokens)
+
+    def refuse_next_mints(self, location_id: str, count: int = 1) -> None:
+        """The next ``count`` location tokens minted for ``location_id`` are refused with 401 "Invalid JWT" on
+        every use, as GHL refuses an OAuth token that was revoked (the app re-installed, the token rotated
+        server-side) while its exp claim still looks valid to the caller."""
+        with self._lock:
+            self._oauth.refuse_mints[location_id] = self._oauth.refuse_mints.get(location_id, 0) + count
+
+    def revoke(self, token: str) -> None:
+        """Refuse ``token`` with 401 "Invalid JWT" from now on (a revoked OAuth access token)."""
+        with self._lock:
+            self._oauth.revoked.add(token)
 
     def issued(self) -> frozenset[str]:
         """Every token and refresh token the sandbox has issued (the token-hygiene tests grep for them)."""
@@ -260,9 +274,13 @@ class Gatekeeper:
         location = self._store.location(location_id)
         if company_id != identity.company_id or location is None or location.company_id != company_id:
             raise no_location_access()  # as everywhere in GHL: 403 for a location out of reach, never 404
+        token = self._access_token("Location", location_id)
         with self._lock:
             self._oauth.mints += 1
-        token = self._access_token("Location", location_id)
+            left = self._oauth.refuse_mints.get(location_id, 0)
+            if left:
+                self._oauth.refuse_mints[location_id] = left - 1
+                self._oauth.revoked.add(token)
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -283,6 +301,9 @@ class Gatekeeper:
             return Identity(Access.LOCATION, company_id=self._company_id)
         with self._lock:
             identity = self._tokens.get(token)
+            revoked = token in self._oauth.revoked
+        if revoked:
+            raise unauthorized(_INVALID_JWT, "bare")
         if identity is not None:
             if identity.expires_at is not None and self._clock() >= identity.expires_at:
                 raise unauthorized(_INVALID_JWT, "bare")

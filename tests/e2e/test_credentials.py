@@ -9,6 +9,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -261,3 +262,92 @@ def test_an_agency_token_the_sandbox_refuses_is_refreshed_once_across_parallel_t
         assert first in sandbox.gatekeeper.used_refresh_tokens
         assert latest != first and latest not in sandbox.gatekeeper.used_refresh_tokens
         assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
+
+
+def test_a_minted_location_token_refused_with_invalid_jwt_is_reminted_once_and_the_run_succeeds(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 3)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.gatekeeper.refuse_next_mints(location_id(1), 1)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    # One mint per location plus exactly one re-mint for the refused one; the agency token is not refreshed again.
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 4)
+    refused = [(r.method, r.path) for r in sb.requests if r.status == 401]
+    assert refused == [("GET", f"/locations/{location_id(1)}/tags")]
+    assert sorted(t["name"] for t in sb.store.snapshot(location_id(1))["tags"]) == ["clinic-1", "vip"]
+    assert_no_secret(sb, applied.output, applied.stderr)
+
+
+def test_a_location_token_refused_again_after_its_remint_is_one_clear_error_and_no_loop(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.gatekeeper.refuse_next_mints(location_id(1), 1000)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 1
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 3)
+    # The refused call is tried twice (old token, re-minted token) and the run stops: no third mint, no loop.
+    refused = [(r.method, r.path) for r in sb.requests if r.status == 401]
+    assert refused == [("GET", f"/locations/{location_id(1)}/tags")] * 2
+    assert applied.stderr.strip().splitlines() == [
+        f"error: location clinic-01: tags: GET /locations/{location_id(1)}/tags -> HTTP 401: Invalid JWT"
+    ]
+    assert writes(sb) == []
+    assert_no_secret(sb, applied.output, applied.stderr)
+
+
+def test_an_agency_token_already_expired_at_start_is_refreshed_once_and_the_file_is_written_before_it_is_used(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    offset = [-5000.0]
+    with Sandbox(db_path=":memory:", port=0, token_ttl_s=1000, clock=lambda: time.time() + offset[0]) as sandbox:
+        folder = manifests(sandbox, tmp_path, 3)
+        env, refresh, first = oauth_env(sandbox, tmp_path)
+        # Issued 5000 s ago with a 1000 s lifetime: its exp claim is in the past when ghlops starts.
+        env["GHL_AGENCY_TOKEN"] = sandbox.gatekeeper.issue_agency_access_token()
+        offset[0] = 0.0
+        on_disk_at_first_use: list[str] = []
+        mint = sandbox.gatekeeper.mint
+
+        def spy(identity: Any, company_id: str, location: str) -> dict[str, object]:
+            # The first call made with the new agency access token: the rotated refresh token is already saved.
+            on_disk_at_first_use.append(refresh.read_text().strip())
+            return mint(identity, company_id, location)
+
+        sandbox.gatekeeper.mint = spy  # type: ignore[method-assign]
+        applied = run(env, "--debug", "apply", str(folder), "--auto-approve")
+        assert applied.exit_code == 0, applied.stderr
+        assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 3)
+        # The expired token was never sent: the refresh came first, and GHL refused nothing.
+        assert next(r.path for r in sandbox.requests) == "/oauth/token"
+        assert [r for r in sandbox.requests if r.status == 401] == []
+        latest = refresh.read_text().strip()
+        assert first in sandbox.gatekeeper.used_refresh_tokens and latest not in sandbox.gatekeeper.used_refresh_tokens
+        assert on_disk_at_first_use == [latest] * 3
+        assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
+        assert_no_secret(sandbox, applied.output, applied.stderr)
+
+
+def test_an_expired_agency_token_with_no_way_to_refresh_is_one_line_per_location_before_any_call(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    with Sandbox(db_path=":memory:", port=0, token_ttl_s=1000, clock=lambda: time.time() - 5000) as sandbox:
+        folder = manifests(sandbox, tmp_path, 2)
+        env = {"GHL_BASE_URL": sandbox.url, "GHL_AGENCY_TOKEN": sandbox.gatekeeper.issue_agency_access_token()}
+        result = run(env, "plan", str(folder))
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines() == [
+            f"error: {folder}/clinic-{n:02d}.yaml:3:18: metadata.name: location clinic-{n:02d}: no token of its "
+            "own, and none can be minted: "
+            "GHL_AGENCY_TOKEN (an agency OAuth token) has expired: run the token-refresh workflow or "
+            "`ghlops auth refresh`"
+            for n in range(2)
+        ]
+        assert sandbox.requests == []
