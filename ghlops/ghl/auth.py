@@ -56,7 +56,7 @@ class Source(StrEnum):
 
     TOKEN_ENV = "spec.tokenEnv"
     TOKEN_MAP = ENV_LOCATION_TOKENS
-    MINTED = "minted from the agency OAuth token"
+    MINTED = "the agency OAuth token (minted per location)"
     DEFAULT = ENV_LOCATION_TOKEN
 
 

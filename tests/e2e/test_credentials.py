@@ -100,7 +100,7 @@ def test_agency_oauth_serves_twenty_locations_with_one_refresh_and_one_mint_each
     assert latest != first and first in sb.gatekeeper.used_refresh_tokens
     assert latest not in sb.gatekeeper.used_refresh_tokens  # the file holds the live successor
     assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
-    assert "token from minted from the agency OAuth token" in applied.stderr
+    assert "token from the agency OAuth token (minted per location)" in applied.stderr
     # The next run refreshes once more from the file, never reusing a spent refresh token.
     again = run(env, "plan", str(folder), "--detailed-exitcode")
     assert again.exit_code == 0 and "No changes." in again.output, again.stderr
@@ -216,7 +216,8 @@ def test_auth_status_shows_sources_company_expiry_scopes_installs_and_missing_to
     assert "GHL_AGENCY_TOKEN: agency OAuth token" in out
     assert f"Agency OAuth token: company {sb.company_id}, expires " in out
     assert "all that the managed kinds need" in out
-    assert "clinic-00 (loc00000000000000000): token from minted from the agency OAuth token, app installed" in out
+    minted = "token from the agency OAuth token (minted per location)"
+    assert f"clinic-00 (loc00000000000000000): {minted}, app installed" in out
     assert "elsewhere (notInstalled000000001): NO TOKEN, app NOT installed" in out
     assert "spec.tokenEnv names ELSEWHERE_TOKEN, but ELSEWHERE_TOKEN is unset or empty" in out
     assert "1 location(s) would have no token" in result.stderr
@@ -351,3 +352,14 @@ def test_an_expired_agency_token_with_no_way_to_refresh_is_one_line_per_location
             for n in range(2)
         ]
         assert sandbox.requests == []
+
+
+def test_a_mint_that_fails_on_ghls_side_is_retried_and_the_run_succeeds(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.inject("status", method="POST", path_contains="/oauth/locationToken", status=503, times=1)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    mint_answers = sorted(r.status or 0 for r in sb.requests if r.path == "/oauth/locationToken")
+    assert mint_answers == [201, 201, 503]
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 2)
