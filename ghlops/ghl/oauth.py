@@ -35,6 +35,7 @@ from ghlops.ghl.credentials_store import (
     write_secret_file,
 )
 from ghlops.ghl.error_body import message_from_response
+from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
 from ghlops.ghl.retry import RETRIED_SERVER_STATUSES, parse_retry_after
 from ghlops.request import VERSION_DEFAULT, Auth
 from ghlops.secret import Secret, redact
@@ -79,12 +80,27 @@ class OAuthHttp:
     """Form-encoded OAuth calls over the client's connection pool; failures leave as :mod:`ghlops.errors`."""
 
     def __init__(
-        self, http: httpx.Client, base_url: str, user_agent: str, secrets: Callable[[], tuple[Secret, ...]]
+        self,
+        http: httpx.Client,
+        base_url: str,
+        user_agent: str,
+        secrets: Callable[[], tuple[Secret, ...]],
+        *,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url
         self._user_agent = user_agent
         self._secrets = secrets
+        # Calls made with the agency token (mints, installations) count against the agency's burst window
+        # (GHL meters each app per resource, Location or Company, 100 / 10 s: the rate-limit section of
+        # https://highlevel.stoplight.io/docs/integrations/ ; that a mint counts against the Company is our reading,
+        # and the sandbox's): 500 locations minting at once would otherwise bounce off 429s. The
+        # client's limiter shares that window with its users calls; without one, a window of GHL's defaults
+        # that the answers' X-RateLimit-* headers tighten.
+        self._limiter = limiter if limiter is not None else RateLimiter()
+        self._adopt = limiter is None  # a window of our own takes the size GHL's first answer advertises
+        self._adopt_lock = threading.Lock()
 
     def call(
         self,
@@ -106,14 +122,19 @@ class OAuthHttp:
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer.reveal()}"
         secrets = self._secrets() + tuple(Secret(v) for v in (form or {}).values() if v)
+        metered = bearer is not None  # the token grant takes no bearer and is not metered per resource
         attempt = 0
         while True:
             attempt += 1
+            if metered:
+                self._limiter.acquire(AGENCY_KEY)
             try:
                 response = self._http.request(method, self._base_url + path, data=form, params=params, headers=headers)
             except httpx.TransportError as exc:
                 from ghlops.ghl.client import describe_transport_error
 
+                if metered:
+                    self._limiter.settle(AGENCY_KEY)
                 if attempt < attempts:
                     self._pause(attempt, None)
                     continue
@@ -124,8 +145,16 @@ class OAuthHttp:
                     location=location,
                 ) from None
             logger.debug("%s %s -> %s (OAuth; body not logged)", method, path, response.status_code)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if metered:
+                self._limiter.settle(AGENCY_KEY)
+                self._adopt_window(response.headers)
+                self._limiter.observe(AGENCY_KEY, response.headers)
+                if response.status_code == 429:
+                    self._limiter.penalize(AGENCY_KEY, retry_after)
             if (response.status_code == 429 or response.status_code in RETRIED_SERVER_STATUSES) and attempt < attempts:
-                self._pause(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                if not (metered and response.status_code == 429):  # the limiter already holds the next try back
+                    self._pause(attempt, retry_after)
                 continue
             break
         if 200 <= response.status_code < 300:
@@ -145,6 +174,23 @@ class OAuthHttp:
             endpoint=path,
             location=location,
         )
+
+    def _adopt_window(self, headers: httpx.Headers) -> None:
+        """Size our own window from ``X-RateLimit-Max`` and ``X-RateLimit-Interval-Milliseconds`` once (GHL
+        advertises 100 per 10 000 ms, the default; a sandbox may advertise a smaller, shorter window)."""
+        if not self._adopt:
+            return
+        with self._adopt_lock:
+            if not self._adopt:
+                return
+            self._adopt = False
+            try:
+                maximum = int(headers.get("X-RateLimit-Max", ""))
+                window_s = float(headers.get("X-RateLimit-Interval-Milliseconds", "")) / 1000
+            except ValueError:
+                return
+            if maximum >= 1 and window_s > 0:
+                self._limiter = RateLimiter(maximum, window_s)
 
     @staticmethod
     def _pause(attempt: int, retry_after: float | None) -> None:
@@ -339,6 +385,10 @@ class AgencyOAuth:
             )
         token = Secret(body["access_token"])
         self._remember(token)
+        refresh = body.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            # GHL now answers a location refresh token too (highlevel-api-docs #285): never kept, never shown.
+            self._remember(Secret(refresh))
         with self._lock:
             self.mints += 1
         self._minted[location_id] = token

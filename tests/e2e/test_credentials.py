@@ -363,3 +363,19 @@ def test_a_mint_that_fails_on_ghls_side_is_retried_and_the_run_succeeds(sb: Sand
     mint_answers = sorted(r.status or 0 for r in sb.requests if r.path == "/oauth/locationToken")
     assert mint_answers == [201, 201, 503]
     assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 2)
+
+
+def test_mints_for_many_locations_stay_inside_the_agencys_rate_limit_window(tmp_path: Path) -> None:
+    # GHL meters calls made with the agency token per company; minting every location at once must pace itself
+    # (the sandbox enforces a window of 6 requests per 0.5 s here) instead of bouncing off 429s. Parallelism 4
+    # keeps the first burst, sent before GHL's first answer advertises its window, inside it.
+    from ghlops.sandbox import FaultConfig
+
+    faults = FaultConfig(rate_limit=True, rate_limit_max=6, rate_limit_window_s=0.5)
+    with Sandbox(db_path=":memory:", port=0, faults=faults) as sandbox:
+        folder = manifests(sandbox, tmp_path, 14)
+        env, _, _ = oauth_env(sandbox, tmp_path)
+        planned = run(env, "plan", str(folder), "--parallelism", "4")
+        assert planned.exit_code == 0, planned.stderr
+        assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 14)
+        assert [r.path for r in sandbox.requests if r.status == 429] == []
