@@ -271,7 +271,12 @@ def auth_status(*, env: Mapping[str, str], io: Io, paths: Sequence[str]) -> int:
         )
         scopes = token_scopes(oauth_token)
     elif config.has_refresh:
-        io.out("Agency OAuth token: none yet (a run refreshes one; `ghlops auth refresh` does it now)")
+        # Status never spends the single-use refresh token: expiry, scopes and installations need an access token.
+        io.out(
+            f"Agency OAuth token: none yet, company {config.company_id or 'unknown'} (a run refreshes one; "
+            "`ghlops auth refresh` does it now, and `auth status` with GHL_AGENCY_TOKEN set shows its scopes "
+            "and installations)"
+        )
 
     problems = 0
     if paths:

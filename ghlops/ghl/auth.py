@@ -196,6 +196,13 @@ def oauth_config(env: Mapping[str, str]) -> OAuthConfig:
     )
 
 
+def known_company_id(env: Mapping[str, str]) -> str | None:
+    """The agency's company id as far as the credentials tell without a call: ``GHL_COMPANY_ID``, else the one
+    `ghlops auth login` stored, else the ``authClassId`` claim of an agency OAuth ``GHL_AGENCY_TOKEN``. None
+    when none says (a refresh-token file alone: the company is known only once a refresh answers)."""
+    return oauth_config(env).company_id
+
+
 @dataclass(frozen=True)
 class Target:
     """A location a run needs a token for."""

@@ -379,3 +379,29 @@ def test_mints_for_many_locations_stay_inside_the_agencys_rate_limit_window(tmp_
         assert planned.exit_code == 0, planned.stderr
         assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 14)
         assert [r.path for r in sandbox.requests if r.status == 429] == []
+
+
+def test_the_company_id_is_known_from_the_variable_the_credentials_store_or_the_agency_oauth_token(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    from ghlops.ghl.auth import known_company_id
+    from ghlops.ghl.credentials_store import StoredCredentials, save_store
+    from ghlops.secret import Secret
+
+    nowhere = {"GHLOPS_CREDENTIALS_FILE": str(tmp_path / "none.json")}
+    assert known_company_id({**nowhere, "GHL_COMPANY_ID": "from-env"}) == "from-env"
+    assert known_company_id({**nowhere, "GHL_AGENCY_TOKEN": sb.agency_access_token}) == sb.company_id
+    assert known_company_id({**nowhere, "GHL_AGENCY_TOKEN": sb.agency_token}) is None  # a PIT says nothing
+    store = tmp_path / "credentials.json"
+    save_store(
+        store,
+        StoredCredentials(
+            client_id=sb.oauth_client_id,
+            client_secret=Secret(sb.oauth_client_secret),
+            refresh_token=Secret(sb.issue_refresh_token()),
+            company_id="from-store",
+            white_label=False,
+        ),
+    )
+    assert known_company_id({"GHLOPS_CREDENTIALS_FILE": str(store)}) == "from-store"
+    assert sb.requests == []

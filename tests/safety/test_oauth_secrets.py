@@ -214,4 +214,6 @@ def test_a_refresh_rewrites_the_refresh_token_file_and_the_credentials_store_060
     assert after != before and before in sb.gatekeeper.used_refresh_tokens
     assert mode(store) == 0o600
     assert "credentials store: " in status.output and "refresh token from store" in status.output
+    assert f"Agency OAuth token: none yet, company {sb.company_id} (a run refreshes one;" in status.output
+    assert sb.gatekeeper.refreshes == 2  # `auth refresh` and the apply: status spent nothing
     assert_clean(sb, {"status": status.output + status.stderr, "apply": applied.output + applied.stderr})
