@@ -405,3 +405,37 @@ def test_the_company_id_is_known_from_the_variable_the_credentials_store_or_the_
     )
     assert known_company_id({"GHLOPS_CREDENTIALS_FILE": str(store)}) == "from-store"
     assert sb.requests == []
+
+
+def test_an_agency_token_ghl_refuses_with_no_way_to_refresh_is_one_line_saying_how_to_renew_it(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 3)
+    agency = sb.gatekeeper.issue_agency_access_token()
+    sb.gatekeeper.revoke(agency)  # still valid by its exp claim, refused by GHL
+    result = run({"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": agency}, "plan", str(folder), "--parallelism", "3")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the agency OAuth token cannot be renewed (GHL answered Invalid JWT): set GHL_OAUTH_CLIENT_ID, "
+        "GHL_OAUTH_CLIENT_SECRET and GHL_OAUTH_REFRESH_TOKEN_FILE, or run the token-refresh workflow"
+    ]
+    assert sb.gatekeeper.mints == 0 and sb.gatekeeper.refreshes == 0 and writes(sb) == []
+
+
+def test_a_refresh_token_whose_successor_cannot_be_saved_is_not_spent(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    nowhere = tmp_path / "missing-dir" / "refresh-token"
+    env = {
+        "GHL_BASE_URL": sb.url,
+        "GHL_OAUTH_CLIENT_ID": sb.oauth_client_id,
+        "GHL_OAUTH_CLIENT_SECRET": sb.oauth_client_secret,
+        "GHL_OAUTH_REFRESH_TOKEN": sb.issue_refresh_token(),
+        "GHL_OAUTH_REFRESH_TOKEN_FILE": str(nowhere),
+    }
+    result = run(env, "apply", str(folder), "--auto-approve")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot save the rotated refresh token: directory {nowhere.parent} does not exist"
+    ]
+    assert sb.gatekeeper.refreshes == 0 and sb.gatekeeper.used_refresh_tokens == frozenset()
+    assert writes(sb) == []
