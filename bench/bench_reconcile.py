@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import sys
 import tempfile
 import time
@@ -255,6 +256,9 @@ def report(runs: list[Run], bound: LowerBound, args: argparse.Namespace) -> None
         row("oauth: mints / lower bound", [f"{(r.plan.mints + r.apply.mints) / mint_bound:.3f}" for r in runs])
         row("oauth: refreshes (plan + apply)", [f"{r.plan.refreshes} + {r.apply.refreshes}" for r in runs])
         row("oauth: refreshes lower bound (one per run)", [str(refresh_bound) for _ in runs])
+        # Mints are agency calls: GHL's window per company (max requests per window) paces them.
+        floor = max(0, math.ceil(args.locations / args.rate_limit_max) - 1) * args.rate_limit_window_s
+        row("oauth: minting floor (agency rate-limit windows)", [f"{floor:.2f} s" for _ in runs])
         row(
             "oauth: refreshes / lower bound",
             [f"{(r.plan.refreshes + r.apply.refreshes) / refresh_bound:.3f}" for r in runs],
