@@ -2,7 +2,8 @@
 
 In the benchmark the sandbox stands in for GHL's servers: run in the measured process it would share the GIL
 (and one of the machine's two cores) with the client being measured, and its memory would count as ghlops's.
-Only the public Sandbox API is used: the store to create locations, the fault config, the request log.
+Only the public Sandbox API is used: the store to create locations, the fault config, the request log, the
+OAuth app and the gatekeeper's mint and refresh counters.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class RequestStats:
     by_status: dict[int | None, int]
     by_method: dict[str, int]
     faults: int
+    oauth: int = 0  # of ``total``: calls to /oauth/* (refreshes and mints)
+
+    @property
+    def api(self) -> int:
+        """Requests other than the OAuth ones: what the reads' and writes' lower bounds count."""
+        return self.total - self.oauth
 
     @property
     def status_429(self) -> int:
@@ -61,8 +68,14 @@ def _serve(conn: Connection, faults: dict[str, Any]) -> None:
                     by_status=dict(Counter(r.status for r in entries)),
                     by_method=dict(Counter(r.method for r in entries)),
                     faults=sum(1 for r in entries if r.fault),
+                    oauth=sum(1 for r in entries if r.path.startswith("/oauth/")),
                 )
             )
+        elif command == "oauth_client":
+            # The agency's OAuth app as an installation leaves it: client id, secret and a live refresh token.
+            conn.send((sb.oauth_client_id, sb.oauth_client_secret, sb.issue_refresh_token()))
+        elif command == "oauth_counters":
+            conn.send((sb.gatekeeper.mints, sb.gatekeeper.refreshes))
         else:
             conn.send(ValueError(f"unknown command {command!r}"))
 
@@ -92,6 +105,16 @@ class SandboxProcess:
 
     def clear_requests(self) -> None:
         self._call("clear")
+
+    def oauth_client(self) -> tuple[str, str, str]:
+        """(client id, client secret, a fresh refresh token) of the sandbox's agency OAuth app."""
+        found: tuple[str, str, str] = self._call("oauth_client")
+        return found
+
+    def oauth_counters(self) -> tuple[int, int]:
+        """(location tokens minted, refreshes granted) since the sandbox started."""
+        found: tuple[int, int] = self._call("oauth_counters")
+        return found
 
     def stats(self) -> RequestStats:
         stats: RequestStats = self._call("stats")

@@ -29,7 +29,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-PAGE_SIZE = 100  # GHL's page for products, prices and the users search
+from ghlops.sandbox.store import PageCaps
+
+PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users search
+# GHL answers shorter pages than asked for (and the real total); the sandbox caps them as GHL's documents'
+# examples do (ghlops.sandbox.store.PageCaps: products and prices 20, users 25), so the lower bound counts
+# pages of those sizes.
+_CAPS = PageCaps()
 LIST_KINDS = 5  # one list call per location: tags, custom fields, custom values, calendars, products (page 1)
 PRICES_PER_PRODUCT = 2
 FIELD_TYPES = ("TEXT", "SINGLE_OPTIONS", "LARGE_TEXT", "NUMERICAL")
@@ -218,14 +224,16 @@ class Workload:
             seed = self.seed_spec(i)
             desired = self.desired_spec(i)
             live_products = len(seed["products"])
-            reads += LIST_KINDS + _extra_pages(live_products) + live_products  # + one price list per product
+            reads += LIST_KINDS + _extra_pages(live_products, _CAPS.products)
+            # + one price list per live product (more pages when a product has more prices than a page holds)
+            reads += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
             reads += _impact_searches(desired, seed)  # one contacts search per change that costs contact data
             live_users.update(self._seed_users(i))
             drop = self.dropped_user(i)
             if drop is not None:
                 dropped.add(drop)
             writes += _changes(desired, seed)
-        reads += 1 + _extra_pages(len(live_users))  # the users search, once for the company
+        reads += 1 + _extra_pages(len(live_users), _CAPS.users)  # the users search, once for the company
         # A user is created when no location's live state has it, else updated once for all its new memberships.
         writes += len(dropped)
         return LowerBound(reads=reads, writes=writes)
@@ -376,8 +384,8 @@ class LowerBound:
     writes: int
 
 
-def _extra_pages(items: int) -> int:
-    return max(0, math.ceil(items / PAGE_SIZE) - 1)
+def _extra_pages(items: int, page: int) -> int:
+    return max(0, math.ceil(items / min(page, PAGE_SIZE)) - 1)
 
 
 def _changes(desired: Spec, seed: Spec) -> int:

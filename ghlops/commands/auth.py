@@ -263,13 +263,20 @@ def auth_status(*, env: Mapping[str, str], io: Io, paths: Sequence[str]) -> int:
 
     oauth_token = config.access_token
     scopes: tuple[str, ...] | None = None
+    expired = oauth_token is not None and not config.access_valid(time.time())
     if oauth_token is not None:
         io.out(
             f"Agency OAuth token: company {config.company_id or 'unknown'}, expires {_when(token_expiry(oauth_token))}"
+            + (" (EXPIRED: run the token-refresh workflow or `ghlops auth refresh`)" if expired else "")
         )
         scopes = token_scopes(oauth_token)
     elif config.has_refresh:
-        io.out("Agency OAuth token: none yet (a run refreshes one; `ghlops auth refresh` does it now)")
+        # Status never spends the single-use refresh token: expiry, scopes and installations need an access token.
+        io.out(
+            f"Agency OAuth token: none yet, company {config.company_id or 'unknown'} (a run refreshes one; "
+            "`ghlops auth refresh` does it now, and `auth status` with GHL_AGENCY_TOKEN set shows its scopes "
+            "and installations)"
+        )
 
     problems = 0
     if paths:
@@ -283,7 +290,8 @@ def auth_status(*, env: Mapping[str, str], io: Io, paths: Sequence[str]) -> int:
             io.out(f"Scopes: {len(scopes)} granted; " + ("all that the managed kinds need" if not missing else ""))
             for kind, needed in missing.items():
                 io.out(f"  missing for {kind}: {', '.join(needed)}")
-        installed = _installed(env, config) if oauth_token is not None else None
+        # GHL would answer an expired token 401 "Invalid JWT": the installations are unknown until a refresh.
+        installed = _installed(env, config) if oauth_token is not None and not expired else None
         resolution = resolve(env, targets)
         reasons = dict((t.location_id, m) for t, m in resolution.problems)
         io.out("Locations:")
@@ -319,7 +327,9 @@ def _installed(env: Mapping[str, str], config: OAuthConfig) -> set[str] | None:
         skip = 0
         while True:
             params = {"companyId": config.company_id or "", "appId": app_id, "skip": str(skip), "limit": "100"}
-            _, body = caller.call("GET", INSTALLED_LOCATIONS_PATH, params=params, bearer=config.access_token)
+            _, body = caller.call(
+                "GET", INSTALLED_LOCATIONS_PATH, params=params, bearer=config.access_token, attempts=3
+            )
             rows = body.get("locations") if isinstance(body, dict) else None
             if not isinstance(rows, list) or not rows:
                 break

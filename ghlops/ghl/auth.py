@@ -56,7 +56,7 @@ class Source(StrEnum):
 
     TOKEN_ENV = "spec.tokenEnv"
     TOKEN_MAP = ENV_LOCATION_TOKENS
-    MINTED = "minted from the agency OAuth token"
+    MINTED = "the agency OAuth token (minted per location)"
     DEFAULT = ENV_LOCATION_TOKEN
 
 
@@ -194,6 +194,13 @@ def oauth_config(env: Mapping[str, str]) -> OAuthConfig:
         store_path=store_path,
         company_id=company,
     )
+
+
+def known_company_id(env: Mapping[str, str]) -> str | None:
+    """The agency's company id as far as the credentials tell without a call: ``GHL_COMPANY_ID``, else the one
+    `ghlops auth login` stored, else the ``authClassId`` claim of an agency OAuth ``GHL_AGENCY_TOKEN``. None
+    when none says (a refresh-token file alone: the company is known only once a refresh answers)."""
+    return oauth_config(env).company_id
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from ghlops.ghl.credentials_store import (
     write_secret_file,
 )
 from ghlops.ghl.error_body import message_from_response
+from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
+from ghlops.ghl.retry import RETRIED_SERVER_STATUSES, parse_retry_after
 from ghlops.request import VERSION_DEFAULT, Auth
 from ghlops.secret import Secret, redact
 
@@ -47,6 +49,9 @@ INVALID_JWT = "Invalid JWT"
 
 # Renew a token this long before GHL says it expires, so a call never starts with one about to lapse.
 _EXPIRY_MARGIN_S = 60.0
+# Tries of a mint or an installations read on a 429, a 5xx or a dropped connection, and the longest pause.
+_OAUTH_ATTEMPTS = 3
+_MAX_PAUSE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,27 @@ class OAuthHttp:
     """Form-encoded OAuth calls over the client's connection pool; failures leave as :mod:`ghlops.errors`."""
 
     def __init__(
-        self, http: httpx.Client, base_url: str, user_agent: str, secrets: Callable[[], tuple[Secret, ...]]
+        self,
+        http: httpx.Client,
+        base_url: str,
+        user_agent: str,
+        secrets: Callable[[], tuple[Secret, ...]],
+        *,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url
         self._user_agent = user_agent
         self._secrets = secrets
+        # Calls made with the agency token (mints, installations) count against the agency's burst window
+        # (GHL meters each app per resource, Location or Company, 100 / 10 s: the rate-limit section of
+        # https://highlevel.stoplight.io/docs/integrations/ ; that a mint counts against the Company is our reading,
+        # and the sandbox's): 500 locations minting at once would otherwise bounce off 429s. The
+        # client's limiter shares that window with its users calls; without one, a window of GHL's defaults
+        # that the answers' X-RateLimit-* headers tighten.
+        self._limiter = limiter if limiter is not None else RateLimiter()
+        self._adopt = limiter is None  # a window of our own takes the size GHL's first answer advertises
+        self._adopt_lock = threading.Lock()
 
     def call(
         self,
@@ -92,22 +112,51 @@ class OAuthHttp:
         bearer: Secret | None = None,
         location: str | None = None,
         versioned: bool = True,
+        attempts: int = 1,
     ) -> tuple[int, Any]:
+        """One OAuth call; ``attempts`` > 1 retries a 429, a 5xx or a dropped connection (only for calls that
+        are safe to repeat: a mint or a read, never the refresh grant, whose refresh token may be spent)."""
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
         if versioned:
             headers["Version"] = VERSION_DEFAULT
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer.reveal()}"
         secrets = self._secrets() + tuple(Secret(v) for v in (form or {}).values() if v)
-        try:
-            response = self._http.request(method, self._base_url + path, data=form, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            from ghlops.ghl.client import describe_transport_error
+        metered = bearer is not None  # the token grant takes no bearer and is not metered per resource
+        attempt = 0
+        while True:
+            attempt += 1
+            if metered:
+                self._limiter.acquire(AGENCY_KEY)
+            try:
+                response = self._http.request(method, self._base_url + path, data=form, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                from ghlops.ghl.client import describe_transport_error
 
-            raise TransportError(
-                redact(describe_transport_error(exc, 30.0), secrets), method=method, endpoint=path, location=location
-            ) from None
-        logger.debug("%s %s -> %s (OAuth; body not logged)", method, path, response.status_code)
+                if metered:
+                    self._limiter.settle(AGENCY_KEY)
+                if attempt < attempts:
+                    self._pause(attempt, None)
+                    continue
+                raise TransportError(
+                    redact(describe_transport_error(exc, 30.0), secrets),
+                    method=method,
+                    endpoint=path,
+                    location=location,
+                ) from None
+            logger.debug("%s %s -> %s (OAuth; body not logged)", method, path, response.status_code)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if metered:
+                self._limiter.settle(AGENCY_KEY)
+                self._adopt_window(response.headers)
+                self._limiter.observe(AGENCY_KEY, response.headers)
+                if response.status_code == 429:
+                    self._limiter.penalize(AGENCY_KEY, retry_after)
+            if (response.status_code == 429 or response.status_code in RETRIED_SERVER_STATUSES) and attempt < attempts:
+                if not (metered and response.status_code == 429):  # the limiter already holds the next try back
+                    self._pause(attempt, retry_after)
+                continue
+            break
         if 200 <= response.status_code < 300:
             try:
                 return response.status_code, response.json()
@@ -116,6 +165,8 @@ class OAuthHttp:
                     "invalid JSON", status=response.status_code, method=method, endpoint=path, location=location
                 ) from None
         message = message_from_response(response.status_code, response.headers.get("Content-Type"), response.content)
+        if attempt > 1:
+            message = f"{message} (after {attempt} attempts)"
         raise ApiError(
             redact(one_line(message), secrets),
             status=response.status_code,
@@ -123,6 +174,28 @@ class OAuthHttp:
             endpoint=path,
             location=location,
         )
+
+    def _adopt_window(self, headers: httpx.Headers) -> None:
+        """Size our own window from ``X-RateLimit-Max`` and ``X-RateLimit-Interval-Milliseconds`` once (GHL
+        advertises 100 per 10 000 ms, the default; a sandbox may advertise a smaller, shorter window)."""
+        if not self._adopt:
+            return
+        with self._adopt_lock:
+            if not self._adopt:
+                return
+            self._adopt = False
+            try:
+                maximum = int(headers.get("X-RateLimit-Max", ""))
+                window_s = float(headers.get("X-RateLimit-Interval-Milliseconds", "")) / 1000
+            except ValueError:
+                return
+            if maximum >= 1 and window_s > 0:
+                self._limiter = RateLimiter(maximum, window_s)
+
+    @staticmethod
+    def _pause(attempt: int, retry_after: float | None) -> None:
+        # Short and bounded: a mint is one small call, and a run waiting minutes on it helps nobody.
+        time.sleep(min(retry_after if retry_after is not None else 0.25 * 2 ** (attempt - 1), _MAX_PAUSE_S))
 
 
 class AgencyOAuth:
@@ -267,21 +340,41 @@ class AgencyOAuth:
         if not company_id:
             raise ConfigError("minting a location token needs the agency's company id: set GHL_COMPANY_ID")
         form = {"companyId": company_id, "locationId": location_id}
+
+        def post(bearer: Secret) -> Any:
+            _, answer = self._http.call(
+                "POST", LOCATION_TOKEN_PATH, form=form, bearer=bearer, location=location_id, attempts=_OAUTH_ATTEMPTS
+            )
+            return answer
+
         try:
-            _, body = self._http.call("POST", LOCATION_TOKEN_PATH, form=form, bearer=agency, location=location_id)
-        except ApiError as exc:
-            if exc.status == 401 and INVALID_JWT in str(exc):
+            try:
+                body = post(agency)
+            except ApiError as exc:
+                if not (exc.status == 401 and INVALID_JWT in str(exc)):
+                    raise
                 fresh = self.renew(None, agency)
                 if fresh is None:
                     raise
-                _, body = self._http.call("POST", LOCATION_TOKEN_PATH, form=form, bearer=fresh, location=location_id)
-            elif exc.status == 401:
+                body = post(fresh)
+        except ApiError as exc:
+            if exc.endpoint != LOCATION_TOKEN_PATH:
+                raise  # the refresh on the way failed: its own message says why
+            if exc.status == 401 and INVALID_JWT not in str(exc):
                 raise ConfigError(
                     f"location {location_id}: GHL refused to mint a location token ({exc}); "
                     "only an agency OAuth token can (a Private Integration token cannot)"
                 ) from None
-            else:
-                raise
+            if exc.status in (400, 403):
+                # GHL answers so for a location outside the agency or one the app is not installed on.
+                raise ApiError(
+                    f"{exc.message}: is the app installed on this location? (`ghlops auth status` lists where it is)",
+                    status=exc.status,
+                    method="POST",
+                    endpoint=LOCATION_TOKEN_PATH,
+                    location=location_id,
+                ) from None
+            raise
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
             raise ApiError(
                 "the answer has no access_token",
@@ -292,6 +385,10 @@ class AgencyOAuth:
             )
         token = Secret(body["access_token"])
         self._remember(token)
+        refresh = body.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            # GHL now answers a location refresh token too (highlevel-api-docs #285): never kept, never shown.
+            self._remember(Secret(refresh))
         with self._lock:
             self.mints += 1
         self._minted[location_id] = token

@@ -73,6 +73,8 @@ class _OAuthState:
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (redirect_uri, user_type)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # live refresh token -> user type
     used_refresh_tokens: set[str] = field(default_factory=set)
+    revoked: set[str] = field(default_factory=set)  # access tokens answered 401 "Invalid JWT" from now on
+    refuse_mints: dict[str, int] = field(default_factory=dict)  # location id -> minted tokens still to revoke
     refreshes: int = 0
     mints: int = 0
 
@@ -162,6 +164,18 @@ class Gatekeeper:
         with self._lock:
             return frozenset(self._oauth.used_refresh_tokens)
 
+    def refuse_next_mints(self, location_id: str, count: int = 1) -> None:
+        """The next ``count`` location tokens minted for ``location_id`` are refused with 401 "Invalid JWT" on
+        every use, as GHL refuses an OAuth token that was revoked (the app re-installed, the token rotated
+        server-side) while its exp claim still looks valid to the caller."""
+        with self._lock:
+            self._oauth.refuse_mints[location_id] = self._oauth.refuse_mints.get(location_id, 0) + count
+
+    def revoke(self, token: str) -> None:
+        """Refuse ``token`` with 401 "Invalid JWT" from now on (a revoked OAuth access token)."""
+        with self._lock:
+            self._oauth.revoked.add(token)
+
     def issued(self) -> frozenset[str]:
         """Every token and refresh token the sandbox has issued (the token-hygiene tests grep for them)."""
         with self._lock:
@@ -213,6 +227,10 @@ class Gatekeeper:
 
     def grant(self, form: Mapping[str, str]) -> dict[str, object]:
         """``POST /oauth/token``: the authorization-code and refresh-token grants; refresh tokens rotate."""
+        # Every refusal text below is OUR GUESS: GHL publishes no list of its /oauth/token error messages (asked
+        # for in GoHighLevel/highlevel-api-docs #249, open), and the maintainers say some refresh failures come
+        # back as 400 (same issue: "We are sending 400 as status code", e.g. "Location is not active"). ghlops
+        # relies only on a 4xx here being a refusal, never on the wording.
         client = self.oauth_client
         if form.get("client_id") != client.client_id or form.get("client_secret") != client.client_secret.reveal():
             raise error(401, "Invalid client credentials", "bare")
@@ -256,17 +274,32 @@ class Gatekeeper:
     def mint(self, identity: Identity, company_id: str, location_id: str) -> dict[str, object]:
         """``POST /oauth/locationToken``: an agency OAuth token buys a location token (never a PIT)."""
         if identity.access is not Access.AGENCY or not identity.oauth:
+            # The 401 is documented (../shared/ghl-openapi/oauth.json: Agency-Access-Only; GHL's page "Get Location
+            # Access Token from Agency Token": "OAuth access token only (Private Integration Tokens are not
+            # accepted)", https://marketplace.gohighlevel.com/docs/ghl/oauth/get-location-access-token.md). The
+            # message is OUR GUESS: GHL documents only its UnauthorizedDTO shape here, not the wording.
             raise unauthorized("This authClass is not yet supported", "bare")
         location = self._store.location(location_id)
         if company_id != identity.company_id or location is None or location.company_id != company_id:
-            raise no_location_access()  # as everywhere in GHL: 403 for a location out of reach, never 404
+            # OUR GUESS, status and text: oauth.json lists only 200/400/401/422 for this operation, and we found no
+            # report of GHL's answer for a location outside the agency or without the app. We answer as GHL's
+            # location routes do for a location out of reach (403, never 404); ghlops treats any 4xx here as "not
+            # installed there" and says so.
+            raise no_location_access()
+        token = self._access_token("Location", location_id)
         with self._lock:
             self._oauth.mints += 1
-        token = self._access_token("Location", location_id)
+            left = self._oauth.refuse_mints.get(location_id, 0)
+            if left:
+                self._oauth.refuse_mints[location_id] = left - 1
+                self._oauth.revoked.add(token)
         return {
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": int(self.token_ttl_s),
+            # GHL's response schema gained a refresh token here (GoHighLevel/highlevel-api-docs #285, 2026-05).
+            # ghlops never keeps it (a location token is minted again next run), but must never show it either.
+            "refresh_token": self.issue_refresh_token("Location"),
             "scope": " ".join(GRANTED_SCOPES),
             "locationId": location_id,
             "userId": "sandbox-installer",
@@ -283,6 +316,9 @@ class Gatekeeper:
             return Identity(Access.LOCATION, company_id=self._company_id)
         with self._lock:
             identity = self._tokens.get(token)
+            revoked = token in self._oauth.revoked
+        if revoked:
+            raise unauthorized(_INVALID_JWT, "bare")
         if identity is not None:
             if identity.expires_at is not None and self._clock() >= identity.expires_at:
                 raise unauthorized(_INVALID_JWT, "bare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,31 @@ def test_the_reconcile_benchmark_prints_requests_against_the_lower_bound_for_bot
     # Request counts do not depend on the machine: they must sit exactly on the lower bound.
     assert "targets: requests == lower bound: plan met, apply met; 0 429s: met" in out
     assert "plan output identical: yes" in out
+    assert "converged (a new plan shows no changes): yes" in out
+
+
+def row(out: str, label: str) -> list[str]:
+    """The values of one row of the report (columns are separated by at least two spaces)."""
+    line = next(line for line in out.splitlines() if line.startswith(label + "  "))
+    return re.split(r"\s{2,}", line[len(label) :].strip())
+
+
+def test_the_reconcile_benchmark_in_oauth_mode_mints_once_per_location_and_refreshes_once_per_run() -> None:
+    out = run(
+        "bench_reconcile.py",
+        *("--locations", "5", "--objects", "12", "--latency-ms", "2", "--auth", "oauth"),
+        *("--rate-limit-window-s", "0.2", "--seed-parallelism", "4"),
+    )
+    assert "credentials: one agency OAuth app (client id, secret, refresh-token file)" in out
+    # The sandbox's own counters, both runs: every mint happens while planning, none again while applying.
+    assert row(out, "oauth: mints (plan + apply)") == ["5 + 0", "5 + 0"]
+    assert row(out, "oauth: mints lower bound (one per location)") == ["5", "5"]
+    assert row(out, "oauth: mints / lower bound") == ["1.000", "1.000"]
+    assert row(out, "oauth: refreshes (plan + apply)") == ["1 + 0", "1 + 0"]
+    assert row(out, "oauth: refreshes / lower bound") == ["1.000", "1.000"]
+    assert row(out, "plan: requests / lower bound") == ["1.000", "1.000"]
+    assert "oauth targets: mints == 5 and refreshes == 1 in every run: met" in out
+    assert "targets: requests == lower bound: plan met, apply met; 0 429s: met" in out
     assert "converged (a new plan shows no changes): yes" in out
 
 

@@ -9,6 +9,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,7 +100,7 @@ def test_agency_oauth_serves_twenty_locations_with_one_refresh_and_one_mint_each
     assert latest != first and first in sb.gatekeeper.used_refresh_tokens
     assert latest not in sb.gatekeeper.used_refresh_tokens  # the file holds the live successor
     assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
-    assert "token from minted from the agency OAuth token" in applied.stderr
+    assert "token from the agency OAuth token (minted per location)" in applied.stderr
     # The next run refreshes once more from the file, never reusing a spent refresh token.
     again = run(env, "plan", str(folder), "--detailed-exitcode")
     assert again.exit_code == 0 and "No changes." in again.output, again.stderr
@@ -215,7 +216,8 @@ def test_auth_status_shows_sources_company_expiry_scopes_installs_and_missing_to
     assert "GHL_AGENCY_TOKEN: agency OAuth token" in out
     assert f"Agency OAuth token: company {sb.company_id}, expires " in out
     assert "all that the managed kinds need" in out
-    assert "clinic-00 (loc00000000000000000): token from minted from the agency OAuth token, app installed" in out
+    minted = "token from the agency OAuth token (minted per location)"
+    assert f"clinic-00 (loc00000000000000000): {minted}, app installed" in out
     assert "elsewhere (notInstalled000000001): NO TOKEN, app NOT installed" in out
     assert "spec.tokenEnv names ELSEWHERE_TOKEN, but ELSEWHERE_TOKEN is unset or empty" in out
     assert "1 location(s) would have no token" in result.stderr
@@ -261,3 +263,179 @@ def test_an_agency_token_the_sandbox_refuses_is_refreshed_once_across_parallel_t
         assert first in sandbox.gatekeeper.used_refresh_tokens
         assert latest != first and latest not in sandbox.gatekeeper.used_refresh_tokens
         assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
+
+
+def test_a_minted_location_token_refused_with_invalid_jwt_is_reminted_once_and_the_run_succeeds(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 3)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.gatekeeper.refuse_next_mints(location_id(1), 1)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    # One mint per location plus exactly one re-mint for the refused one; the agency token is not refreshed again.
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 4)
+    refused = [(r.method, r.path) for r in sb.requests if r.status == 401]
+    assert refused == [("GET", f"/locations/{location_id(1)}/tags")]
+    assert sorted(t["name"] for t in sb.store.snapshot(location_id(1))["tags"]) == ["clinic-1", "vip"]
+    assert_no_secret(sb, applied.output, applied.stderr)
+
+
+def test_a_location_token_refused_again_after_its_remint_is_one_clear_error_and_no_loop(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.gatekeeper.refuse_next_mints(location_id(1), 1000)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 1
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 3)
+    # The refused call is tried twice (old token, re-minted token) and the run stops: no third mint, no loop.
+    refused = [(r.method, r.path) for r in sb.requests if r.status == 401]
+    assert refused == [("GET", f"/locations/{location_id(1)}/tags")] * 2
+    assert applied.stderr.strip().splitlines() == [
+        f"error: location clinic-01: tags: GET /locations/{location_id(1)}/tags -> HTTP 401: Invalid JWT"
+    ]
+    assert writes(sb) == []
+    assert_no_secret(sb, applied.output, applied.stderr)
+
+
+def test_an_agency_token_already_expired_at_start_is_refreshed_once_and_the_file_is_written_before_it_is_used(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    offset = [-5000.0]
+    with Sandbox(db_path=":memory:", port=0, token_ttl_s=1000, clock=lambda: time.time() + offset[0]) as sandbox:
+        folder = manifests(sandbox, tmp_path, 3)
+        env, refresh, first = oauth_env(sandbox, tmp_path)
+        # Issued 5000 s ago with a 1000 s lifetime: its exp claim is in the past when ghlops starts.
+        env["GHL_AGENCY_TOKEN"] = sandbox.gatekeeper.issue_agency_access_token()
+        offset[0] = 0.0
+        on_disk_at_first_use: list[str] = []
+        mint = sandbox.gatekeeper.mint
+
+        def spy(identity: Any, company_id: str, location: str) -> dict[str, object]:
+            # The first call made with the new agency access token: the rotated refresh token is already saved.
+            on_disk_at_first_use.append(refresh.read_text().strip())
+            return mint(identity, company_id, location)
+
+        sandbox.gatekeeper.mint = spy  # type: ignore[method-assign]
+        applied = run(env, "--debug", "apply", str(folder), "--auto-approve")
+        assert applied.exit_code == 0, applied.stderr
+        assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 3)
+        # The expired token was never sent: the refresh came first, and GHL refused nothing.
+        assert next(r.path for r in sandbox.requests) == "/oauth/token"
+        assert [r for r in sandbox.requests if r.status == 401] == []
+        latest = refresh.read_text().strip()
+        assert first in sandbox.gatekeeper.used_refresh_tokens and latest not in sandbox.gatekeeper.used_refresh_tokens
+        assert on_disk_at_first_use == [latest] * 3
+        assert stat.S_IMODE(refresh.stat().st_mode) == 0o600
+        assert_no_secret(sandbox, applied.output, applied.stderr)
+
+
+def test_an_expired_agency_token_with_no_way_to_refresh_is_one_line_per_location_before_any_call(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    with Sandbox(db_path=":memory:", port=0, token_ttl_s=1000, clock=lambda: time.time() - 5000) as sandbox:
+        folder = manifests(sandbox, tmp_path, 2)
+        env = {"GHL_BASE_URL": sandbox.url, "GHL_AGENCY_TOKEN": sandbox.gatekeeper.issue_agency_access_token()}
+        result = run(env, "plan", str(folder))
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines() == [
+            f"error: {folder}/clinic-{n:02d}.yaml:3:18: metadata.name: location clinic-{n:02d}: no token of its "
+            "own, and none can be minted: "
+            "GHL_AGENCY_TOKEN (an agency OAuth token) has expired: run the token-refresh workflow or "
+            "`ghlops auth refresh`"
+            for n in range(2)
+        ]
+        assert sandbox.requests == []
+
+
+def test_a_mint_that_fails_on_ghls_side_is_retried_and_the_run_succeeds(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    env, _, _ = oauth_env(sb, tmp_path)
+    sb.inject("status", method="POST", path_contains="/oauth/locationToken", status=503, times=1)
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    mint_answers = sorted(r.status or 0 for r in sb.requests if r.path == "/oauth/locationToken")
+    assert mint_answers == [201, 201, 503]
+    assert (sb.gatekeeper.refreshes, sb.gatekeeper.mints) == (1, 2)
+
+
+def test_mints_for_many_locations_stay_inside_the_agencys_rate_limit_window(tmp_path: Path) -> None:
+    # GHL meters calls made with the agency token per company; minting every location at once must pace itself
+    # (the sandbox enforces a window of 6 requests per 0.5 s here) instead of bouncing off 429s. Parallelism 4
+    # keeps the first burst, sent before GHL's first answer advertises its window, inside it.
+    from ghlops.sandbox import FaultConfig
+
+    faults = FaultConfig(rate_limit=True, rate_limit_max=6, rate_limit_window_s=0.5)
+    with Sandbox(db_path=":memory:", port=0, faults=faults) as sandbox:
+        folder = manifests(sandbox, tmp_path, 14)
+        env, _, _ = oauth_env(sandbox, tmp_path)
+        planned = run(env, "plan", str(folder), "--parallelism", "4")
+        assert planned.exit_code == 0, planned.stderr
+        assert (sandbox.gatekeeper.refreshes, sandbox.gatekeeper.mints) == (1, 14)
+        assert [r.path for r in sandbox.requests if r.status == 429] == []
+
+
+def test_the_company_id_is_known_from_the_variable_the_credentials_store_or_the_agency_oauth_token(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    from ghlops.ghl.auth import known_company_id
+    from ghlops.ghl.credentials_store import StoredCredentials, save_store
+    from ghlops.secret import Secret
+
+    nowhere = {"GHLOPS_CREDENTIALS_FILE": str(tmp_path / "none.json")}
+    assert known_company_id({**nowhere, "GHL_COMPANY_ID": "from-env"}) == "from-env"
+    assert known_company_id({**nowhere, "GHL_AGENCY_TOKEN": sb.agency_access_token}) == sb.company_id
+    assert known_company_id({**nowhere, "GHL_AGENCY_TOKEN": sb.agency_token}) is None  # a PIT says nothing
+    store = tmp_path / "credentials.json"
+    save_store(
+        store,
+        StoredCredentials(
+            client_id=sb.oauth_client_id,
+            client_secret=Secret(sb.oauth_client_secret),
+            refresh_token=Secret(sb.issue_refresh_token()),
+            company_id="from-store",
+            white_label=False,
+        ),
+    )
+    assert known_company_id({"GHLOPS_CREDENTIALS_FILE": str(store)}) == "from-store"
+    assert sb.requests == []
+
+
+def test_an_agency_token_ghl_refuses_with_no_way_to_refresh_is_one_line_saying_how_to_renew_it(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    folder = manifests(sb, tmp_path, 3)
+    agency = sb.gatekeeper.issue_agency_access_token()
+    sb.gatekeeper.revoke(agency)  # still valid by its exp claim, refused by GHL
+    result = run({"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": agency}, "plan", str(folder), "--parallelism", "3")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the agency OAuth token cannot be renewed (GHL answered Invalid JWT): set GHL_OAUTH_CLIENT_ID, "
+        "GHL_OAUTH_CLIENT_SECRET and GHL_OAUTH_REFRESH_TOKEN_FILE, or run the token-refresh workflow"
+    ]
+    assert sb.gatekeeper.mints == 0 and sb.gatekeeper.refreshes == 0 and writes(sb) == []
+
+
+def test_a_refresh_token_whose_successor_cannot_be_saved_is_not_spent(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 2)
+    nowhere = tmp_path / "missing-dir" / "refresh-token"
+    env = {
+        "GHL_BASE_URL": sb.url,
+        "GHL_OAUTH_CLIENT_ID": sb.oauth_client_id,
+        "GHL_OAUTH_CLIENT_SECRET": sb.oauth_client_secret,
+        "GHL_OAUTH_REFRESH_TOKEN": sb.issue_refresh_token(),
+        "GHL_OAUTH_REFRESH_TOKEN_FILE": str(nowhere),
+    }
+    result = run(env, "apply", str(folder), "--auto-approve")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot save the rotated refresh token: directory {nowhere.parent} does not exist"
+    ]
+    assert sb.gatekeeper.refreshes == 0 and sb.gatekeeper.used_refresh_tokens == frozenset()
+    assert writes(sb) == []

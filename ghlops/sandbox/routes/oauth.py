@@ -33,6 +33,7 @@ def _gatekeeper(call: Call) -> Gatekeeper:
 
 
 def choose_location(call: Call) -> Reply:
+    # The real page is HTML for a person; these 400 texts are OUR GUESS (only ghlops's own tests see them).
     redirect_uri = call.arg("redirect_uri") or ""
     if call.arg("client_id") != _gatekeeper(call).oauth_client.client_id:
         raise error(400, "Invalid client_id", "bare")
@@ -52,6 +53,8 @@ def choose_location(call: Call) -> Reply:
 def token(call: Call) -> Reply:
     missing = [name for name in ("client_id", "client_secret", "grant_type") if not call.form.get(name)]
     if missing:
+        # 422 with a list of messages is GHL's documented UnprocessableDTO (oauth.json); the wording is OUR GUESS
+        # in GHL's usual validator style. The grant's own refusals are explained in Gatekeeper.grant.
         raise unprocessable([f"{name} should not be empty" for name in missing])
     return Reply(200, _gatekeeper(call).grant(call.form))
 
@@ -59,8 +62,9 @@ def token(call: Call) -> Reply:
 def location_token(call: Call) -> Reply:
     missing = [name for name in ("companyId", "locationId") if not call.form.get(name)]
     if missing:
-        raise unprocessable([f"{name} should not be empty" for name in missing])
-    # GHL answers 201 Created here though the spec documents 200; clients must accept both.
+        raise unprocessable([f"{name} should not be empty" for name in missing])  # wording: OUR GUESS, as above
+    # GHL answers 201 Created here though the spec documents 200 (issue 12's sources); clients must accept both.
+    # The 401 for a Private Integration token and the 403 for a location out of reach: see Gatekeeper.mint.
     return Reply(201, _gatekeeper(call).mint(call.identity, call.form["companyId"], call.form["locationId"]))
 
 
@@ -69,9 +73,11 @@ def installed_locations(call: Call) -> Reply:
     app_id = call.required_arg("appId")
     gatekeeper = _gatekeeper(call)
     if call.identity.access is not Access.AGENCY or call.identity.company_id != company_id:
+        # The 401 is documented (oauth.json: Agency-Access-Only); the text is the one GHL's location routes give an
+        # agency token (see ghlops/sandbox/auth.py), reused here as OUR GUESS.
         raise error(401, "The token is not authorized for this scope.", "bare")
     if app_id != gatekeeper.oauth_client.app_id:
-        raise error(400, "App not found", "bare")
+        raise error(400, "App not found", "bare")  # OUR GUESS: status from oauth.json's 400, text invented
     skip, limit = call.page(default=20, maximum=100, offset_name="skip")
     ids = sorted(call.store.company_locations(company_id))
     wanted = call.arg("locationId")
