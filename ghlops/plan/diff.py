@@ -73,7 +73,9 @@ def _equal(old: Any, new: Any, unordered: bool) -> bool:
         # In order, DeepDiff (numeric types ignored) finds a difference exactly when == does (1 == 1.0 already):
         # only set-like fields need it, and skipping it keeps large plans fast.
         return False
-    return not DeepDiff(old, new, ignore_order=unordered, ignore_numeric_type_changes=True)
+    return not DeepDiff(
+        old, new, ignore_order=unordered, ignore_numeric_type_changes=True, ignore_private_variables=False
+    )
 
 
 def same_value(old: Any, new: Any, unordered: bool = False) -> bool:
@@ -174,27 +176,43 @@ def _keyed_diff(spec: ItemSpec, key: str, old: list[Any], new: list[Any]) -> Lis
     before, after = _keyed(old, key), _keyed(new, key)
     if before is None or after is None:
         return None
+    if not before or not after:
+        # DeepDiff groups only non-empty lists (an empty one stays a list: a type change, not items).
+        return ListDiff(spec, added=tuple(after.values()), removed=tuple(before.values()))
     # Compared in the manifest's shape (what the planner compares): keys a member leaves unset are GHL's.
     projected = project_items(old, new, key)
-    tree = DeepDiff(projected, new, group_by=key, ignore_numeric_type_changes=True).tree
+    # threshold 0: always report inside a member, never a whole member (or the whole list) replaced.
+    tree = DeepDiff(
+        projected,
+        new,
+        group_by=key,
+        ignore_numeric_type_changes=True,
+        ignore_private_variables=False,
+        threshold_to_diff_deeper=0,
+    ).tree
     added: list[str] = []
     removed: list[str] = []
     touched: dict[str, list[str]] = {}
     for report in tree.values():
         for level in report:
-            path = level.path(output_format="list")
-            if len(path) == 1:
-                (added if isinstance(level.t1, NotPresent) else removed).append(str(path[0]))
-            elif path:
-                names = touched.setdefault(str(path[0]), [])
-                if str(path[1]) not in names:
-                    names.append(str(path[1]))
+            path = [str(p) for p in level.path(output_format="list")]
+            if not path:
+                return None  # not grouped after all: the values are shown whole
+            if len(path) == 1 and isinstance(level.t1, NotPresent):
+                added.append(path[0])
+            elif len(path) == 1 and isinstance(level.t2, NotPresent):
+                removed.append(path[0])
+            else:
+                names = touched.setdefault(path[0], [])
+                names.extend(k for k in (path[1:2] or list(after[path[0]])) if k not in names and k != key)
     by_identity = {item[key]: item for item in projected}
     changed = []
     for identity in [k for k in after if k in touched]:
         was, now = by_identity[identity], after[identity]
         order = [k for k in now if k in touched[identity]] + [k for k in was if k in touched[identity] and k not in now]
-        changed.append(ItemChange(identity, tuple((k, was.get(k), now.get(k)) for k in order)))
+        fields = tuple((k, was.get(k), now.get(k)) for k in order if was.get(k) != now.get(k))
+        if fields:
+            changed.append(ItemChange(identity, fields))
     return ListDiff(
         spec,
         added=tuple(after[k] for k in after if k in added),
@@ -205,7 +223,9 @@ def _keyed_diff(spec: ItemSpec, key: str, old: list[Any], new: list[Any]) -> Lis
 
 def _scalar_diff(spec: ItemSpec, old: list[Any], new: list[Any]) -> ListDiff | None:
     try:
-        tree = DeepDiff(old, new, ignore_order=True, ignore_numeric_type_changes=True).tree
+        tree = DeepDiff(
+            old, new, ignore_order=True, ignore_numeric_type_changes=True, ignore_private_variables=False
+        ).tree
     except TypeError:
         return None
     added_at: set[int] = set()

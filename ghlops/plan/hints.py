@@ -76,13 +76,15 @@ class Hints:
     hints: tuple[RenameHint, ...] = ()
     _by_change: Mapping[int, tuple[RenameHint, bool]] | None = None
 
-    def for_change(self, change: Change) -> list[str]:
-        """The hint lines shown under ``change`` (a create or a delete), none for any other change."""
+    def for_create(self, change: Change) -> list[str]:
+        """The hint shown under a create (the entry to edit), none for any other change."""
         found = (self._by_change or {}).get(id(change))
-        if found is None:
-            return []
-        hint, is_create = found
-        return [hint.message if is_create else hint.delete_message]
+        return [found[0].message] if found is not None and found[1] else []
+
+    def for_delete(self, change: Change) -> list[str]:
+        """The hint shown where a delete is listed among the destructive changes."""
+        found = (self._by_change or {}).get(id(change))
+        return [found[0].delete_message] if found is not None and not found[1] else []
 
 
 def rename_hints(plan: Plan) -> Hints:

@@ -178,7 +178,7 @@ def _attention_item(sec: Section, c: Change, hints: Hints) -> str:
         line += f"\n  - :warning: {code(w)}"
     for cost in impact_lines(c):
         line += f"\n  - :busts_in_silhouette: {code(cost)}"
-    for hint in hints.for_change(c):
+    for hint in hints.for_delete(c):
         line += f"\n  - :bulb: {code(hint)}"
     return line
 
@@ -292,7 +292,7 @@ def _ordered(changes: Sequence[Change]) -> list[Change]:
 
 
 def _change_lines(c: Change, hints: Hints) -> list[str]:
-    return [_diff_line(line, c) for line in change_lines(c, hints.for_change(c))]
+    return [_diff_line(line, c) for line in change_lines(c, hints.for_create(c))]
 
 
 def _diff_line(line: Line, c: Change) -> str:

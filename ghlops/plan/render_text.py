@@ -82,7 +82,7 @@ def render_plan(plan: Plan, *, colour: bool = False, parallelism: int = DEFAULT_
             cost = impact_summary(c)
             line = f"!   {sec.name}: {c.action.value} {label(c.kind)} {c.display}" + (f": {cost}" if cost else "")
             lines.append(s(line, "red"))
-            lines.extend(s(f"!     {h}", "red") for h in hints.for_change(c))
+            lines.extend(s(f"!     {h}", "red") for h in hints.for_delete(c))
         if any(c.impact is not None for _, c in destructive):
             lines.append(s(f"!   {total_line(plan)}", "red"))
         lines.append("")
@@ -201,7 +201,7 @@ def _errors(sec: Section, s: Style) -> list[str]:
 
 
 def _change(c: Change, s: Style, hints: Hints) -> list[str]:
-    return [_line(line, c, s) for line in change_lines(c, hints.for_change(c))]
+    return [_line(line, c, s) for line in change_lines(c, hints.for_create(c))]
 
 
 def _line(line: Line, c: Change, s: Style) -> str:
