@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from ghlops.kinds import BY_NAME
@@ -57,6 +58,7 @@ def label(kind: str) -> str:
     return BY_NAME[kind].label if kind in BY_NAME else kind
 
 
+@cache
 def name_field(kind: str) -> str | None:
     """The field a kind's natural key names an object by, which the heading of its change already shows:
     ``name`` for every kind whose model has one, a user's ``email`` otherwise (None for an unknown kind)."""

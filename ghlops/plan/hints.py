@@ -14,8 +14,10 @@ is never called a rename. A pairing must be one to one: two creates matching one
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ghlops.kinds import BY_NAME
@@ -91,19 +93,15 @@ def rename_hints(plan: Plan) -> Hints:
     hints: list[RenameHint] = []
     by_change: dict[int, tuple[RenameHint, bool]] = {}
     for sec in plan.locations:
-        for kind in dict.fromkeys(c.kind for c in sec.changes):
-            creates = [c for c in sec.changes if c.kind == kind and c.action is Action.CREATE]
-            deletes = [c for c in sec.changes if c.kind == kind and c.action is Action.DELETE]
-            if not creates or not deletes:
-                continue
-            matches = {id(c): [d for d in deletes if _looks_renamed(kind, c, d)] for c in creates}
-            for create in creates:
-                found = matches[id(create)]
-                if len(found) != 1:
-                    continue
-                deleted = found[0]
-                if sum(1 for c in creates if deleted in matches[id(c)]) != 1:
-                    continue
+        creates: dict[str, list[Change]] = {}
+        deletes: dict[str, list[Change]] = {}
+        for c in sec.changes:
+            if c.action is Action.CREATE:
+                creates.setdefault(c.kind, []).append(c)
+            elif c.action is Action.DELETE:
+                deletes.setdefault(c.kind, []).append(c)
+        for kind, created in creates.items():
+            for create, deleted in _pairs(kind, created, deletes.get(kind, [])):
                 old = _name(kind, deleted, is_create=False)
                 assert old is not None  # _looks_renamed checked it
                 hint = RenameHint(sec.name, sec.scope_id, kind, old, deleted.display, create.display)
@@ -111,6 +109,49 @@ def rename_hints(plan: Plan) -> Hints:
                 by_change[id(create)] = (hint, True)
                 by_change[id(deleted)] = (hint, False)
     return Hints(tuple(hints), by_change)
+
+
+def _pairs(kind: str, creates: Sequence[Change], deletes: Sequence[Change]) -> list[tuple[Change, Change]]:
+    """Creates each matching exactly one delete that no other create matches.
+
+    Deletes are indexed by scope and by each scalar value they held, and each create is checked only against
+    the deletes sharing its most selective scalar value, stopping at a second match (it is ambiguous then):
+    a plan that replaces a thousand objects of one kind stays linear instead of a million comparisons.
+    """
+    if not creates or not deletes:
+        return []
+    field = name_field(kind)
+    index: dict[tuple[str, str, str], list[Change]] = {}
+    scoped: dict[str, list[Change]] = {}
+    for d in deletes:
+        name = _name(kind, d, is_create=False)
+        scope = _scope(d, name) if name is not None else None
+        if scope is None:
+            continue
+        scoped.setdefault(scope, []).append(d)
+        for f in d.fields:
+            if f.field != field and _scalar(f.old):
+                index.setdefault((scope, f.field, value(f.old)), []).append(d)
+    found: dict[int, list[Change]] = {}
+    for c in creates:
+        name = _name(kind, c, is_create=True)
+        scope = _scope(c, name) if name is not None else None
+        if scope is None:
+            continue
+        pools = [index.get((scope, f.field, value(f.new)), []) for f in c.fields if f.field != field and _scalar(f.new)]
+        pool = min(pools, key=len) if pools else scoped.get(scope, [])
+        found[id(c)] = list(islice((d for d in pool if _looks_renamed(kind, c, d)), 2))
+    claims = Counter(id(d) for matched in found.values() for d in matched)
+    pairs = []
+    for c in creates:
+        matched = found.get(id(c), [])
+        if len(matched) == 1 and claims[id(matched[0])] == 1:
+            pairs.append((c, matched[0]))
+    return pairs
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, str | int | float | bool)
 
 
 def _name(kind: str, c: Change, *, is_create: bool) -> str | None:

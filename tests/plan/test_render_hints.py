@@ -99,3 +99,12 @@ def test_the_planner_with_delete_values_finds_a_renamed_custom_value() -> None:
     assert [h.old for h in hints(*planned.upserts, gone)] == ["Hours"]
     tag = TAGS.live({"id": "t-1", "name": "lead"}, resolver)
     assert deleted_fields(TAGS, tag, resolver) == (FieldChange("name", "lead", None),)
+
+
+def test_many_deletes_and_creates_pair_one_to_one_by_value_and_identical_values_pair_none() -> None:
+    distinct = [create("customValues", f"n{i}", f"n{i}", name=f"n{i}", value=f"v{i}") for i in range(1000)]
+    distinct += [delete("customValues", f"o{i}", f"o{i}", name=f"o{i}", value=f"v{i}") for i in range(1000)]
+    assert [(h.old, h.created) for h in hints(*distinct)] == [(f"o{i}", f"n{i}") for i in range(1000)]
+    same = [create("customValues", f"n{i}", f"n{i}", name=f"n{i}", value="x") for i in range(1000)]
+    same += [delete("customValues", f"o{i}", f"o{i}", name=f"o{i}", value="x") for i in range(1000)]
+    assert hints(*same) == ()
