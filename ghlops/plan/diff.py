@@ -204,7 +204,7 @@ def _keyed_diff(spec: ItemSpec, key: str, old: list[Any], new: list[Any]) -> Lis
                 removed.append(path[0])
             else:
                 names = touched.setdefault(path[0], [])
-                names.extend(k for k in (path[1:2] or list(after[path[0]])) if k not in names and k != key)
+                names.extend(k for k in (path[1:2] or list(after.get(path[0], {}))) if k not in names and k != key)
     by_identity = {item[key]: item for item in projected}
     changed = []
     for identity in [k for k in after if k in touched]:

@@ -247,3 +247,8 @@ def test_a_refused_plan_says_so_in_its_summary_with_names_in_code() -> None:
     text = render_markdown(plan)
     assert text.splitlines()[2] == ("**Plan refused: 1 error in `a|*b*`; nothing will be applied until it is fixed.**")
     assert "Apply:" not in text and "No changes" not in text
+
+
+def test_c1_controls_and_bidi_overrides_are_replaced_in_markdown_too() -> None:
+    # The same unsafe set as the terminal's (ghlops.plan.escape); a tab stays, shown as a space by GitHub.
+    assert code("a\x9b31mb\u202ec\u2066d\te") == "`a\ufffd31mb\ufffdc\ufffdd\te`"
