@@ -17,8 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ghlops.plan.change_lines import Line, Role, change_lines, impact_lines, label
+from ghlops.plan.escape import UNSAFE
+from ghlops.plan.estimate import DEFAULT_PARALLELISM, estimate
+from ghlops.plan.hints import Hints, rename_hints
 from ghlops.plan.model import Action, Change, ContactsAffected, Counts, MassChange, Plan, Section
-from ghlops.plan.render_text import costly_changes, impact_lines, label, summary_line, total_line, value
+from ghlops.plan.render_text import costly_changes, summary_line, total_line
 
 # GitHub's limit is 65,536 characters; leave room for the workflow's marker and heading, and count UTF-8 bytes
 # (never fewer than characters) so multi-byte names cannot push a comment over.
@@ -32,7 +36,8 @@ _RESERVE = len(ARTIFACT_NOTE.encode("utf-8")) + 400  # the note (top and bottom)
 _MAX_ATTENTION = 100  # destructive changes listed up front; the rest are in the per-location blocks
 _DIFF_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "!", Action.REPLACE: "-/+", Action.DELETE: "-"}
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+# The terminal's unsafe set (ghlops.plan.escape) except the tab, which a code span shows as a space.
+_CONTROL = re.compile("(?!\t)" + UNSAFE.pattern)
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -100,17 +105,27 @@ class _Doc:
 # -- rendering -------------------------------------------------------------------------------------------------
 
 
-def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT, title: str = "ghlops plan") -> str:
-    """The plan as GitHub-flavoured markdown of at most ``limit`` UTF-8 bytes (pure: no clock, no I/O)."""
+def render_markdown(
+    plan: Plan, *, limit: int = DEFAULT_LIMIT, title: str = "ghlops plan", parallelism: int = DEFAULT_PARALLELISM
+) -> str:
+    """The plan as GitHub-flavoured markdown of at most ``limit`` UTF-8 bytes (pure: no clock, no I/O).
+
+    ``parallelism`` is the apply's (``--parallelism``), for the estimate of the apply time under the summary.
+    """
     doc = _Doc(limit=max(limit, _RESERVE + 200) - _RESERVE)
+    hints = rename_hints(plan)
     doc.add(f"### {html_text(title)}")
     doc.add("")
-    doc.add(f"**{summary_line(plan)}**")
+    doc.add(f"**{summary_line(plan, where=_named)}**")
     doc.add("")
+    timing = estimate(plan, parallelism) if not plan.errors else None
+    if timing is not None:
+        doc.add(timing.line())
+        doc.add("")
     note_at = len(doc.parts)
-    _attention(plan, doc)
+    _attention(plan, doc, hints)
     _table(plan, doc)
-    _details(plan, doc)
+    _details(plan, doc, hints)
     if doc.truncated:
         doc.parts.insert(note_at, ARTIFACT_NOTE + "\n")
         doc.add("")
@@ -118,7 +133,7 @@ def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT, title: str = "ghl
     return doc.text().rstrip("\n") + "\n"
 
 
-def _attention(plan: Plan, doc: _Doc) -> None:
+def _attention(plan: Plan, doc: _Doc, hints: Hints) -> None:
     items: list[str] = []
     for sec in plan.sections:
         for error in sec.errors:
@@ -132,7 +147,7 @@ def _attention(plan: Plan, doc: _Doc) -> None:
     listed = {id(c) for _, c in destructive}
     warned = [(sec, c) for sec, c in plan.all_changes() if c.warnings and id(c) not in listed]
     for sec, c in [*destructive, *warned]:
-        items.append(_attention_item(sec, c))
+        items.append(_attention_item(sec, c, hints))
     if any(c.impact is not None for _, c in destructive):
         items.append(f"- :busts_in_silhouette: {code(total_line(plan))}")
     if not items:
@@ -152,7 +167,7 @@ def _attention(plan: Plan, doc: _Doc) -> None:
     doc.add("")
 
 
-def _attention_item(sec: Section, c: Change) -> str:
+def _attention_item(sec: Section, c: Change, hints: Hints) -> str:
     verb = {Action.REPLACE: "Replace", Action.DELETE: "Delete"}.get(c.action, c.action.value.capitalize())
     if c.removed_options:
         verb = "Remove options of"
@@ -163,6 +178,8 @@ def _attention_item(sec: Section, c: Change) -> str:
         line += f"\n  - :warning: {code(w)}"
     for cost in impact_lines(c):
         line += f"\n  - :busts_in_silhouette: {code(cost)}"
+    for hint in hints.for_delete(c):
+        line += f"\n  - :bulb: {code(hint)}"
     return line
 
 
@@ -180,6 +197,10 @@ def _mass(m: MassChange) -> str:
 
 def _where(sec: Section) -> str:
     return f"users of company {code(sec.scope_id)}" if sec.is_company else f"location {code(sec.name)}"
+
+
+def _named(sec: Section) -> str:
+    return f"users of company {code(sec.scope_id)}" if sec.is_company else code(sec.name)
 
 
 def _row_name(sec: Section) -> str:
@@ -218,19 +239,19 @@ def _table(plan: Plan, doc: _Doc) -> None:
         doc.add("")
 
 
-def _details(plan: Plan, doc: _Doc) -> None:
+def _details(plan: Plan, doc: _Doc, hints: Hints) -> None:
     sections = [s for s in plan.sections if s.changes or s.errors]
     for index, sec in enumerate(sections):
-        if not _block(sec, doc):
+        if not _block(sec, doc, hints):
             rest = len(sections) - index
             doc.truncated = True
             doc.add(f"… {rest} more section{'s' if rest != 1 else ''} not shown.")
             return
 
 
-def _block(sec: Section, doc: _Doc) -> bool:
+def _block(sec: Section, doc: _Doc, hints: Hints) -> bool:
     """One location's collapsible diff, cut at whole changes; False when not even its first change fits."""
-    chunks = [_change_lines(c) for c in _ordered(sec.changes)]
+    chunks = [_change_lines(c, hints) for c in _ordered(sec.changes)]
     chunks[:0] = [[f"error: {one_line(e)}"] for e in sec.errors]
     tail = [f"# unmanaged: {_unmanaged(sec)}"] if sec.unmanaged else []
     fence = fence_for([line for chunk in chunks for line in chunk] + tail)
@@ -270,21 +291,15 @@ def _ordered(changes: Sequence[Change]) -> list[Change]:
     return [c for c in changes if c.destructive] + [c for c in changes if not c.destructive]
 
 
-def _change_lines(c: Change) -> list[str]:
-    head = f"{_DIFF_SYMBOL[c.action]} {label(c.kind)} {one_line(c.display)}"
-    if c.reason:
-        head += f" ({one_line(c.reason)})"
-    lines = [head]
-    for f in c.fields:
-        if c.action is Action.CREATE:
-            if f.field in ("name", "email") and f.new == c.display.rsplit("/", 1)[-1]:
-                continue  # already in the heading
-            lines.append(f"      {one_line(f.field)}: {one_line(value(f.new))}")
-        else:
-            lines.append(f"      {one_line(f.field)}: {one_line(value(f.old))} -> {one_line(value(f.new))}")
-    lines.extend(f"      # {one_line(w)}" for w in c.warnings)
-    lines.extend(f"      # {one_line(cost)}" for cost in impact_lines(c))
-    return lines
+def _change_lines(c: Change, hints: Hints) -> list[str]:
+    return [_diff_line(line, c) for line in change_lines(c, hints.for_create(c))]
+
+
+def _diff_line(line: Line, c: Change) -> str:
+    if line.role is Role.HEAD:
+        return f"{_DIFF_SYMBOL[c.action]} {one_line(line.text)}"
+    mark = "# " if line.role in (Role.WARNING, Role.HINT) else ""
+    return f"      {mark}{one_line(line.text)}"
 
 
 def _unmanaged(sec: Section) -> str:

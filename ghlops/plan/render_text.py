@@ -2,48 +2,73 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Callable
 
-from ghlops.kinds import BY_NAME
+from ghlops.plan.change_lines import (
+    Line,
+    Role,
+    change_lines,
+    contacts,
+    impact_lines,
+    label,
+    number,
+    unknown_line,
+    value,
+)
+from ghlops.plan.escape import terminal_safe
+from ghlops.plan.estimate import DEFAULT_PARALLELISM, estimate
+from ghlops.plan.hints import Hints, rename_hints
 from ghlops.plan.model import Action, Change, Plan, Section
+
+# Re-exported: the markdown renderer and the commands import these from here.
+__all__ = [
+    "Style",
+    "costly_changes",
+    "impact_lines",
+    "impact_summary",
+    "label",
+    "number",
+    "refusal",
+    "render_apply_summary",
+    "render_plan",
+    "summary_line",
+    "total_line",
+    "unknown_line",
+    "value",
+]
 
 _COLOURS = {"green": "32", "yellow": "33", "red": "31", "magenta": "35", "bold": "1", "dim": "2", "cyan": "36"}
 _ACTION_COLOUR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red"}
+_ROLE_COLOUR = {
+    Role.ADDED: "green",
+    Role.REMOVED: "red",
+    Role.CHANGED: "yellow",
+    Role.WARNING: "red",
+    Role.HINT: "cyan",
+}
+_ROLE_MARK = {Role.WARNING: "! ", Role.HINT: "# "}
 
 
 class Style:
+    """Colours a line; every line is escaped first, so data never carries a control character to the terminal."""
+
     def __init__(self, colour: bool) -> None:
         self.colour = colour
 
-    def __call__(self, text: str, name: str) -> str:
-        if not self.colour:
+    def __call__(self, text: str, name: str | None = None) -> str:
+        text = terminal_safe(text)
+        if not self.colour or name is None:
             return text
         return f"\x1b[{_COLOURS[name]}m{text}\x1b[0m"
 
 
-def value(v: Any) -> str:
-    """One line per value whatever it holds: JSON, so quotes, newlines and unicode read unambiguously."""
-    return json.dumps(_tidy(v), ensure_ascii=False, sort_keys=False, default=str)
+def render_plan(plan: Plan, *, colour: bool = False, parallelism: int = DEFAULT_PARALLELISM) -> str:
+    """The plan for a terminal or a log: one line per heading, field, warning and hint, whatever names hold.
 
-
-def _tidy(v: Any) -> Any:
-    """Whole floats as integers: the manifest says 1500, and the plan should too."""
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _tidy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_tidy(x) for x in v]
-    return v
-
-
-def label(kind: str) -> str:
-    return BY_NAME[kind].label if kind in BY_NAME else kind
-
-
-def render_plan(plan: Plan, *, colour: bool = False) -> str:
+    ``parallelism`` is the apply's (``--parallelism``), for the last line's estimate of the apply time.
+    """
     s = Style(colour)
+    hints = rename_hints(plan)
     lines: list[str] = []
     destructive = costly_changes(plan)
     for mass in plan.mass_changes():
@@ -57,6 +82,7 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
             cost = impact_summary(c)
             line = f"!   {sec.name}: {c.action.value} {label(c.kind)} {c.display}" + (f": {cost}" if cost else "")
             lines.append(s(line, "red"))
+            lines.extend(s(f"!     {h}", "red") for h in hints.for_delete(c))
         if any(c.impact is not None for _, c in destructive):
             lines.append(s(f"!   {total_line(plan)}", "red"))
         lines.append("")
@@ -66,12 +92,12 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
             continue
         if not sec.changes:
             if sec.unmanaged:
-                lines.append(f"{_heading(sec, s)}: no changes ({_unmanaged_summary(sec)})")
+                lines.append(f"{_heading(sec, s)}{s(f': no changes ({_unmanaged_summary(sec)})')}")
             continue
         lines.append(_heading(sec, s))
         ordered = [c for c in sec.changes if c.destructive] + [c for c in sec.changes if not c.destructive]
         for c in ordered:
-            lines.extend(_change(c, s))
+            lines.extend(_change(c, s, hints))
         if sec.unmanaged:
             for u in sec.unmanaged:
                 lines.append(
@@ -82,20 +108,54 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
                     )
                 )
         lines.append("")
-    lines.append(summary_line(plan))
+    lines.append(s(summary_line(plan)))
+    timing = estimate(plan, parallelism) if not plan.errors else None
+    if timing is not None:
+        lines.append(s(timing.line()))
     return "\n".join(lines)
 
 
-def summary_line(plan: Plan) -> str:
+def summary_line(plan: Plan, *, where: Callable[[Section], str] | None = None) -> str:
+    """What the plan does in one line; a plan apply refuses says so (never "No changes" when it has errors).
+
+    ``where`` names a section with errors (the markdown renderer puts names in code spans)."""
+    where = where or _where
+    c = plan.counts
+    changes = (
+        f"{c.create} to create, {c.update} to update, {c.replace} to replace, {c.delete} to delete "
+        f"across {_count(plan.locations_changed(), 'location')}"
+    )
+    failing = [sec for sec in plan.sections if sec.errors]
+    if failing:
+        n = sum(len(sec.errors) for sec in failing)
+        sections = _preview(tuple(where(sec) for sec in failing))
+        line = f"Plan refused: {_count(n, 'error')} in {sections}; nothing will be applied until {_them(n)} fixed."
+        return line + (f" Without {'it' if n == 1 else 'them'}: {changes}." if plan.has_changes else "")
     if not plan.has_changes:
         n = len(plan.locations)
         return f"No changes. {_count(n, 'location')} match{'es' if n == 1 else ''} the manifests."
-    c = plan.counts
-    n = plan.locations_changed()
-    return (
-        f"Plan: {c.create} to create, {c.update} to update, {c.replace} to replace, {c.delete} to delete "
-        f"across {_count(n, 'location')}."
-    )
+    refused = refusal(plan)
+    return f"Plan: {changes}." + (f" {refused}." if refused else "")
+
+
+def refusal(plan: Plan) -> str | None:
+    """Why apply refuses a plan without errors (the guards), or None when it would apply it."""
+    guards = []
+    if plan.mass_changes():
+        guards.append("the mass-change guard")
+    if plan.contacts_affected().over:
+        guards.append("--max-contacts-affected")
+    if not guards:
+        return None
+    return f"Refused by {' and '.join(guards)}: apply needs --allow-mass-delete"
+
+
+def _them(n: int) -> str:
+    return "it is" if n == 1 else "they are"
+
+
+def _where(sec: Section) -> str:
+    return f"users of company {sec.scope_id}" if sec.is_company else sec.name
 
 
 def costly_changes(plan: Plan) -> list[tuple[Section, Change]]:
@@ -106,38 +166,6 @@ def costly_changes(plan: Plan) -> list[tuple[Section, Change]]:
     ]
 
 
-def number(n: int) -> str:
-    return f"{n:,}"
-
-
-def _contacts(n: int, singular: str, plural: str) -> str:
-    return f"{number(n)} contact{'' if n == 1 else 's'} {singular if n == 1 else plural}"
-
-
-def unknown_line(reason: str | None) -> str:
-    return f"contacts affected: unknown ({reason or 'not counted'})"
-
-
-def impact_lines(c: Change) -> list[str]:
-    """What the change costs in contacts, one line each (without the leading ``!``)."""
-    impact = c.impact
-    if impact is None:
-        return []
-    if impact.options:
-        return [
-            _contacts(o.contacts, "holds", "hold") + f" {value(o.option)}, no longer offered"
-            if o.contacts is not None
-            else f"contacts holding {value(o.option)}: unknown ({o.reason or 'not counted'})"
-            for o in impact.options
-        ]
-    if impact.contacts is None:
-        return [unknown_line(impact.reason)]
-    if c.kind == "tags":
-        return [_contacts(impact.contacts, "carries", "carry") + " this tag"]
-    erased = "erased by the replace" if c.action is Action.REPLACE else "erased by the delete"
-    return [_contacts(impact.contacts, "holds", "hold") + f" a value for this field ({erased})"]
-
-
 def impact_summary(c: Change) -> str | None:
     """The cost of a change in a few words, for the list of destructive changes (None when not counted)."""
     impact = c.impact
@@ -146,10 +174,10 @@ def impact_summary(c: Change) -> str | None:
     if impact.contacts is None:
         return unknown_line(impact.reason)
     if impact.options:
-        return _contacts(impact.contacts, "holds", "hold") + " a removed option"
+        return contacts(impact.contacts, "holds", "hold") + " a removed option"
     if c.kind == "tags":
-        return _contacts(impact.contacts, "carries", "carry") + " this tag"
-    return _contacts(impact.contacts, "holds", "hold") + " a value"
+        return contacts(impact.contacts, "carries", "carry") + " this tag"
+    return contacts(impact.contacts, "holds", "hold") + " a value"
 
 
 def total_line(plan: Plan) -> str:
@@ -172,22 +200,14 @@ def _errors(sec: Section, s: Style) -> list[str]:
     return lines
 
 
-def _change(c: Change, s: Style) -> list[str]:
-    colour = _ACTION_COLOUR[c.action]
-    head = f"  {c.action.symbol} {label(c.kind)} {c.display}"
-    if c.reason:
-        head += f" ({c.reason})"
-    lines = [s(head, colour)]
-    for f in c.fields:
-        if c.action is Action.CREATE:
-            if f.field in ("name", "email") and f.new == c.display.rsplit("/", 1)[-1]:
-                continue  # already in the heading
-            lines.append(f"      {f.field}: {value(f.new)}")
-        else:
-            lines.append(f"      {f.field}: {value(f.old)} -> {value(f.new)}")
-    lines.extend(s(f"      ! {w}", "red") for w in c.warnings)
-    lines.extend(s(f"      ! {line}", "red") for line in impact_lines(c))
-    return lines
+def _change(c: Change, s: Style, hints: Hints) -> list[str]:
+    return [_line(line, c, s) for line in change_lines(c, hints.for_create(c))]
+
+
+def _line(line: Line, c: Change, s: Style) -> str:
+    if line.role is Role.HEAD:
+        return s(f"  {c.action.symbol} {line.text}", _ACTION_COLOUR[c.action])
+    return s(f"      {_ROLE_MARK.get(line.role, '')}{line.text}", _ROLE_COLOUR.get(line.role))
 
 
 def _count(n: int, noun: str) -> str:
@@ -206,6 +226,7 @@ def _unmanaged_summary(sec: Section) -> str:
 def render_apply_summary(applied: int, failed: list[tuple[str, Change, str]], skipped: int) -> str:
     lines = []
     for section, change, error in failed:
-        lines.append(f"failed: {section}: {change.action.value} {label(change.kind)} {change.display}: {error}")
+        line = f"failed: {section}: {change.action.value} {label(change.kind)} {change.display}: {error}"
+        lines.append(terminal_safe(line))
     lines.append(f"Apply: {applied} applied, {len(failed)} failed, {skipped} skipped.")
     return "\n".join(lines)

@@ -101,9 +101,11 @@ def test_updates_replaces_and_pruned_deletes_land_then_converge(cli: Cli, tmp_pa
     assert "  - user omar@example.com" in out
     assert "  - price Premium Package/Monthly" in out
     assert '      value: "Mon-Fri 9am-5pm" -> "Mon-Sat 9am-1pm"' in out
-    assert (
-        out.strip().splitlines()[-1] == "Plan: 0 to create, 3 to update, 1 to replace, 3 to delete across 1 location."
-    )
+    assert "      - member omar@example.com" in out  # one line per member, not two whole teams
+    assert out.strip().splitlines()[-2:] == [
+        "Plan: 0 to create, 3 to update, 1 to replace, 3 to delete across 1 location.",
+        "Apply: 8 writes across 1 location, under a minute at GHL's rate limits.",
+    ]
 
     applied = cli("apply", str(edited), "--auto-approve")
     assert applied.exit_code == 0, applied.output + applied.stderr

@@ -111,3 +111,81 @@ def test_the_schema_refuses_an_unknown_count_without_its_reason() -> None:
     del change["impact"]["reason"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema(), cls=jsonschema.Draft202012Validator)
+
+
+# -- the review object (render_json(review=True)) -------------------------------------------------------------------
+
+REVIEW_FRAGMENT = Path(__file__).parent / "plan_schema_review.json"
+
+
+def schema_with_review() -> dict[str, Any]:
+    """The repository schema with the ``review`` property kinds is asked to add (tests/plan/plan_schema_review.json)."""
+    extended = schema()
+    extended["properties"].update(json.loads(REVIEW_FRAGMENT.read_text()))
+    return extended
+
+
+def renamed() -> SavedPlan:
+    from ghlops.plan.model import Action, Change, FieldChange, Plan, Section
+    from ghlops.request import Request
+
+    changes = (
+        Change(
+            Action.CREATE,
+            "customValues",
+            "opening hours",
+            "Opening Hours",
+            (Request("POST", ("/locations/", "loc-1", "/customValues")),),
+            fields=(FieldChange("name", None, "Opening Hours"), FieldChange("value", None, "9-5")),
+        ),
+        Change(
+            Action.DELETE,
+            "customValues",
+            "hours",
+            "Hours",
+            (Request("DELETE", ("/locations/", "loc-1", "/customValues/", "cv-1")),),
+            object_id="cv-1",
+            fields=(FieldChange("name", "Hours", None), FieldChange("value", "9-5", None)),
+        ),
+    )
+    plan = Plan((Section("dental", "loc-1", changes),))
+    return SavedPlan(plan=plan, manifests=ManifestSet(("ghl",), ("ghl/a.yaml",), DIGEST), live={"loc-1": DIGEST})
+
+
+def test_the_review_object_holds_the_estimate_and_the_rename_hints_and_validates_with_the_proposed_schema() -> None:
+    document = json.loads(render_json(renamed(), parallelism=4, review=True))
+    jsonschema.validate(document, schema_with_review(), cls=jsonschema.Draft202012Validator)
+    assert document["review"] == {
+        "refused": False,
+        "applyEstimate": {
+            "writes": 2,
+            "locations": 1,
+            "parallelism": 4,
+            "seconds": 0.2,
+            "message": "Apply: 2 writes across 1 location, under a minute at GHL's rate limits.",
+        },
+        "renameHints": [
+            {
+                "location": "dental",
+                "locationId": "loc-1",
+                "kind": "customValues",
+                "from": "Hours",
+                "to": "Opening Hours",
+                "renamedFrom": "Hours",
+                "message": "looks like a rename: add renamedFrom: [Hours] to keep the id",
+            }
+        ],
+    }
+    assert SavedPlan.from_json(document).plan == renamed().plan  # derived: reading a plan ignores it
+
+
+def test_a_refused_plan_has_no_estimate_in_its_review_object_and_the_sample_validates_too() -> None:
+    document = json.loads(render_json(saved(), review=True))
+    jsonschema.validate(document, schema_with_review(), cls=jsonschema.Draft202012Validator)
+    assert document["review"]["refused"] is True
+    assert document["review"]["applyEstimate"] is None
+    assert document["summary"].startswith("Plan refused: 1 error in broken-clinic;")
+
+
+def test_without_review_the_document_is_the_one_the_current_schema_describes() -> None:
+    assert "review" not in json.loads(render_json(renamed()))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ghlops.plan.model import Plan
 from ghlops.plan.render_markdown import ARTIFACT_NOTE, DEFAULT_LIMIT, code, fence_for, render_markdown
 from tests.plan.sample_plans import HOSTILE, huge_plan, no_change_plan, sample_plan
 
@@ -137,3 +138,117 @@ def test_the_title_is_escaped_html() -> None:
 def test_hostile_name_constant_holds_every_troublemaker() -> None:
     for troublemaker in ("|", "<", "`", "\n", "@", "</details>"):
         assert troublemaker in HOSTILE
+
+
+# -- review aids: items, renames, refusals, the estimate ---------------------------------------------------------------
+
+
+def review_plan() -> Plan:
+    from ghlops.plan.model import Action, Change, FieldChange, Section
+    from ghlops.request import Request
+
+    put = (Request("PUT", ("/x",)),)
+    changes = (
+        Change(
+            Action.UPDATE,
+            "calendars",
+            "consultations",
+            "Consultations",
+            put,
+            fields=(
+                FieldChange(
+                    "teamMembers",
+                    [{"user": "jane@example.com", "priority": 1}, {"user": "omar@example.com", "priority": 0.5}],
+                    [{"user": "jane@example.com", "priority": 0.5}, {"user": "lee@example.com", "priority": 0.5}],
+                ),
+            ),
+            object_id="cal-1",
+        ),
+        Change(
+            Action.UPDATE,
+            "customFields",
+            "contact/plan",
+            "contact/Plan",
+            put,
+            fields=(FieldChange("options", ["Gold", "Silver"], ["Gold", "Iron"]),),
+            object_id="cf-9",
+        ),
+        Change(
+            Action.CREATE,
+            "customValues",
+            "opening hours",
+            "Opening Hours",
+            put,
+            fields=(FieldChange("name", None, "Opening Hours"), FieldChange("value", None, "9-5")),
+        ),
+        Change(
+            Action.DELETE,
+            "customValues",
+            "hours",
+            "Hours",
+            put,
+            object_id="cv-1",
+            fields=(FieldChange("name", "Hours", None), FieldChange("value", "9-5", None)),
+        ),
+    )
+    return Plan((Section("downtown-dental", "loc-1", changes),))
+
+
+def test_members_options_renames_and_the_estimate_read_as_in_the_text_plan() -> None:
+    assert render_markdown(review_plan(), parallelism=4) == "\n".join(
+        [
+            "### ghlops plan",
+            "",
+            "**Plan: 1 to create, 2 to update, 0 to replace, 1 to delete across 1 location.**",
+            "",
+            "Apply: 4 writes across 1 location, under a minute at GHL's rate limits.",
+            "",
+            "#### :warning: Destructive changes and warnings",
+            "",
+            "- **Delete** custom value `Hours` in location `downtown-dental`",
+            "  - :bulb: `looks like a rename to Opening Hours: add renamedFrom: [Hours] to it to keep the id`",
+            "- **Remove options of** custom field `contact/Plan` in location `downtown-dental`",
+            "",
+            "#### Summary",
+            "",
+            "| Location | Create | Update | Replace | Delete |",
+            "| :-- | --: | --: | --: | --: |",
+            "| `downtown-dental` | 1 | 2 | 0 | 1 |",
+            "| **Total** | 1 | 2 | 0 | 1 |",
+            "",
+            "<details><summary><b><code>downtown-dental</code></b> (<code>loc-1</code>): 1 to create, 2 to update, "
+            "1 to delete</summary>",
+            "",
+            "```diff",
+            "- custom value Hours",
+            "! calendar Consultations",
+            "      - member omar@example.com",
+            "      + member lee@example.com priority 0.5",
+            "      ~ member jane@example.com priority 1 -> 0.5",
+            "! custom field contact/Plan",
+            '      - option "Silver"',
+            '      + option "Iron"',
+            "      # contacts holding a removed option keep a value that is no longer offered",
+            "+ custom value Opening Hours",
+            '      value: "9-5"',
+            "      # looks like a rename: add renamedFrom: [Hours] to keep the id",
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    )
+
+
+def test_a_refused_plan_says_so_in_its_summary_with_names_in_code() -> None:
+    from ghlops.plan.model import Section
+
+    plan = Plan((Section("a|*b*", "loc-1", errors=("tag 'x' is protected and would be deleted",)),))
+    text = render_markdown(plan)
+    assert text.splitlines()[2] == ("**Plan refused: 1 error in `a|*b*`; nothing will be applied until it is fixed.**")
+    assert "Apply:" not in text and "No changes" not in text
+
+
+def test_c1_controls_and_bidi_overrides_are_replaced_in_markdown_too() -> None:
+    # The same unsafe set as the terminal's (ghlops.plan.escape); a tab stays, shown as a space by GitHub.
+    assert code("a\x9b31mb\u202ec\u2066d\te") == "`a\ufffd31mb\ufffdc\ufffdd\te`"
