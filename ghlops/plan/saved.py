@@ -792,7 +792,7 @@ def stale_objects(saved: SavedPlan, now: Mapping[str, Sequence[Dependency]], nam
             if old is None:
                 what = "was created in GHL"
             elif new is None:
-                what = "was deleted in GHL"
+                what = "was deleted or renamed in GHL"
             else:
                 what = "changed in GHL"
             shown = after or before
@@ -860,7 +860,8 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
             elif _comparable(mine[cid]) != _comparable(change):
                 a, b = mine[cid].to_json(), change.to_json()
                 keys = [k for k in b if k != "impact" and canonical(a.get(k)) != canonical(b[k])]
-                found.append(f"{name}: {_label(change)}: the file's {', '.join(keys)} differ")
+                verb = "differs" if len(keys) == 1 else "differ"
+                found.append(f"{name}: {_label(change)}: the file's {', '.join(keys)} {verb}")
         if len(mine) != len(sec.changes) or len(theirs) != len(other.changes):
             found.append(f"{name}: the file repeats a change")
         elif not found and [_change_id(c) for c in sec.changes] != [_change_id(c) for c in other.changes]:

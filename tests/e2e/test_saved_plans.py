@@ -299,7 +299,8 @@ def test_changed_manifests_make_the_plan_stale_before_any_api_call(cli: Cli, tmp
 
     assert refused.exit_code == 1
     assert refused.stderr.strip().splitlines() == [
-        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} changed since the plan was made",
+        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} changed since the plan "
+        "was made",
         RUN_PLAN_AGAIN,
     ]
     assert cli.sb.requests == []
@@ -314,7 +315,8 @@ def test_a_new_or_removed_manifest_file_makes_the_plan_stale_naming_the_file(cli
     refused = cli("apply", "--plan", str(out), "--auto-approve")
     assert refused.exit_code == 1
     assert refused.stderr.strip().splitlines() == [
-        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} was removed since the plan was made",
+        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} was removed since the "
+        "plan was made",
         f"error: plan is stale: manifest {(manifests / 'extra.yaml').as_posix()} was added since the plan was made",
         RUN_PLAN_AGAIN,
     ]
