@@ -369,7 +369,7 @@ class _Parser:
         data = self.obj(raw, where)
         action = self.choice(self.key(data, "action", where), Action, f"{where}.action")
         stage_value = data.get("stage", int(Stage.LOCATION))
-        if isinstance(stage_value, bool) or stage_value not in {int(s) for s in Stage}:
+        if isinstance(stage_value, bool) or not isinstance(stage_value, int) or stage_value not in {0, 1, 2}:
             raise _Invalid(f"{where}.stage: must be one of 0, 1, 2")
         impact = data.get("impact")
         return Change(
