@@ -135,7 +135,8 @@ def unchanged_manifests(saved: SavedPlan) -> list[str]:
     try:
         files = discover(paths)
     except GhlopsError as exc:
-        first = str(exc).splitlines()[0]
+        first = (str(exc).splitlines() or [""])[0]
+        first = first if first.isprintable() else repr(first)  # the paths come from the plan file
         raise ConfigError(
             f"cannot find the plan's manifests ({first}); run apply --plan in the directory plan ran in"
         ) from None

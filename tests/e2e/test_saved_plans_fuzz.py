@@ -136,6 +136,7 @@ def test_mutated_saved_plans_are_refused_with_one_line_or_apply_the_true_plan_ne
             saved = read_plan(mutated)
             render_plan(saved.plan), render_json(saved), render_markdown(saved.plan)
             saved_plans.check_version(saved)
+            saved_plans.unchanged_manifests(saved)
             result = saved_plans.re_derive(saved, snapshot, settings)
         except ConfigError as exc:
             assert "\n" not in str(exc) and str(exc).isprintable(), (description, str(exc))
