@@ -163,7 +163,7 @@ class SavedPlan:
         if not isinstance(data, Mapping) or "formatVersion" not in data:
             raise ConfigError("not a ghlops plan file (no formatVersion)")
         version = data["formatVersion"]
-        if version in OLD_FORMATS and not isinstance(version, bool):
+        if isinstance(version, int) and not isinstance(version, bool) and version in OLD_FORMATS:
             raise ConfigError(
                 f"plan file format {version} is from an earlier ghlops, which pinned whole locations rather than "
                 f"what the plan depends on; run plan again to save a format {FORMAT_VERSION} plan"

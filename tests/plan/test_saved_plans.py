@@ -120,6 +120,8 @@ def test_a_body_nested_beyond_any_real_plan_is_refused_without_recursing(tmp_pat
         (b'{"formatVersion": ' + b"9" * 5000 + b"}", "invalid JSON: Exceeds the limit"),
         (b'{"formatVersion": 1}', "plan file format 1 is from an earlier ghlops"),
         (b'{"formatVersion": true}', "plan file format True is not supported (this ghlops reads 2)"),
+        (b'{"formatVersion": [1]}', "plan file format '?' is not supported (this ghlops reads 2)"),
+        (b'{"formatVersion": {"a": 1}}', "plan file format '?' is not supported (this ghlops reads 2)"),
     ],
 )
 def test_files_that_are_not_plans_are_one_line(tmp_path: Path, text: bytes, message: str) -> None:
