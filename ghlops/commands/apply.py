@@ -1,11 +1,16 @@
-"""`ghlops apply`: plan, show, confirm, then execute through the executor (the only writer)."""
+"""`ghlops apply`: plan, show, confirm, then execute through the executor (the only writer).
+
+With ``--plan FILE`` the reviewed plan is the approval (as terraform applies a saved plan): no prompt unless
+``confirm``. The file's requests are never sent: the plan is re-derived from the manifests and the live state
+read now, and applied only if it is exactly the saved one (ghlops.plan.saved.verify).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ghlops.apply import Executor, Outcome, Result, RunLog
+from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.commands.plan import check_errors, check_impact_options
@@ -13,7 +18,7 @@ from ghlops.errors import ConfigError, PlanRefused
 from ghlops.ghl import GHLClient
 from ghlops.impact import count_impact
 from ghlops.live import LiveReader
-from ghlops.plan.model import Plan
+from ghlops.plan.model import Action, Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
 from ghlops.progress import Progress
 from ghlops.workflow import Settings, load, make_client, plan, read, select
@@ -28,16 +33,21 @@ def apply_command(
     io: Io,
     log_file: str | None = None,
     allow_mass_delete: bool = False,
-    plan_file: str | None = None,
+    plan_file: str | Sequence[str] | None = None,
     shard: str | None = None,
     impact: bool = True,
+    confirm: bool = False,
 ) -> int:
+    """``plan_file``: the --plan value(s); more than one (or one file twice) is refused. ``confirm``: ask before
+    applying a saved plan too (a saved plan is otherwise its own approval)."""
     from ghlops.commands import saved as saved_plans
-    from ghlops.plan.saved import check_live
     from ghlops.selection import in_shard, optional_shard
 
     check_impact_options(settings, impact)
-    saved = saved_plans.open_for_apply(plan_file, paths, locations, shard) if plan_file is not None else None
+    if confirm and auto_approve:
+        raise ConfigError("--confirm and --auto-approve contradict each other; give one")
+    given = [] if plan_file is None else [plan_file] if isinstance(plan_file, str) else list(plan_file)
+    saved = saved_plans.open_for_apply(given, paths, locations, shard) if given else None
     if saved is None and not paths:
         raise ConfigError("apply needs manifest PATHs, or --plan FILE (a plan saved with plan --out)")
     if saved is not None:
@@ -51,9 +61,9 @@ def apply_command(
     with make_client(settings, selected) as client:
         snapshot = read(client, selected, settings)
         if saved is not None:
-            # The saved plan keeps the counts (and the guard) it was reviewed with.
-            check_live(saved, saved_plans.digests(snapshot))
-            result = saved.plan
+            # Never the file's requests: the plan made again now, if it is the reviewed one (with the reviewed
+            # guard and contact counts).
+            result = saved_plans.re_derive(saved, snapshot, settings)
         else:
             result = plan(snapshot, settings)
             if impact and not result.errors:  # a plan with errors is refused anyway
@@ -63,10 +73,12 @@ def apply_command(
         check_guard(result, allow_mass_delete)
         if not result.has_changes:
             return exit_codes.OK
-        if not auto_approve:
+        ask = confirm if saved is not None else not auto_approve
+        if ask:
             if not io.interactive:
                 raise ConfigError(
-                    "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
+                    "refusing to apply without confirmation: stdin is not a terminal; "
+                    + ("drop --confirm" if saved is not None else "pass --auto-approve")
                 )
             answer = io.ask("Apply these changes? Only 'yes' is accepted")
             if answer.strip() != "yes":
@@ -91,8 +103,30 @@ def apply_command(
                 reporter.stop()
             log.close()
     failed = [(o.section, o.change, o.error or "") for o in report.failed]
+    for line in created_lines(report):
+        io.out(line)
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
     return exit_codes.OK if report.ok else exit_codes.ERROR
+
+
+def created_id(outcome: Outcome) -> str | None:
+    """The server id of the object an applied create or replace made, when the executor's outcome carries it.
+
+    Hook: ghlops/apply.py's Outcome is to gain ``object_id`` (the created id); until it does, the summary lists
+    what was created without ids."""
+    value = getattr(outcome, "object_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def created_lines(report: ApplyReport) -> list[str]:
+    """One line per object the apply created (or replaced under a new id), with its new id when known."""
+    lines = []
+    for o in report.outcomes:
+        if o.result is Result.APPLIED and o.change.action in (Action.CREATE, Action.REPLACE):
+            new_id = created_id(o)
+            suffix = f" (id {new_id})" if new_id else ""
+            lines.append(f"created: {o.section}: {label(o.change.kind)} {o.change.display}{suffix}")
+    return lines
 
 
 def start_progress(settings: Settings, result: Plan, client: GHLClient) -> Progress | None:

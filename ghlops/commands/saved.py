@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError, PlanRefused
+from ghlops.identity import whoami
 from ghlops.impact import count_impact
 from ghlops.manifest.loader import Loaded, Manifests
 from ghlops.manifest.yaml_io import discover
@@ -15,13 +16,16 @@ from ghlops.plan.render_json import render_json
 from ghlops.plan.render_markdown import render_markdown
 from ghlops.plan.render_text import render_plan
 from ghlops.plan.saved import (
-    STALE_MANIFESTS,
+    RUN_PLAN_AGAIN,
+    Dependency,
     SavedPlan,
     Selection,
     check_version,
-    live_digest,
+    dependencies_of,
     manifest_set,
     read_plan,
+    stale_manifests,
+    verify,
 )
 from ghlops.selection import Shard, in_shard
 from ghlops.workflow import Settings, Snapshot, load, make_client, plan, read, select
@@ -39,7 +43,7 @@ def make_saved_plan(
     impact: bool = True,
 ) -> SavedPlan:
     """Load and select, read live state, plan (and count what its destructive changes cost in contacts, unless
-    ``impact`` is off); keep the digests that let apply --plan check staleness."""
+    ``impact`` is off); keep what the plan depends on, so apply --plan can tell whether it still holds."""
     manifests = load(paths, settings.env)
     selected = in_shard(select(manifests, locations), shard)
     with make_client(settings, selected) as client:
@@ -50,21 +54,20 @@ def make_saved_plan(
     return SavedPlan(
         plan=result,
         manifests=manifest_set(paths, manifests.files),
-        live=digests(snapshot),
+        depends=dependencies(snapshot),
         selection=Selection(tuple(locations), str(shard) if shard else None),
     )
 
 
-def digests(snapshot: Snapshot) -> dict[str, str]:
-    """The live digest of every location read (see ghlops.plan.saved.live_digest)."""
-    return {
-        item.desired.location_id: live_digest(
-            item.desired,
-            snapshot.live[item.desired.location_id],
-            snapshot.companies.get(item.desired.company_id or ""),
-        )
-        for item in snapshot.selected
-    }
+def dependencies(snapshot: Snapshot) -> dict[str, tuple[Dependency, ...]]:
+    """What each location's plan depends on (see ghlops.plan.saved.dependencies)."""
+    return dependencies_of(snapshot.desired, snapshot.live, snapshot.companies)
+
+
+def re_derive(saved: SavedPlan, snapshot: Snapshot, settings: Settings) -> Plan:
+    """The plan apply --plan runs: made again from the manifests and live state just read, refused (PlanRefused)
+    unless it is exactly the saved one (see ghlops.plan.saved.verify)."""
+    return verify(saved, snapshot.desired, snapshot.live, snapshot.companies, whoami(settings.env))
 
 
 def title(saved: SavedPlan) -> str:
@@ -93,31 +96,53 @@ def publish_step_summary(saved: SavedPlan, env: Mapping[str, str], io: Io) -> No
         io.err(f"warning: cannot append the plan to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}")
 
 
+def distinct_files(plan_files: Sequence[str]) -> None:
+    """Refuse a plan file given twice (by the same path or another path to the same file)."""
+    seen: dict[Path, str] = {}
+    for name in plan_files:
+        try:
+            identity = Path(name).resolve()
+        except (OSError, RuntimeError):
+            identity = Path(name).absolute()
+        if identity in seen:
+            same = f"{name!r}" if seen[identity] == name else f"{name!r} (the same file as {seen[identity]!r})"
+            raise ConfigError(f"plan file {same} is given twice; give each plan once")
+        seen[identity] = name
+
+
 def open_for_apply(
-    plan_file: str, paths: Sequence[str | Path], locations: Sequence[str], shard: str | None
+    plan_files: str | Sequence[str], paths: Sequence[str | Path], locations: Sequence[str], shard: str | None
 ) -> SavedPlan:
-    """The saved plan apply --plan executes: no PATH, --location or --shard of its own (the plan names them)."""
+    """The saved plan apply --plan executes: one file, no PATH, --location or --shard of its own (the plan names
+    them)."""
+    files = [plan_files] if isinstance(plan_files, str) else list(plan_files)
+    distinct_files(files)
+    if len(files) != 1:
+        raise ConfigError(f"apply takes one --plan FILE, got {len(files)}; apply each shard's plan in its own run")
     if paths or locations or shard:
         raise ConfigError(
             "apply --plan takes no PATH, --location or --shard: the plan names its manifests and locations"
         )
-    saved = read_plan(plan_file)
+    saved = read_plan(files[0])
     check_version(saved)
     return saved
 
 
 def unchanged_manifests(saved: SavedPlan) -> list[str]:
-    """The plan's manifest paths, once their files are known to be the ones the plan was made from."""
+    """The plan's manifest paths, once their files are known to be the ones the plan was made from (before any
+    API call: PlanRefused names each file changed, added or removed)."""
     paths = list(saved.manifests.paths)
     try:
-        now = manifest_set(paths, discover(paths))
+        files = discover(paths)
     except GhlopsError as exc:
-        first = str(exc).splitlines()[0]
+        first = (str(exc).splitlines() or [""])[0]
+        first = first if first.isprintable() else repr(first)  # the paths come from the plan file
         raise ConfigError(
             f"cannot find the plan's manifests ({first}); run apply --plan in the directory plan ran in"
         ) from None
-    if now.digest != saved.manifests.digest:
-        raise PlanRefused(STALE_MANIFESTS)
+    stale = stale_manifests(saved, files)
+    if stale:
+        raise PlanRefused("\n".join([*stale, RUN_PLAN_AGAIN]))
     return paths
 
 
@@ -127,20 +152,28 @@ def select_saved(saved: SavedPlan, manifests: Manifests) -> list[Loaded]:
     return [item for item in manifests.loaded if item.desired.location_id in wanted]
 
 
-def merged(plans: Sequence[SavedPlan]) -> SavedPlan:
-    """Several saved plans (the shards of one matrix run) as one, for show: sections and digests side by side."""
+def merged(plans: Sequence[SavedPlan], names: Sequence[str] = ()) -> SavedPlan:
+    """Several saved plans (the shards of one matrix run) as one, for show: sections side by side. A location
+    in two of them is refused (it would be counted twice)."""
     if len(plans) == 1:
         return plans[0]
     first = plans[0]
+    owner: dict[str, int] = {}
+    for n, p in enumerate(plans):
+        for s in p.plan.locations:
+            if s.scope_id in owner:
+                a, b = (names[i] if i < len(names) else f"plan {i + 1}" for i in (owner[s.scope_id], n))
+                raise ConfigError(f"location {s.name!r} is in both {a} and {b}; show each location's plan once")
+            owner[s.scope_id] = n
     sections = tuple(s for p in plans for s in p.plan.companies) + tuple(s for p in plans for s in p.plan.locations)
-    live: dict[str, str] = {}
+    depends: dict[str, tuple[Dependency, ...]] = {}
     for p in plans:
-        live.update(p.live)
+        depends.update(p.depends)
     shards = sorted({p.selection.shard for p in plans if p.selection.shard})
     return SavedPlan(
         plan=Plan(sections, first.plan.guard),
         manifests=first.manifests,
-        live=live,
+        depends=depends,
         selection=Selection(first.selection.locations, None if not shards else ", ".join(shards)),
         ghlops_version=first.ghlops_version,
         format_version=first.format_version,

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
-from ghlops.commands.saved import merged, render
+from ghlops.commands.saved import distinct_files, merged, render
 from ghlops.plan.saved import read_plan
 
 
 def show_command(plan_files: Sequence[str], *, fmt: str, io: Io) -> int:
-    """Several files (the shards of one matrix run) render as one plan."""
-    saved = merged([read_plan(path) for path in plan_files])
+    """Several files (the shards of one matrix run) render as one plan; a file given twice is refused, not
+    counted twice."""
+    distinct_files(plan_files)
+    saved = merged([read_plan(path) for path in plan_files], plan_files)
     io.out(render(saved, fmt, colour=io.colour))
     return exit_codes.OK

@@ -13,14 +13,18 @@ import httpx
 import pytest
 
 from ghlops import __version__
+from ghlops.kinds import BY_NAME
 from ghlops.sandbox.recorder import RecordedRequest
 from ghlops.sandbox.store import Kind as StoreKind
 from tests.e2e.conftest import EXAMPLES, Cli
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 ORTHO = "Xy7Pq2Lm9Rt4Vb6Nc8Dz"
-STALE_DENTAL = "error: plan is stale: location downtown-dental changed since the plan was made; run plan again"
-STALE_ORTHO = "error: plan is stale: location uptown-ortho changed since the plan was made; run plan again"
+RUN_PLAN_AGAIN = "error: run plan again and review the new plan"
+
+
+def stale(location: str, what: str) -> str:
+    return f"error: plan is stale: location {location}, {what} since the plan was made"
 
 
 def copy_examples(tmp_path: Path) -> Path:
@@ -94,22 +98,37 @@ def assert_sent_exactly(document: dict[str, Any], sent: list[RecordedRequest]) -
 # -- plan --out ---------------------------------------------------------------------------------------------
 
 
-def test_plan_out_saves_versions_manifests_live_digests_and_the_ordered_requests(cli: Cli, tmp_path: Path) -> None:
+def test_plan_out_saves_versions_manifest_digests_what_each_location_depends_on_and_the_ordered_requests(
+    cli: Cli, tmp_path: Path
+) -> None:
     out = saved_plan(cli, tmp_path)
     document = json.loads(out.read_text())
-    assert document["formatVersion"] == 1
+    assert document["formatVersion"] == 2
     assert document["ghlopsVersion"] == __version__
     assert document["manifests"]["paths"] == [str(EXAMPLES)]
-    assert document["manifests"]["files"] == [
+    files = document["manifests"]["files"]
+    assert [f["path"] for f in files] == [
         (EXAMPLES / "downtown-dental.yaml").as_posix(),
         (EXAMPLES / "uptown-ortho.yaml").as_posix(),
     ]
-    assert re.fullmatch(r"sha256:[0-9a-f]{64}", document["manifests"]["digest"])
+    assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", f["digest"]) for f in files)
     assert [(loc["name"], loc["locationId"]) for loc in document["locations"]] == [
         ("downtown-dental", DENTAL),
         ("uptown-ortho", ORTHO),
     ]
-    assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", loc["liveDigest"]) for loc in document["locations"])
+    # Nothing exists yet: the plan depends on the absence of every object it creates, and of the users it names.
+    ortho = {(d["kind"], d["key"]): d["digest"] for d in document["locations"][1]["dependsOn"]}
+    assert ortho == {
+        ("calendars", "ortho consult"): None,
+        ("customFields", "contact/braces type"): None,
+        ("customFields", "contact/treatment plan"): None,
+        ("customValues", "business_hours"): None,
+        ("prices", "clear aligner plan/full"): None,
+        ("products", "clear aligner plan"): None,
+        ("tags", "consult-booked"): None,
+        ("tags", "financing"): None,
+        ("users", "jane@example.com"): None,
+    }
     assert document["counts"] == {"create": 22, "update": 0, "replace": 0, "delete": 0}
     jane = document["companies"][0]["changes"][0]
     assert jane["requests"][0]["body"]["password"] == {"$secret": None}
@@ -166,26 +185,62 @@ def test_an_unchanged_saved_plan_is_applied_exactly_and_then_nothing_is_left(cli
     assert again.output.strip().splitlines()[-1] == "No changes. 2 locations match the manifests."
 
 
-def test_a_live_change_makes_the_plan_stale_and_apply_writes_nothing(cli: Cli, tmp_path: Path) -> None:
+def test_an_unmanaged_object_appearing_live_leaves_the_plan_valid_and_apply_goes_ahead(
+    cli: Cli, tmp_path: Path
+) -> None:
     out = saved_plan(cli, tmp_path)
+    document = json.loads(out.read_text())
+    # As GHL does when a workflow tags a contact with a tag that does not exist yet.
     add_tag_through_the_api(cli, DENTAL, "walk-in")
+    cli.sb.clear_requests()
+
+    applied = cli("apply", "--plan", str(out), "--auto-approve", "--parallelism", "1")
+
+    assert applied.exit_code == 0, applied.output + applied.stderr
+    assert "Apply: 22 applied, 0 failed, 0 skipped." in applied.output
+    assert_sent_exactly(document, writes(cli))
+    assert sorted(t["name"] for t in cli.sb.store.snapshot(DENTAL)["tags"]) == [
+        "new-lead",
+        "recall-due",
+        "vip",
+        "walk-in",
+    ]
+
+
+def test_an_object_created_live_under_a_key_the_plan_creates_makes_it_stale_naming_it(cli: Cli, tmp_path: Path) -> None:
+    out = saved_plan(cli, tmp_path)
+    add_tag_through_the_api(cli, DENTAL, "vip")
     cli.sb.clear_requests()
 
     refused = cli("apply", "--plan", str(out), "--auto-approve")
 
     assert refused.exit_code == 1
-    assert refused.stderr.strip().splitlines() == [STALE_DENTAL]
+    assert refused.stderr.strip().splitlines() == [
+        stale("downtown-dental", "tag 'vip' was created in GHL"),
+        RUN_PLAN_AGAIN,
+    ]
     assert writes(cli) == []
-    assert [t["name"] for t in cli.sb.store.snapshot(DENTAL)["tags"]] == ["walk-in"]
 
 
-def test_an_applied_plan_cannot_be_applied_twice(cli: Cli, tmp_path: Path) -> None:
+def test_an_applied_plan_cannot_be_applied_twice_and_the_refusal_names_what_it_created(
+    cli: Cli, tmp_path: Path
+) -> None:
     out = saved_plan(cli, tmp_path)
+    document = json.loads(out.read_text())
     assert cli("apply", "--plan", str(out), "--auto-approve").exit_code == 0
     cli.sb.clear_requests()
+
     again = cli("apply", "--plan", str(out), "--auto-approve")
+
     assert again.exit_code == 1
-    assert again.stderr.strip().splitlines() == [STALE_DENTAL, STALE_ORTHO]
+    lines = again.stderr.strip().splitlines()
+    expected = [
+        stale(loc["name"], f"{BY_NAME[d['kind']].label} {d['name']!r} was created in GHL")
+        for loc in document["locations"]
+        for d in loc["dependsOn"]
+    ]
+    assert lines == [*expected, RUN_PLAN_AGAIN]
+    assert stale("uptown-ortho", "calendar 'Ortho Consult' was created in GHL") in lines
     assert writes(cli) == []
 
 
@@ -203,7 +258,10 @@ def test_a_user_change_stales_only_the_locations_whose_plan_depends_on_that_user
     refused = cli("apply", "--plan", str(out), "--auto-approve")
 
     assert refused.exit_code == 1
-    assert refused.stderr.strip().splitlines() == [STALE_DENTAL]
+    assert refused.stderr.strip().splitlines() == [
+        stale("downtown-dental", "user 'omar@example.com' changed in GHL"),
+        RUN_PLAN_AGAIN,
+    ]
     assert writes(cli) == []
 
 
@@ -240,19 +298,29 @@ def test_changed_manifests_make_the_plan_stale_before_any_api_call(cli: Cli, tmp
     refused = cli("apply", "--plan", str(out), "--auto-approve")
 
     assert refused.exit_code == 1
-    assert refused.stderr.strip() == (
-        "error: plan is stale: the manifests changed since the plan was made; run plan again"
-    )
+    assert refused.stderr.strip().splitlines() == [
+        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} changed since the plan "
+        "was made",
+        RUN_PLAN_AGAIN,
+    ]
     assert cli.sb.requests == []
 
 
-def test_a_new_manifest_file_makes_the_plan_stale(cli: Cli, tmp_path: Path) -> None:
+def test_a_new_or_removed_manifest_file_makes_the_plan_stale_naming_the_file(cli: Cli, tmp_path: Path) -> None:
     manifests = copy_examples(tmp_path)
     out = saved_plan(cli, tmp_path, str(manifests))
     (manifests / "extra.yaml").write_text("# nothing yet\n")
+    (manifests / "uptown-ortho.yaml").unlink()
+    cli.sb.clear_requests()
     refused = cli("apply", "--plan", str(out), "--auto-approve")
     assert refused.exit_code == 1
-    assert "the manifests changed since the plan was made" in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        f"error: plan is stale: manifest {(manifests / 'uptown-ortho.yaml').as_posix()} was removed since the "
+        "plan was made",
+        f"error: plan is stale: manifest {(manifests / 'extra.yaml').as_posix()} was added since the plan was made",
+        RUN_PLAN_AGAIN,
+    ]
+    assert cli.sb.requests == []
 
 
 def test_apply_plan_elsewhere_than_where_plan_ran_says_where_the_manifests_should_be(
@@ -306,7 +374,13 @@ def test_a_plan_made_by_another_ghlops_version_is_refused(cli: Cli, tmp_path: Pa
     [
         ("{not json", "not a ghlops plan file (invalid JSON at line 1)"),
         ('{"hello": 1}', "not a ghlops plan file (no formatVersion)"),
-        ('{"formatVersion": 99}', "plan file format 99 is not supported (this ghlops reads 1)"),
+        ('{"formatVersion": 99}', "plan file format 99 is not supported (this ghlops reads 2)"),
+        (
+            '{"formatVersion": 1, "locations": []}',
+            "plan file format 1 is from an earlier ghlops, which pinned whole locations rather than what the plan "
+            "depends on; run plan again to save a format 2 plan",
+        ),
+        ("[" * 1000 + "]" * 1000, "not a ghlops plan file (JSON nested more than 100 levels)"),
     ],
 )
 def test_a_file_that_is_not_a_plan_is_a_clear_error(cli: Cli, tmp_path: Path, content: str, message: str) -> None:
