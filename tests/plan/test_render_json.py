@@ -11,7 +11,7 @@ import pytest
 
 from ghlops.errors import ConfigError
 from ghlops.plan.render_json import render_json
-from ghlops.plan.saved import ManifestSet, SavedPlan, Selection
+from ghlops.plan.saved import Dependency, ManifestFile, ManifestSet, SavedPlan, Selection
 from tests.plan.sample_plans import sample_plan
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
@@ -22,8 +22,11 @@ def saved() -> SavedPlan:
     plan = sample_plan()
     return SavedPlan(
         plan=plan,
-        manifests=ManifestSet(("ghl",), ("ghl/a.yaml",), DIGEST),
-        live={s.scope_id: DIGEST for s in plan.locations},
+        manifests=ManifestSet(("ghl",), (ManifestFile("ghl/a.yaml", DIGEST),)),
+        depends={
+            s.scope_id: (Dependency("tags", "vip", "vip", DIGEST), Dependency("tags", "new", "new", None))
+            for s in plan.locations
+        },
         selection=Selection(("*-clinic",), "2/4"),
     )
 
@@ -59,8 +62,8 @@ def test_passwords_stay_placeholders_in_the_document() -> None:
     ("mutate", "message"),
     [
         (lambda d: d.pop("formatVersion"), "not a ghlops plan file (no formatVersion)"),
-        (lambda d: d.update(formatVersion=2), "plan file format 2 is not supported (this ghlops reads 1)"),
-        (lambda d: d.pop("locations"), "not a valid ghlops plan file: KeyError: 'locations'"),
+        (lambda d: d.update(formatVersion=3), "plan file format 3 is not supported (this ghlops reads 2)"),
+        (lambda d: d.pop("locations"), "not a valid ghlops plan file: no 'locations'"),
     ],
 )
 def test_a_broken_document_is_a_config_error_naming_the_problem(mutate: Any, message: str) -> None:
@@ -149,7 +152,7 @@ def renamed() -> SavedPlan:
         ),
     )
     plan = Plan((Section("dental", "loc-1", changes),))
-    return SavedPlan(plan=plan, manifests=ManifestSet(("ghl",), ("ghl/a.yaml",), DIGEST), live={"loc-1": DIGEST})
+    return SavedPlan(plan=plan, manifests=ManifestSet(("ghl",), (ManifestFile("ghl/a.yaml", DIGEST),)))
 
 
 def test_the_review_object_holds_the_estimate_and_the_rename_hints_and_validates_with_the_proposed_schema() -> None:
