@@ -201,6 +201,6 @@ def test_a_server_refusing_the_create_but_listing_no_lease_ends_with_one_error()
     server = RefusingLister()
     clock = Clock()
     run = Leases(server, holder="h", run="r", clock=clock, sleep=clock.sleep)
-    with pytest.raises(LeaseHeld, match="GHL refuses the custom value 'ghlops.lock' but lists none"):
+    with pytest.raises(LeaseHeld, match=r"GHL refuses the custom value 'ghlops\.lock' but lists none"):
         run.acquire_one(LOC, "Downtown Dental")
     assert server.calls == 12  # six creates and six listings, then it stops
