@@ -1,0 +1,288 @@
+"""One apply at a time per location: a lease held in GHL itself.
+
+GHL has no lock API, and it does not keep product, price or calendar names unique, so two applies on one
+location (two CI runs, a laptop and CI) would both create the same objects. The lease is a custom value named
+``ghlops.lock`` in the location, whose value records who holds it, for which run, and until when.
+
+Taking it is *create, then look*: POST the custom value, then list the location's custom values. The run holds
+the lease only when its own is the only unexpired one. If another unexpired lease shows up, the run deletes its
+own and waits. Two runs racing can both back off (and retry after a jittered pause), but they can never both
+hold it, and that does not depend on GHL refusing a second custom value with the same name (issue 13 says it
+does; the sandbox refuses it). When GHL refuses the create as a duplicate, the listing shows who holds it.
+
+- Expiry: a crashed holder's lease stops counting once ``expires`` has passed; the next run deletes it.
+- A create that may or may not have landed (a timeout after sending) is recognised by its run id in the list.
+- Release deletes the lease by its own id, so a run whose lease expired and was taken over cannot delete the
+  newer holder's lease.
+- ``force_unlock`` is for humans (``ghlops force-unlock LOCATION``), when a holder is known to be gone.
+
+What it cannot protect against: edits made in GHL's UI or by other tools while an apply runs, and a holder that
+writes past its lease's expiry (the TTL is far longer than a location's writes take at GHL's rate limits).
+Plans never see the lease: the custom values kind skips it when reading, and manifests may not declare it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from ghlops.errors import AmbiguousWriteError, ApiError, PlanRefused
+from ghlops.ghl.client import CallContext
+from ghlops.request import Request
+
+logger = logging.getLogger("ghlops.lease")
+
+# The custom value's name. Custom value names are free text in GHL; this one is reserved for ghlops.
+LEASE_NAME = "ghlops.lock"
+DEFAULT_TTL_S = 15 * 60.0
+DEFAULT_TIMEOUT_S = 0.0
+DEFAULT_POLL_S = 5.0
+_KIND = "lease"
+
+
+class Sender(Protocol):
+    def send(self, req: Request, *, location_id: str | None = ..., context: CallContext | None = ...) -> Any: ...
+
+
+class LeaseHeld(PlanRefused):
+    """Another run holds a location's lease (and did not let go within --lock-timeout)."""
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """What a lease's value says. ``expires`` is None when the value is not one ghlops wrote."""
+
+    holder: str
+    run: str
+    expires: datetime | None
+
+    def to_value(self) -> str:
+        expires = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else ""
+        return json.dumps({"holder": self.holder, "run": self.run, "expires": expires}, sort_keys=True)
+
+    @staticmethod
+    def from_value(value: object) -> LeaseInfo:
+        try:
+            data = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return LeaseInfo(holder="unknown (not written by ghlops)", run="", expires=None)
+        holder, run, expires = data.get("holder"), data.get("run"), data.get("expires")
+        when: datetime | None = None
+        if isinstance(expires, str):
+            try:
+                when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                when = None
+        return LeaseInfo(
+            holder=holder if isinstance(holder, str) and holder else "unknown",
+            run=run if isinstance(run, str) else "",
+            expires=when,
+        )
+
+    def expired(self, now: datetime) -> bool:
+        # A value ghlops cannot read never expires by itself: a human made it, or something else did.
+        return self.expires is not None and self.expires <= now
+
+    def describe(self) -> str:
+        run = f" (run {self.run})" if self.run else ""
+        until = f", until {self.expires.strftime('%Y-%m-%d %H:%M:%S UTC')}" if self.expires else ""
+        return f"{self.holder}{run}{until}"
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    ttl_s: float = DEFAULT_TTL_S
+    timeout_s: float = DEFAULT_TIMEOUT_S  # how long to wait for a held lease (--lock-timeout)
+    poll_s: float = DEFAULT_POLL_S
+
+
+def run_id_from(env: Mapping[str, str]) -> str:
+    """The run's id: GitHub's run id and attempt in Actions (so a lease names the run to look at), else random."""
+    run = env.get("GITHUB_RUN_ID")
+    if run:
+        attempt = env.get("GITHUB_RUN_ATTEMPT", "1")
+        return f"github-{run}-{attempt}-{uuid.uuid4().hex[:6]}"
+    return uuid.uuid4().hex[:12]
+
+
+def holder_from(env: Mapping[str, str]) -> str:
+    """Who holds a lease, for the line a waiting run prints: the workflow in CI, else user@host."""
+    if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_WORKFLOW"):
+        return f"GitHub Actions {env['GITHUB_REPOSITORY']} {env['GITHUB_WORKFLOW']}"
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "someone"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _list_request(location_id: str) -> Request:
+    return Request("GET", ("/locations/", location_id, "/customValues"))
+
+
+def _leases(client: Sender, location_id: str, label: str) -> list[tuple[str, LeaseInfo]]:
+    body = client.send(_list_request(location_id), location_id=location_id, context=CallContext(label, _KIND))
+    items = body.get("customValues") if isinstance(body, Mapping) else None
+    found: list[tuple[str, LeaseInfo]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and item.get("name") == LEASE_NAME and isinstance(item.get("id"), str):
+            found.append((item["id"], LeaseInfo.from_value(item.get("value"))))
+    return found
+
+
+def _delete(client: Sender, location_id: str, label: str, lease_id: str) -> None:
+    req = Request("DELETE", ("/locations/", location_id, "/customValues/", lease_id))
+    try:
+        client.send(req, location_id=location_id, context=CallContext(label, _KIND, LEASE_NAME))
+    except ApiError as exc:
+        if exc.status != 404:  # already gone: someone else cleared it
+            raise
+
+
+def read_leases(client: Sender, location_id: str, label: str | None = None) -> list[LeaseInfo]:
+    return [info for _, info in _leases(client, location_id, label or location_id)]
+
+
+def force_unlock(client: Sender, location_id: str, label: str | None = None) -> list[LeaseInfo]:
+    """Delete every lease of a location, whoever holds it; returns what they said."""
+    label = label or location_id
+    leases = _leases(client, location_id, label)
+    for lease_id, _ in leases:
+        _delete(client, location_id, label, lease_id)
+    return [info for _, info in leases]
+
+
+class Leases:
+    """The leases one run holds; ``acquire`` before the live read a plan is built on, ``release_all`` after the
+    last write (also on failure)."""
+
+    def __init__(
+        self,
+        client: Sender,
+        *,
+        holder: str,
+        run: str,
+        settings: LeaseSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client
+        self._holder = holder
+        self._run = run
+        self._settings = settings or LeaseSettings()
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.held: dict[str, tuple[str, str]] = {}  # location id -> (label, lease id)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _create(self, location_id: str, label: str) -> str | None:
+        """POST our lease; its id, or None when GHL refused it as a duplicate or the outcome is unknown."""
+        expires = self._now() + timedelta(seconds=self._settings.ttl_s)
+        value = LeaseInfo(self._holder, self._run, expires.replace(microsecond=0)).to_value()
+        req = Request(
+            "POST",
+            ("/locations/", location_id, "/customValues"),
+            body={"name": LEASE_NAME, "value": value},
+            id_field=("customValue", "id"),
+        )
+        try:
+            body = self._client.send(req, location_id=location_id, context=CallContext(label, _KIND, LEASE_NAME))
+        except AmbiguousWriteError:
+            return None  # the listing tells, by our run id
+        except ApiError as exc:
+            if exc.status in (400, 409, 422) and "exist" in exc.message.casefold():
+                return None
+            raise
+        created = body.get("customValue") if isinstance(body, Mapping) else None
+        lease_id = created.get("id") if isinstance(created, Mapping) else None
+        return lease_id if isinstance(lease_id, str) else None
+
+    def acquire_one(self, location_id: str, label: str) -> None:
+        if location_id in self.held:
+            return
+        deadline = self._clock() + self._settings.timeout_s
+        retries_without_holder = 0
+        while True:
+            mine = self._create(location_id, label)
+            leases = _leases(self._client, location_id, label)
+            if mine is None:
+                mine = next((i for i, info in leases if info.run == self._run), None)
+            now = self._now()
+            others = [(i, info) for i, info in leases if i != mine]
+            for lease_id, info in others:
+                if info.expired(now):
+                    logger.info("location %s: removing the expired lease of %s", label, info.describe())
+                    _delete(self._client, location_id, label, lease_id)
+            blocking = [info for _, info in others if not info.expired(now)]
+            if mine is not None and not blocking:
+                self.held[location_id] = (label, mine)
+                logger.debug("location %s: lease taken (run %s)", label, self._run)
+                return
+            if mine is not None:
+                _delete(self._client, location_id, label, mine)  # back off: someone else has it
+            if not blocking:
+                # Only expired leases were in the way, and they are gone now: try again at once, a bounded number
+                # of times (GHL refusing the create while listing no lease must not loop forever).
+                retries_without_holder += 1
+                if retries_without_holder > 5:
+                    raise LeaseHeld(
+                        f"location {label}: GHL refuses the custom value {LEASE_NAME!r} but lists none; "
+                        f"check the location's custom values"
+                    )
+                continue
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise LeaseHeld(
+                    f"location {label}: another apply holds its lock: {blocking[0].describe()}; wait for it to "
+                    f"finish, raise --lock-timeout, or run `ghlops force-unlock {label}` if that run is gone"
+                )
+            pause = min(remaining, self._settings.poll_s * (0.5 + self._rng.random()))
+            logger.info("location %s: waiting for the lock held by %s", label, blocking[0].describe())
+            self._sleep(pause)
+
+    def acquire(self, locations: Sequence[tuple[str, str]]) -> None:
+        """Take the lease of each (location id, label), in order; on failure, release what was taken."""
+        try:
+            for location_id, label in locations:
+                self.acquire_one(location_id, label)
+        except BaseException:
+            self.release_all()
+            raise
+
+    def release_all(self) -> list[str]:
+        """Release every held lease; returns one line per lease that could not be released (never raises)."""
+        problems: list[str] = []
+        for location_id, (label, lease_id) in list(self.held.items()):
+            try:
+                _delete(self._client, location_id, label, lease_id)
+            except ApiError as exc:
+                problems.append(f"location {label}: could not release the lock ({exc}); it expires by itself")
+            del self.held[location_id]
+        return problems
+
+
+@contextmanager
+def held(leases: Leases, locations: Sequence[tuple[str, str]]) -> Iterator[Leases]:
+    leases.acquire(locations)
+    try:
+        yield leases
+    finally:
+        for line in leases.release_all():
+            logger.warning("%s", line)
