@@ -7,7 +7,10 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
@@ -17,11 +20,16 @@ from ghlops.commands.plan import check_errors, check_impact_options
 from ghlops.errors import ConfigError, PlanRefused
 from ghlops.ghl import GHLClient
 from ghlops.impact import count_impact
+from ghlops.lease import Leases, LeaseSettings, holder_from, run_id_from
 from ghlops.live import LiveReader
+from ghlops.manifest.loader import Loaded
 from ghlops.plan.model import Action, Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
+from ghlops.plan.saved import differences, with_counts
 from ghlops.progress import Progress
 from ghlops.workflow import Settings, load, make_client, plan, read, select
+
+logger = logging.getLogger("ghlops.lease")
 
 
 def apply_command(
@@ -37,9 +45,11 @@ def apply_command(
     shard: str | None = None,
     impact: bool = True,
     confirm: bool = False,
+    lock_timeout: float = 0.0,
 ) -> int:
     """``plan_file``: the --plan value(s); more than one (or one file twice) is refused. ``confirm``: ask before
-    applying a saved plan too (a saved plan is otherwise its own approval)."""
+    applying a saved plan too (a saved plan is otherwise its own approval). ``lock_timeout``: how long to wait for
+    a location another apply holds (ghlops.lease), in seconds."""
     from ghlops.commands import saved as saved_plans
     from ghlops.selection import in_shard, optional_shard
 
@@ -58,7 +68,10 @@ def apply_command(
         selected = saved_plans.select_saved(saved, manifests)
     else:
         selected = in_shard(select(manifests, locations), optional_shard(shard))
-    with make_client(settings, selected) as client:
+    with make_client(settings, selected) as client, lease_scope(client, settings, lock_timeout) as leases:
+        if saved is not None:
+            # The lease comes before the read the re-derived plan is built on: no other apply writes in between.
+            leases.acquire(changed_locations(saved.plan))
         snapshot = read(client, selected, settings)
         if saved is not None:
             # Never the file's requests: the plan made again now, if it is the reviewed one (with the reviewed
@@ -84,6 +97,11 @@ def apply_command(
             if answer.strip() != "yes":
                 io.err("Apply cancelled; nothing was changed.")
                 return exit_codes.ERROR
+        if saved is None:
+            # The plan was made before the lease was held: take the leases of the locations it changes, read those
+            # again, and apply only if the plan made now is the one shown (another apply may have run meanwhile).
+            leases.acquire(changed_locations(result))
+            result = replan_leased(client, selected, settings, result)
         io.out("")
         log = RunLog.open(log_file)
         reporter = start_progress(settings, result, client)
@@ -107,6 +125,55 @@ def apply_command(
         io.out(line)
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
     return exit_codes.OK if report.ok else exit_codes.ERROR
+
+
+def changed_locations(result: Plan) -> list[tuple[str, str]]:
+    """(location id, name) of every location the plan writes to, in plan order: the leases an apply takes."""
+    return [(s.scope_id, s.name) for s in result.locations if s.changes]
+
+
+@contextmanager
+def lease_scope(client: GHLClient, settings: Settings, lock_timeout: float) -> Iterator[Leases]:
+    """The run's leases, released after the last write whatever happens (a release that fails is reported;
+    the lease then expires by itself)."""
+    if lock_timeout < 0:
+        raise ConfigError("--lock-timeout must be 0 or more seconds")
+    leases = Leases(
+        client,
+        holder=holder_from(settings.env),
+        run=run_id_from(settings.env),
+        settings=LeaseSettings(timeout_s=lock_timeout),
+    )
+    try:
+        yield leases
+    finally:
+        for line in leases.release_all():
+            logger.warning("%s", line)
+
+
+def replan_leased(client: GHLClient, selected: Sequence[Loaded], settings: Settings, approved: Plan) -> Plan:
+    """The approved plan, checked against the live state of the locations it changes, read again under their
+    leases. PlanRefused when it differs (another run or a UI edit changed them since the plan was shown)."""
+    changed = {location_id for location_id, _ in changed_locations(approved)}
+    if not changed:
+        return approved
+    again = [item for item in selected if item.desired.location_id in changed]
+    fresh = plan(read(client, again, settings), settings)
+    before = tuple(s for s in approved.locations if s.scope_id in changed)
+    now = tuple(s for s in fresh.locations if s.scope_id in changed)
+    found = differences(replace(approved, sections=before), replace(fresh, sections=now))
+    if fresh.errors or found:
+        problems = [*fresh.errors, *found]
+        raise PlanRefused(
+            "refusing to apply: the live state changed while the plan waited for approval ("
+            + "; ".join(problems[:5])
+            + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            + "); run apply again to see the new plan"
+        )
+    by_id = {s.scope_id: s for s in with_counts(replace(fresh, sections=now), approved).sections}
+    return replace(
+        approved, sections=tuple(by_id.get(s.scope_id, s) if not s.is_company else s for s in approved.sections)
+    )
 
 
 def created_id(outcome: Outcome) -> str | None:
