@@ -21,6 +21,9 @@ class CustomValues(Kind[CustomValue]):
     label = "custom value"
     model = CustomValue
     delete_warning = "templates and workflows that use this custom value will render it empty"
+    section_description = "Custom values."
+    document_order = 20
+    stored_as = "customValue"
 
     def list_request(self, location_id: str) -> Request:
         return Request("GET", ("/locations/", location_id, "/customValues"))
