@@ -124,6 +124,10 @@ class Found:
     value: str
 
 
+# Users have their own maps (both ways: team members are read back as emails), kept as fields for callers.
+_USERS = "users"
+
+
 @dataclass
 class Resolver:
     """Maps between natural keys and server ids for references across kinds (calendar team members)."""
@@ -147,9 +151,17 @@ class Resolver:
 
     def knows(self, kind: str, key: str) -> bool:
         """Whether a live object of ``kind`` has the natural key ``key``."""
-        if kind == "users":
+        if kind == _USERS:
             return key in self.user_id_by_email
         return (kind, key) in self.ids
+
+    def add(self, kind: str, key: str, object_id: str) -> None:
+        """Know a live object: its id by natural key (the first one wins, as matching reports duplicates)."""
+        if kind == _USERS:
+            self.user_id_by_email.setdefault(key, object_id)
+            self.user_email_by_id[object_id] = key
+        else:
+            self.ids.setdefault((kind, key), object_id)
 
 
 class Kind(Generic[M]):

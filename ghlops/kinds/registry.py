@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ghlops.kinds.base import Kind, Scope
+from ghlops.kinds.base import Entry, Kind, Scope
 
 MODULES_ENV = "GHLOPS_KIND_MODULES"
 
@@ -97,6 +97,22 @@ def section_of(kind: Kind[Any]) -> str:
     while kind.parent is not None:
         kind = BY_NAME[kind.parent]
     return kind.name
+
+
+def flatten(section: str, entries: Sequence[Entry]) -> dict[str, list[Entry]]:
+    """A section's declared entries by kind: the section's own, and each child kind's (a product's prices),
+    every child told its parent. How desired state holds them (``LocationDesired.entries``)."""
+    out: dict[str, list[Entry]] = {section: list(entries)}
+    for child in children(section):
+        assert child.parent_field is not None
+        found: list[Entry] = []
+        for parent in entries:
+            for item in getattr(parent, child.parent_field, None) or []:
+                child.adopt_parent(item, parent)
+                found.append(item)
+        for name, items in flatten(child.name, found).items():
+            out[name] = items if name != child.name else found
+    return out
 
 
 def kinds_help() -> str:

@@ -356,8 +356,7 @@ def _plan_users(
 ) -> tuple[Section, dict[str, list[str]]]:
     resolver = Resolver()
     for u in live:
-        resolver.user_id_by_email.setdefault(u.obj.email.casefold(), u.id)
-        resolver.user_email_by_id[u.id] = u.obj.email.casefold()
+        resolver.add(KIND.name, KIND.key(u.obj), u.id)
     declared: dict[str, User] = {}
     wanted: dict[str, list[str]] = {}
     for d in locations:

@@ -226,7 +226,11 @@ def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestE
                 )
             if not (spec.companyId or env.get(COMPANY_ENV)):
                 errors.append(
-                    _err(item, ("spec",), f"{company_kind} need the agency's company id: set spec.companyId or {COMPANY_ENV}")
+                    _err(
+                        item,
+                        ("spec",),
+                        f"{company_kind} need the agency's company id: set spec.companyId or {COMPANY_ENV}",
+                    )
                 )
         for kind, path, entry in entries(item):
             for field_name, name, what in kind.required_env(entry):

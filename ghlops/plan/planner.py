@@ -136,12 +136,7 @@ def resolver_for(company: CompanyLive | None) -> Resolver:
     if company is not None:
         for kind in COMPANY_KINDS:
             for obj in company.of(kind.name):
-                key = kind.key(obj.obj)
-                if kind.name == "users":
-                    resolver.user_id_by_email.setdefault(key, obj.id)
-                    resolver.user_email_by_id[obj.id] = key
-                else:
-                    resolver.ids.setdefault((kind.name, key), obj.id)
+                resolver.add(kind.name, kind.key(obj.obj), obj.id)
     return resolver
 
 
