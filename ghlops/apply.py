@@ -273,7 +273,7 @@ class Executor:
                 body = self._create(section, change, kind, resolved, location_id, context)
             else:
                 body = self._send(resolved, location_id, context)
-                if request.method == "DELETE" and kind is not None and kind.deletion_queued(body):
+                if change.action is Action.DELETE and kind is not None and kind.deletion_queued(body):
                     self._await_removal(section, change, kind)
             if creating is not None:
                 object_id = _extract_id(body, request.id_field)

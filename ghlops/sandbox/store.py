@@ -66,6 +66,7 @@ class Kind(StrEnum):
     PRODUCT = "product"
     PRICE = "price"
     USER = "user"
+    LINK = "link"
     CONTACT = "contact"  # seeded from contacts fixtures (ghlops/sandbox/contacts.py)
 
 
