@@ -34,6 +34,15 @@ class _KindResult:
     errors: list[str] = field(default_factory=list)
 
 
+# Location kinds other kinds reference or hold as children: only their live ids need resolving (the others' would
+# cost a key per live object for nothing).
+_REFERENCED: tuple[Kind[Any], ...] = tuple(
+    k
+    for k in LOCATION_KINDS
+    if any(r.target == k.name for other in LOCATION_KINDS for r in other.references)
+    or any(other.parent == k.name for other in LOCATION_KINDS)
+)
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -149,7 +158,7 @@ def plan_location(
 ) -> Section:
     results: dict[str, _KindResult] = {}
     unmanaged: list[Unmanaged] = []
-    for kind in LOCATION_KINDS:
+    for kind in _REFERENCED:
         for obj in live.of(kind.name):
             resolver.ids.setdefault((kind.name, kind.key(obj.obj)), obj.id)
     reference_errors = _unresolved(desired, resolver, declared_company or {}, company_read)
