@@ -433,7 +433,7 @@ def _plan_users(
                 unmanaged.setdefault(i, []).append(current.obj.email)
         if removed:
             last.append((_shrink(current, now, removed, names), tuple(names(removed))))
-    ordered = first + sorted(last, key=lambda pair: pair[0].display.casefold())
+    ordered = first + sorted(last, key=lambda pair: _natural(pair[0].display))
     errors.extend(_lockouts([c for c, _ in ordered], index, me))
     return (
         Section(
@@ -446,6 +446,11 @@ def _plan_users(
         ),
         unmanaged,
     )
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Numbers inside names by value: user2@ before user10@ (as the planner orders deletes)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text.casefold()) if p)
 
 
 def _index(live: Sequence[LiveObject[User]]) -> tuple[dict[str, LiveObject[User]], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ghlops.kinds import CALENDARS, TAGS, USERS
@@ -92,3 +93,25 @@ def test_the_calendar_kind_declares_its_team_members_as_references_to_users() ->
     cal = Calendar(name="Intake", teamMembers=[TeamMember(user="a@x.com"), TeamMember(user="b@x.com")])
     found = [(f.path, f.reference.target, f.value) for f in CALENDARS.referenced(cal)]
     assert found == [(("teamMembers", 0, "user"), "users", "a@x.com"), (("teamMembers", 1, "user"), "users", "b@x.com")]
+
+
+def test_a_change_keeps_what_it_creates_and_its_parent_through_json() -> None:
+    price = Price(name="Std", type="one_time", amount=5, currency="USD")
+    product = Product(name="Kit", productType="SERVICE", prices=[price])
+    p = plan(location(products=[product], prices=[price.with_product("Kit")]), {}, [])
+    again = Plan.from_json(json.loads(json.dumps(p.to_json())))
+    assert [(c.creates, c.parent) for _, c in again.all_changes()] == [
+        (Ref("products", "kit"), None),
+        (Ref("prices", "kit/std"), Ref("products", "kit")),
+    ]
+
+
+def test_users_leaving_their_last_location_are_deleted_in_natural_order() -> None:
+    d = location()
+    d.prune = frozenset({"users"})
+    users = [
+        {"id": f"u{n}", "email": f"user{n}@x.com", "firstName": "U", "lastName": "N", "roles": {"locationIds": [LOC]}}
+        for n in (10, 2)
+    ]
+    p = plan(d, {}, users)
+    assert [c.display for c in p.companies[0].changes] == ["user2@x.com", "user10@x.com"]
