@@ -176,7 +176,7 @@ def plan_location(
             live_objs,
             resolver,
             desired.location_id,
-            section_of(kind) in desired.prune and not kind.singleton,
+            section_of(kind) in desired.prune,
             protected=desired.protected.get(kind.name, frozenset()),
         )
         results[kind.name] = result
@@ -256,6 +256,7 @@ def diff_kind(
     protected: frozenset[str] = frozenset(),
 ) -> _KindResult:
     result = _KindResult()
+    prune = prune and not kind.singleton  # a singleton is never deleted
     index, result.errors = index_live(kind, live)
     desired_keys = {kind.key(e) for e in desired}
     claimed: set[str] = set()
@@ -269,6 +270,10 @@ def diff_kind(
                 if old_key in index and old_key not in desired_keys and old_key not in claimed:
                     current, reason = index[old_key], f"renamed from {old!r}"
                     break
+        if current is None and kind.singleton:
+            # One object per location that GHL always has (its profile): never created, only updated.
+            result.errors.append(f"{kind.label} {kind.display(entry)!r} does not exist live; ghlops only updates it")
+            continue
         if current is None:
             result.upserts.append(_create(kind, entry, resolver, location_id))
             continue

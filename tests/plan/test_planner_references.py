@@ -115,3 +115,24 @@ def test_users_leaving_their_last_location_are_deleted_in_natural_order() -> Non
     ]
     p = plan(d, {}, users)
     assert [c.display for c in p.companies[0].changes] == ["user2@x.com", "user10@x.com"]
+
+
+class _Profile(TAGS.__class__):  # type: ignore[misc]
+    """A singleton kind for the test: one object per location, only ever updated."""
+
+    name = "profiles"
+    label = "profile"
+    singleton = True
+
+
+def test_a_singleton_is_never_created_or_deleted_only_updated() -> None:
+    from ghlops.kinds.tags import Tag
+    from ghlops.plan.planner import diff_kind
+
+    kind = _Profile()
+    missing = diff_kind(kind, [Tag(name="Clinic")], [], Resolver(), LOC, prune=True)
+    assert missing.upserts == [] and missing.errors == ["profile 'Clinic' does not exist live; ghlops only updates it"]
+    live_one = kind.live({"id": "p1", "name": "clinic"}, Resolver())
+    assert kind.prunable is False
+    kept = diff_kind(kind, [], [live_one], Resolver(), LOC, prune=True)
+    assert kept.deletes == [] and kept.unmanaged == ["clinic"]
