@@ -316,7 +316,7 @@ class Executor:
                 raise
             # Another run (a parallel shard declaring the same object) created it since the plan was made: make
             # it what the create would have made it (the kind says how).
-            found = self._find_created(section, change, kind, location_id)
+            found = self._find_created(section, change, kind, location_id, request)
             if found is None:
                 raise
             self._send(kind.adopt_request(request, found), location_id, context)
@@ -336,19 +336,24 @@ class Executor:
                 return self._send(request, location_id, context)
             except AmbiguousWriteError:
                 # The server may have created it: look before sending again, so there is never a duplicate.
-                found = self._find_created(section, change, kind, location_id) if kind is not None else None
+                found = self._find_created(section, change, kind, location_id, request) if kind is not None else None
                 if found is not None:
                     return _with_id(found, request.id_field)
         return self._send(request, location_id, context)
 
     def _find_created(
-        self, section: Section, change: Change, kind: Kind[Any], location_id: str | None
+        self, section: Section, change: Change, kind: Kind[Any], location_id: str | None, create: Request
     ) -> LiveObject[Any] | None:
         """The object an ambiguous or refused create may have made, found by its kind in a fresh read."""
-        return kind.find_again(change.key, self._read_again(section, change, kind, location_id))
+        return kind.find_again(change.key, self._read_again(section, change, kind, location_id, create))
 
     def _read_again(
-        self, section: Section, change: Change, kind: Kind[Any], location_id: str | None = None
+        self,
+        section: Section,
+        change: Change,
+        kind: Kind[Any],
+        location_id: str | None = None,
+        create: Request | None = None,
     ) -> list[LiveObject[Any]]:
         """A fresh read of where ``change``'s object lives: its company, its location, or its parent."""
         if kind.scope is Scope.COMPANY:
@@ -357,6 +362,8 @@ class Executor:
             parent_id = change.parent
             if isinstance(parent_id, Ref):
                 parent_id = self._lookup(parent_id, location_id)
+            if parent_id is None and create is not None:
+                parent_id = kind.parent_of_create(create)
             if parent_id is None:
                 return []
             parent = LiveObject(parent_id, _parent_stub(BY_NAME[kind.parent]), {"_id": parent_id, "id": parent_id})

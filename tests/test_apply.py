@@ -108,3 +108,29 @@ def test_the_report_lists_the_objects_created_with_their_ids(sb: Sandbox) -> Non
     made = {(c.section, c.kind, c.display): c.object_id for c in report.created}
     assert made[("downtown-dental", "prices", "Premium Package/Standard")] == prices["Standard"]
     assert made[("downtown-dental", "products", "Premium Package")] == product["_id"]
+
+
+def test_an_ambiguous_price_create_from_a_plan_without_parents_is_still_found_not_resent(sb: Sandbox) -> None:
+    import dataclasses
+
+    from ghlops.plan.model import Section
+
+    settings = Settings(env=sandbox_env(sb), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        made = plan(read(client, manifests.loaded, settings))
+        # As a plan saved before changes carried their parent: the kind reads it from the create request.
+        old = Plan(
+            tuple(
+                Section(**{**s.__dict__, "changes": tuple(dataclasses.replace(c, parent=None) for c in s.changes)})
+                for s in made.sections
+            ),
+            made.guard,
+        )
+        sb.inject("ambiguous", method="POST", path_contains="/price", times=1)
+        report = Executor(client, LiveReader(client), env=settings.env).apply(old)
+    assert report.ok
+    ambiguous = next(r for r in sb.requests if r.fault == "ambiguous")
+    prices = [p for item in manifests.loaded for product in sb.store.snapshot(item.desired.location_id)["products"]
+              for p in product["prices"] if ambiguous.path == f"/products/{product['_id']}/price"]  # fmt: skip
+    assert len(prices) == len({p["name"] for p in prices}) == 1  # found again by its product, never sent twice

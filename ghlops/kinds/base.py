@@ -337,6 +337,11 @@ class Kind(Generic[M]):
         """The object an ambiguous create (timeout, dropped connection) may have made, among a fresh read."""
         return next((o for o in objects if self.key(o.obj) == key), None)
 
+    def parent_of_create(self, create: Request) -> str | None:
+        """A child's parent id as its (resolved) create request names it: for changes saved before they carried
+        ``parent``."""
+        return None
+
     def already_exists(self, status: int | None, message: str) -> bool:
         """Whether a refused create means another run created the object meanwhile (adopted, not an error)."""
         return False

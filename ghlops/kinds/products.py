@@ -239,6 +239,11 @@ class Prices(Kind[Price]):
     def parent_key(self, obj: Price) -> str | None:
         return obj.product_name.casefold()
 
+    def parent_of_create(self, create: Request) -> str | None:
+        # POST /products/{productId}/price
+        product = create.path[1] if len(create.path) > 1 else None
+        return product if isinstance(product, str) else None
+
     def find_again(self, key: str, objects: Sequence[LiveObject[Price]]) -> LiveObject[Price] | None:
         # Read again under the one product the create was for: matched by the price's own name within it.
         name = key.rsplit("/", 1)[-1]
