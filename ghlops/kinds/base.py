@@ -1,10 +1,14 @@
 """What every kind shares: the entry base model and the Kind interface the planner, reader and executor use.
 
-A kind knows three things and nothing about HTTP, YAML or click:
+A kind knows everything about itself and nothing about HTTP, YAML or click:
 - its pydantic model (the same type for desired entries and for live objects),
 - its natural key (how a live object is matched to a manifest entry; never the server id),
-- how it maps to the GHL API: which list call reads it, how a raw API object becomes the model, and which
-  Request creates, updates or deletes it.
+- what it is: its manifest section, scope (location or company), parent or singleton, references to other
+  kinds, the token it needs, immutable and write-only fields, export defaults and what a delete costs,
+- how it maps to the GHL API: which list calls read it (pages, per parent), how a raw API object becomes the
+  model, which Request creates, updates or deletes it, and the hooks the executor asks when GHL's answer is
+  ambiguous (find_again) or refuses a create of something that exists (already_exists, adopt_request).
+The registry (registry.py) lists the kinds; everything else derives from what they declare.
 """
 
 from __future__ import annotations
