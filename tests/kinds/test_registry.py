@@ -12,7 +12,7 @@ from ghlops.manifest.model import SECTIONS, SPEC_ORDER, LocationSpec, TemplateSp
 def test_sections_follow_the_dependency_order_and_documents_their_own_order() -> None:
     assert registry.section_names() == ("users", "tags", "customFields", "customValues", "products", "calendars")
     assert registry.document_order() == ("customFields", "customValues", "tags", "users", "calendars", "products")
-    assert (SECTIONS, SPEC_ORDER) == (registry.section_names(), registry.document_order())
+    assert (registry.section_names(), registry.document_order()) == (SECTIONS, SPEC_ORDER)
 
 
 def test_prune_accepts_every_section_and_children_follow_their_parent() -> None:
