@@ -26,9 +26,8 @@ from typing import IO, Any
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
 from ghlops.ghl.client import CallContext
-from ghlops.kinds import BY_NAME, PRICES, USERS
-from ghlops.kinds.base import LiveObject, Resolver
-from ghlops.kinds.users import location_ids
+from ghlops.kinds.base import Kind, LiveObject, Resolver, Scope
+from ghlops.kinds.registry import BY_NAME
 from ghlops.live import LiveReader, Sender
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
 from ghlops.request import Ref, Request, SecretInput, fill_secrets
@@ -51,6 +50,18 @@ class Outcome:
     change: Change
     result: Result
     error: str | None = None
+    # The id of the object the change created (create, replace, or a create adopted), when it created one.
+    created_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """One object an apply created: where, what, and its new id."""
+
+    section: str
+    kind: str
+    display: str
+    object_id: str
 
 
 @dataclass
@@ -68,6 +79,15 @@ class ApplyReport:
     def count(self, result: Result) -> int:
         return sum(1 for o in self.outcomes if o.result is result)
 
+    @property
+    def created(self) -> list[Created]:
+        """The objects this apply created, in the order they were made."""
+        return [
+            Created(o.section, o.change.kind, o.change.display, o.created_id)
+            for o in self.outcomes
+            if o.created_id is not None
+        ]
+
 
 class RunLog:
     """JSON lines, one per change attempted, so an interrupted run can be audited afterwards."""
@@ -80,7 +100,9 @@ class RunLog:
     def open(path: str | Path | None) -> RunLog:
         return RunLog(open(path, "a", encoding="utf-8") if path else None)
 
-    def write(self, section: str, change: Change, result: Result, error: str | None = None) -> None:
+    def write(
+        self, section: str, change: Change, result: Result, error: str | None = None, created_id: str | None = None
+    ) -> None:
         if self._stream is None:
             return
         line = {
@@ -92,6 +114,8 @@ class RunLog:
             "objectId": change.object_id,
             "result": result.value,
             "error": error,
+            # The id of the object this change created, null when it created none (issue 14, section 3).
+            "createdId": created_id,
         }
         with self._lock:
             self._stream.write(json.dumps(line) + "\n")
@@ -151,10 +175,9 @@ class Executor:
     def apply(self, plan: Plan) -> ApplyReport:
         report = ApplyReport()
         companies = plan.companies
-        failed_users: set[str] = set()
         for company in companies:
             firsts = [c for c in company.changes if c.stage is Stage.USERS_FIRST]
-            failed_users |= self._run_independent(company, firsts, report)
+            self._run_independent(company, firsts, report)
         locations = [s for s in plan.locations if s.changes]
         if self._parallelism == 1 or len(locations) <= 1:
             failed = [s.name for s in locations if self._run_location(s, report)]
@@ -197,7 +220,7 @@ class Executor:
         failed: set[str] = set()
         for index, change in enumerate(changes):
             try:
-                self._run_change(section, change)
+                created_id = self._run_change(section, change)
             except GhlopsError as exc:
                 failed.add(change.key)
                 self._record(report, section, change, Result.FAILED, str(exc))
@@ -206,23 +229,33 @@ class Executor:
                         self._record(report, section, rest, Result.SKIPPED, f"after the failure of {change.display}")
                     break
                 continue
-            self._record(report, section, change, Result.APPLIED)
+            self._record(report, section, change, Result.APPLIED, created_id=created_id)
         return failed
 
     def _record(
-        self, report: ApplyReport, section: Section, change: Change, result: Result, error: str | None = None
+        self,
+        report: ApplyReport,
+        section: Section,
+        change: Change,
+        result: Result,
+        error: str | None = None,
+        *,
+        created_id: str | None = None,
     ) -> None:
-        outcome = Outcome(section.name, change, result, error)
+        outcome = Outcome(section.name, change, result, error, created_id)
         with self._report_lock:
             report.outcomes.append(outcome)
-        self._log.write(section.name, change, result, error)
+        self._log.write(section.name, change, result, error, created_id)
         if self._on_outcome:
             self._on_outcome(outcome)
 
-    def _run_change(self, section: Section, change: Change) -> None:
+    def _run_change(self, section: Section, change: Change) -> str | None:
+        """Send a change's requests in order; returns the id of the object it created, if any."""
         location_id = None if section.is_company else section.scope_id
         location = None if section.is_company else section.name
         context = self._context(location, change.kind, change.display)
+        kind = BY_NAME.get(change.kind)
+        created: str | None = None
         for request in change.requests:
             try:
                 resolved = request.resolve(lambda ref: self._lookup(ref, location_id))
@@ -235,32 +268,31 @@ class Executor:
                     kind=change.kind,
                     obj=change.display,
                 ) from None
-            if request.method == "POST":
-                body = self._create(section, change, resolved, location_id, context)
+            creating = _creates(change, request)
+            if creating is not None:
+                body = self._create(section, change, kind, resolved, location_id, context)
             else:
                 body = self._send(resolved, location_id, context)
-                if request.method == "DELETE" and BY_NAME.get(change.kind) is USERS:
-                    self._await_user_removal(section, change, body)
-            if request.binds is not None:
-                self._bind(request.binds, _extract_id(body, request.id_field), location_id)
-            elif change.action in (Action.CREATE, Action.REPLACE) and request.method == "POST":
-                self._bind(Ref(change.kind, change.key), _extract_id(body, request.id_field), location_id)
+                if change.action is Action.DELETE and kind is not None and kind.deletion_queued(body):
+                    self._await_removal(section, change, kind)
+            if creating is not None:
+                object_id = _extract_id(body, request.id_field)
+                self._bind(creating, object_id, location_id)
+                created = object_id or created
+        return created
 
-    def _await_user_removal(self, section: Section, change: Change, body: Any) -> None:
+    def _await_removal(self, section: Section, change: Change, kind: Kind[Any]) -> None:
         """GHL queues a user's deletion ("Queued deleting ... Will take effect in a few minutes", users.json) and
         keeps listing the user meanwhile: wait a little (bounded) so a plan made right after this apply does not
-        plan the delete again. A user still listed after the wait is only a warning: deleting again is harmless."""
-        message = body.get("message") if isinstance(body, Mapping) else None
-        if not (isinstance(message, str) and "queued" in message.casefold()):
-            return
+        plan the delete again. One still listed after the wait is only a warning: deleting again is harmless."""
         for delay in self._queued_delete_waits:
             self._sleep(delay)
-            company = self._reader.read_company(section.scope_id)
-            if all(u.id != change.object_id for u in company.users):
+            if all(o.id != change.object_id for o in self._read_again(section, change, kind)):
                 return
         logger.warning(
-            "warning: users: GHL queued the deletion of %s; it takes effect within a few minutes, and until then "
-            "a plan still lists the user",
+            "warning: %s: GHL queued the deletion of %s; it takes effect within a few minutes, and until then "
+            "a plan still lists it",
+            change.kind,
             change.display,
         )
 
@@ -268,68 +300,75 @@ class Executor:
         sendable = dataclasses.replace(request, body=fill_secrets(request.body, self._secret))
         return self._client.send(sendable, location_id=location_id, context=context)
 
-    def _create(self, section: Section, change: Change, request: Request, location_id: str | None, context: Any) -> Any:
-        if BY_NAME.get(change.kind) is not USERS:
-            return self._create_once(section, change, request, location_id, context)
+    def _create(
+        self,
+        section: Section,
+        change: Change,
+        kind: Kind[Any] | None,
+        request: Request,
+        location_id: str | None,
+        context: Any,
+    ) -> Any:
         try:
-            return self._create_once(section, change, request, location_id, context)
+            return self._create_once(section, change, kind, request, location_id, context)
         except ApiError as exc:
-            if exc.status != 400 or "already exists" not in exc.message.casefold():
+            if kind is None or not kind.already_exists(exc.status, exc.message):
                 raise
-            # Another run (a parallel shard declaring the same user) created it since the plan was made.
-            adopted = self._adopt_user(section, change, request, context)
-            if adopted is None:
+            # Another run (a parallel shard declaring the same object) created it since the plan was made: make
+            # it what the create would have made it (the kind says how).
+            found = self._find_created(section, change, kind, location_id, request)
+            if found is None:
                 raise
-            return adopted
-
-    def _adopt_user(self, section: Section, change: Change, request: Request, context: Any) -> Any:
-        """Make an existing user what the create would have made it: same fields, plus the planned locations.
-
-        The membership is the union of the user's current locations and the planned ones, so a parallel run's
-        additions are kept; the password is never touched (the user already has one).
-        """
-        found = self._find_created(section, change, request)
-        if found is None or not isinstance(request.body, Mapping):
-            return None
-        body = {k: v for k, v in request.body.items() if k not in ("companyId", "email", "password")}
-        current = location_ids(found.raw)
-        planned = [str(i) for i in request.body.get("locationIds") or []]
-        body["locationIds"] = current + [i for i in planned if i not in current]
-        update = Request("PUT", ("/users/", found.id), version=request.version, auth=request.auth, body=body)
-        self._send(update, None, context)
-        return _with_id(found, request.id_field)
+            self._send(kind.adopt_request(request, found), location_id, context)
+            return _with_id(found, request.id_field)
 
     def _create_once(
-        self, section: Section, change: Change, request: Request, location_id: str | None, context: Any
+        self,
+        section: Section,
+        change: Change,
+        kind: Kind[Any] | None,
+        request: Request,
+        location_id: str | None,
+        context: Any,
     ) -> Any:
         for _attempt in range(MAX_AMBIGUOUS_RETRIES):
             try:
                 return self._send(request, location_id, context)
             except AmbiguousWriteError:
                 # The server may have created it: look before sending again, so there is never a duplicate.
-                found = self._find_created(section, change, request)
+                found = self._find_created(section, change, kind, location_id, request) if kind is not None else None
                 if found is not None:
                     return _with_id(found, request.id_field)
         return self._send(request, location_id, context)
 
-    def _find_created(self, section: Section, change: Change, request: Request) -> LiveObject[Any] | None:
-        kind = BY_NAME[change.kind]
-        if kind is USERS:
-            company = self._reader.read_company(section.scope_id)
-            objects: list[LiveObject[Any]] = list(company.users)
-        elif kind is PRICES:
-            product_id = request.path[1]
-            assert isinstance(product_id, str)
-            product_name = change.display.rsplit("/", 1)[0]
-            objects, _ = self._reader.read_product_prices(
-                section.name, section.scope_id, product_id, product_name, Resolver()
-            )
-        else:
-            objects = self._reader.read_kind(section.name, section.scope_id, kind, Resolver())
-        for obj in objects:
-            if kind.key(obj.obj) == change.key:
-                return obj
-        return None
+    def _find_created(
+        self, section: Section, change: Change, kind: Kind[Any], location_id: str | None, create: Request
+    ) -> LiveObject[Any] | None:
+        """The object an ambiguous or refused create may have made, found by its kind in a fresh read."""
+        return kind.find_again(change.key, self._read_again(section, change, kind, location_id, create))
+
+    def _read_again(
+        self,
+        section: Section,
+        change: Change,
+        kind: Kind[Any],
+        location_id: str | None = None,
+        create: Request | None = None,
+    ) -> list[LiveObject[Any]]:
+        """A fresh read of where ``change``'s object lives: its company, its location, or its parent."""
+        if kind.scope is Scope.COMPANY:
+            return self._reader.read_company(section.scope_id).of(kind.name)
+        if kind.parent is not None:
+            parent_id = change.parent
+            if isinstance(parent_id, Ref):
+                parent_id = self._lookup(parent_id, location_id)
+            if parent_id is None and create is not None:
+                parent_id = kind.parent_of_create(create)
+            if parent_id is None:
+                return []
+            parent = LiveObject(parent_id, _parent_stub(BY_NAME[kind.parent]), {"_id": parent_id, "id": parent_id})
+            return self._reader.read_children_of(section.name, section.scope_id, kind, parent, Resolver())[0]
+        return self._reader.read_kind(section.name, section.scope_id, kind, Resolver())
 
     def _lookup(self, ref: Ref, location_id: str | None) -> str:
         with self._refs_lock:
@@ -351,6 +390,23 @@ class Executor:
         if not value:
             raise ConfigError(f"environment variable {secret.env} (passwordEnv) is not set")
         return Secret(value)
+
+
+def _creates(change: Change, request: Request) -> Ref | None:
+    """The ref a request fills with the id it returns: its own ``binds``, else the change's ``creates`` for the
+    request that answers with the new object's id (``id_field``); None for requests that create nothing."""
+    if request.binds is not None:
+        return request.binds
+    if request.id_field and change.creates is not None:
+        return change.creates
+    if request.id_field and change.action in (Action.CREATE, Action.REPLACE):
+        return Ref(change.kind, change.key)  # plans saved before changes carried `creates`
+    return None
+
+
+def _parent_stub(kind: Kind[Any]) -> Any:
+    """A parent entry known only by id: children read again under it are matched within it (find_again)."""
+    return kind.model.model_construct(**{kind.key_field: ""})
 
 
 def _extract_id(body: Any, path: tuple[str, ...]) -> str | None:

@@ -18,18 +18,15 @@ forms, product collections and taxes): their ids belong to the source location.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from ghlops.kinds import BY_NAME, CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
-from ghlops.kinds.base import META_FIELDS, Entry, Kind, LiveObject, field_adapter
-from ghlops.kinds.custom_fields import OPTION_TYPES
-from ghlops.kinds.users import User, location_ids
-from ghlops.manifest.model import API_VERSION, SPEC_ORDER
+from ghlops.kinds.base import META_FIELDS, Entry, Kind, LiveObject, Scope, field_adapter
+from ghlops.kinds.registry import BY_NAME, children, document_order
+from ghlops.manifest.model import API_VERSION
 from ghlops.state import LocationLive
 
 __all__ = [
@@ -40,89 +37,8 @@ __all__ = [
     "template_document",
 ]
 
-EXPORTABLE: tuple[str, ...] = SPEC_ORDER
-
-# CalendarCreateDTO's documented defaults: what GHL fills in when a create leaves them out.
-CALENDAR_DEFAULTS: Mapping[str, Any] = {
-    "isActive": True,
-    "eventType": "RoundRobin_OptimizeForAvailability",
-    "widgetType": "classic",
-    "eventTitle": "{{contact.name}}",
-    "eventColor": "#039be5",
-    "slotDuration": 30,
-    "slotInterval": 30,
-    "appoinmentPerSlot": 1,
-    "enableRecurring": False,
-    "autoConfirm": True,
-    "googleInvitationEmails": False,
-    "allowReschedule": True,
-    "allowCancellation": True,
-    "formSubmitType": "ThankYouMessage",
-}
-# TeamMember: priority is documented as 0.5 by default; isPrimary is false unless a member is made primary; a
-# member added without a meeting location gets one of kind custom with an empty location (recorded answers).
-TEAM_MEMBER_DEFAULTS: Mapping[str, Any] = {
-    "priority": 0.5,
-    "isPrimary": False,
-    "locationConfigurations": [{"kind": "custom", "location": ""}],
-}
-# What recorded answers show in `recurring` of a calendar that never set recurrence (after the keys the manifest
-# model doesn't know are left out).
-RECURRING_DEFAULTS: Mapping[str, Any] = {"freq": "DAILY", "count": 1, "bookingOption": "skip"}
-# A widget slug GHL generated (<name>-<uuid>) rather than one a user chose.
-_GENERATED_WIDGET_SLUG = re.compile(r"-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# CreateProductDto's documented defaults.
-PRODUCT_DEFAULTS: Mapping[str, Any] = {"isTaxesEnabled": False, "isLabelEnabled": False, "taxInclusive": False}
-# What GHL answers for a price created without these.
-PRICE_DEFAULTS: Mapping[str, Any] = {"trackInventory": False}
-# CreateCustomFieldsDTO documents position 0; "contact" is the manifest model's own default.
-CUSTOM_FIELD_DEFAULTS: Mapping[str, Any] = {"model": "contact", "position": 0}
-# PermissionsDto's documented defaults (users created without permissions get exactly these).
-PERMISSION_DEFAULTS: Mapping[str, bool] = {
-    "campaignsEnabled": True,
-    "campaignsReadOnly": False,
-    "contactsEnabled": True,
-    "workflowsEnabled": True,
-    "workflowsReadOnly": False,
-    "triggersEnabled": True,
-    "funnelsEnabled": True,
-    "websitesEnabled": False,
-    "opportunitiesEnabled": True,
-    "dashboardStatsEnabled": True,
-    "bulkRequestsEnabled": True,
-    "appointmentsEnabled": True,
-    "reviewsEnabled": True,
-    "onlineListingsEnabled": True,
-    "phoneCallEnabled": True,
-    "conversationsEnabled": True,
-    "assignedDataOnly": False,
-    "adwordsReportingEnabled": False,
-    "membershipEnabled": False,
-    "facebookAdsReportingEnabled": False,
-    "attributionsReportingEnabled": False,
-    "settingsEnabled": True,
-    "tagsEnabled": True,
-    "leadValueEnabled": True,
-    "marketingEnabled": True,
-    "agentReportingEnabled": True,
-    "botService": False,
-    "socialPlanner": True,
-    "bloggingEnabled": True,
-    "invoiceEnabled": True,
-    "affiliateManagerEnabled": True,
-    "contentAiEnabled": True,
-    "refundsEnabled": True,
-    "recordPaymentEnabled": True,
-    "cancelSubscriptionEnabled": True,
-    "paymentsEnabled": True,
-    "communitiesEnabled": True,
-    "exportPaymentsEnabled": True,
-}
-# Ids of objects ghlops does not manage: valid only in the location they were read from.
-LOCATION_REFERENCES: Mapping[str, tuple[str, ...]] = {
-    "calendars": ("groupId", "formId"),
-    "products": ("collectionIds", "taxes"),
-}
+#: The sections an export can write, in document order (from the registry).
+EXPORTABLE: tuple[str, ...] = document_order()
 
 
 @dataclass
@@ -135,35 +51,29 @@ class Export:
 
 def export_sections(
     live: LocationLive,
-    users: Sequence[LiveObject[User]] | None,
+    users: Sequence[LiveObject[Any]] | None,
     kinds: Sequence[str] = EXPORTABLE,
     *,
     for_clone: bool = False,
+    company: Mapping[str, Sequence[LiveObject[Any]]] | None = None,
 ) -> Export:
-    """The manifest sections for ``kinds`` (in model order); ``users`` are the company's users (all of them:
-    those whose ``roles.locationIds`` hold the location are exported). Empty sections are left out."""
+    """The manifest sections for ``kinds`` (in document order). Company-level objects come from ``company``
+    (kind name -> all of the company's objects; ``users`` is the users' list, the older way to pass it): those
+    that belong to the location are exported. Empty sections are left out."""
     result = Export()
+    company_objects: dict[str, Sequence[LiveObject[Any]]] = dict(company or {})
+    if users is not None:
+        company_objects.setdefault("users", users)
     for section in EXPORTABLE:
         if section not in kinds:
             continue
-        if section == USERS.name:
-            objects = [u for u in users or [] if live.location_id in location_ids(u.raw)]
-            entries = [_user(u, result.notes) for u in _sorted(USERS, objects, result.notes)]
-        elif section == PRODUCTS.name:
-            entries = _products(live, result.notes, for_clone)
+        kind = BY_NAME[section]
+        if kind.scope is Scope.COMPANY:
+            objects = [o for o in company_objects.get(section) or [] if kind.in_location(o, live.location_id)]
         else:
-            kind = BY_NAME[section]
-            entries = [
-                _entry(section, o, result.notes, for_clone) for o in _sorted(kind, live.of(section), result.notes)
-            ]
-        if section == CUSTOM_FIELDS.name:
-            in_folders = sum(1 for o in live.of(section) if o.raw.get("parentId"))
-            if in_folders:
-                # GHL has no public API to list or create custom field folders (highlevel-api-docs #171).
-                result.notes.append(
-                    f"{in_folders} custom field(s) sit in folders: GHL offers no API for folders, so ghlops "
-                    "leaves every field in the folder it is in (folders are not exported)"
-                )
+            objects = live.of(section)
+        entries = [_export(kind, o, live, result.notes, for_clone) for o in _sorted(kind, objects, result.notes)]
+        result.notes.extend(kind.export_notes(objects))
         if entries:
             result.sections[section] = entries
     return result
@@ -192,7 +102,7 @@ def template_document(name: str, sections: Mapping[str, list[Any]]) -> dict[str,
 
 
 def _ordered(sections: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
-    return {section: sections[section] for section in SPEC_ORDER if section in sections}
+    return {section: sections[section] for section in EXPORTABLE if section in sections}
 
 
 # -- per kind -----------------------------------------------------------------------------------------------------
@@ -263,78 +173,26 @@ def _fits(model: type[Entry], name: str, value: Any) -> bool:
     return True
 
 
-def _entry(section: str, live: LiveObject[Any], notes: list[str], for_clone: bool) -> Any:
-    data = dump_live(live, notes, BY_NAME[section])
-    if section == TAGS.name:
-        return data["name"]
-    if section == CUSTOM_FIELDS.name:
-        _drop_defaults(data, CUSTOM_FIELD_DEFAULTS)
-        if isinstance(data.get("position"), int) and data["position"] % 50 == 0:
-            del data["position"]  # GHL assigns positions in steps of 50: one the user never chose
-        if data.get("options") is not None and str(data.get("dataType")) not in OPTION_TYPES:
-            del data["options"]
-        if data.get("placeholder") == "":
-            del data["placeholder"]
-    elif section == CALENDARS.name:
-        _drop_defaults(data, CALENDAR_DEFAULTS)
-        for key in [k for k, v in data.items() if v == []]:
-            del data[key]  # GHL lists unset arrays (teamMembers, openHours...) as []
-        widget = data.get("widgetSlug")
-        if widget is not None and (widget == data.get("slug") or _GENERATED_WIDGET_SLUG.search(str(widget))):
-            del data["widgetSlug"]  # GHL derives or generates the widget slug; GHL's lists carry no `slug`
-        if data.get("recurring") == RECURRING_DEFAULTS:
-            del data["recurring"]
-        members = data.get("teamMembers")
-        if isinstance(members, list):
-            for member in members:
-                _drop_defaults(member, TEAM_MEMBER_DEFAULTS)
-                if str(member.get("user", "")).startswith("id:"):
-                    notes.append(
-                        f"calendar {data['name']!r}: team member {member['user'][3:]} is not a user of this "
-                        "company that ghlops can see; it is exported by id and validate will reject it"
-                    )
-            members.sort(key=lambda m: str(m.get("user", "")).casefold())
-    elif section == CUSTOM_VALUES.name:
-        pass
+def _export(kind: Kind[Any], live: LiveObject[Any], location: LocationLive, notes: list[str], for_clone: bool) -> Any:
+    """One exported entry: the live object dumped, without the kind's export defaults and what GHL derives,
+    with its children (a product's prices) nested under it."""
+    data = dump_live(live, notes, kind)
+    _drop_defaults(data, kind.export_defaults)
+    entry = kind.export_entry(data, live, notes)
+    if not isinstance(entry, dict):
+        return entry  # a plain string (a tag)
     if for_clone:
-        _drop_references(section, data, notes)
-    return data
-
-
-def _user(user: LiveObject[User], notes: list[str]) -> dict[str, Any]:
-    data = dump_live(user, notes, USERS)
-    permissions = data.get("permissions")
-    if isinstance(permissions, dict):
-        _drop_defaults(permissions, PERMISSION_DEFAULTS)
-        if not permissions:
-            del data["permissions"]
-    return data
-
-
-def _products(live: LocationLive, notes: list[str], for_clone: bool) -> list[dict[str, Any]]:
-    prices: dict[str, list[LiveObject[Any]]] = {}
-    for price in live.of(PRICES.name):
-        prices.setdefault(price.obj._product.casefold(), []).append(price)
-    out = []
-    for product in _sorted(PRODUCTS, live.of(PRODUCTS.name), notes):
-        data = dump_live(product, notes, PRODUCTS)
-        data.pop("prices", None)
-        _drop_defaults(data, PRODUCT_DEFAULTS)
-        for key in [k for k, v in data.items() if v == []]:
-            del data[key]  # GHL lists unset arrays (collectionIds, taxes) as []
-        if for_clone:
-            _drop_references(PRODUCTS.name, data, notes)
-        own = _sorted(PRICES, prices.get(PRODUCTS.key(product.obj), []), notes)
+        _drop_references(kind, live, entry, notes)
+    for child in children(kind.name):
+        assert child.parent_field is not None
+        key = kind.key(live.obj)
+        own = [c for c in location.of(child.name) if child.parent_key(c.obj) == key]
+        entry.pop(child.parent_field, None)
         if own:
-            data["prices"] = [_price(p, notes) for p in own]
-        out.append(data)
-    return out
-
-
-def _price(price: LiveObject[Any], notes: list[str]) -> dict[str, Any]:
-    data = dump_live(price, notes, PRICES)
-    _drop_defaults(data, PRICE_DEFAULTS)
-    return data
+            entry[child.parent_field] = [
+                _export(child, c, location, notes, for_clone) for c in _sorted(child, own, notes)
+            ]
+    return entry
 
 
 def _drop_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> None:
@@ -348,15 +206,14 @@ def _same(value: Any, default: Any) -> bool:
     return isinstance(value, bool) == isinstance(default, bool) and value == default
 
 
-def _drop_references(section: str, data: dict[str, Any], notes: list[str]) -> None:
-    dropped = [key for key in LOCATION_REFERENCES.get(section, ()) if data.get(key) not in (None, [])]
+def _drop_references(kind: Kind[Any], live: LiveObject[Any], data: dict[str, Any], notes: list[str]) -> None:
+    dropped = [key for key in kind.location_references if data.get(key) not in (None, [])]
     for key in dropped:
         del data[key]
     if dropped:
-        label = BY_NAME[section].label
         notes.append(
-            f"{label} {data['name']!r}: left out {', '.join(dropped)}: ids of objects ghlops does not manage "
-            "belong to the source location; set them in the new manifest if the target has its own"
+            f"{kind.label} {kind.display(live.obj)!r}: left out {', '.join(dropped)}: ids of objects ghlops does "
+            "not manage belong to the source location; set them in the new manifest if the target has its own"
         )
 
 

@@ -36,12 +36,11 @@ from typing import Any, Protocol
 
 from ghlops.errors import AmbiguousWriteError, ApiError, PlanRefused
 from ghlops.ghl.client import CallContext
+from ghlops.kinds.custom_values import LEASE_NAME, is_lease
 from ghlops.request import Request
 
 logger = logging.getLogger("ghlops.lease")
 
-# The custom value's name. Custom value names are free text in GHL; this one is reserved for ghlops.
-LEASE_NAME = "ghlops.lock"
 DEFAULT_TTL_S = 15 * 60.0
 DEFAULT_TIMEOUT_S = 0.0
 DEFAULT_POLL_S = 5.0
@@ -138,7 +137,7 @@ def _leases(client: Sender, location_id: str, label: str) -> list[tuple[str, Lea
     items = body.get("customValues") if isinstance(body, Mapping) else None
     found: list[tuple[str, LeaseInfo]] = []
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, Mapping) and item.get("name") == LEASE_NAME and isinstance(item.get("id"), str):
+        if isinstance(item, Mapping) and is_lease(item.get("name")) and isinstance(item.get("id"), str):
             found.append((item["id"], LeaseInfo.from_value(item.get("value"))))
     return found
 

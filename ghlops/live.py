@@ -1,10 +1,12 @@
 """Reads live state through the kinds' list endpoints.
 
-Per location: one list call per kind (plus pages), and one price list per product; nothing else (a missing
-location shows up as the error of its first list call). Users are company-level: read once per run per company.
+What is read, and in which order, comes from the registry: per location one list call per kind (plus pages),
+and one list per live parent object for child kinds (a price list per product); nothing else (a missing
+location shows up as the error of its first list call). Company-level kinds (users) are read once per run per
+company.
 
 Concurrency: up to ``parallelism`` locations at once, and within a location up to ``READS_PER_LOCATION`` calls
-side by side (its first call, tags, alone; then the four other kinds; then its products' price lists). All of a
+side by side (its first call, the kind that reads first, alone; then the other kinds; then the child lists). All of a
 run's reads share two thread pools: one of ``parallelism`` threads, one per location being read, and one of
 ``parallelism x READS_PER_LOCATION`` threads for the calls within them. So the threads and the requests in
 flight never exceed ``parallelism x READS_PER_LOCATION`` (32 at the default 8), whatever the number of
@@ -23,11 +25,8 @@ from typing import Any, Protocol, TypeVar
 
 from ghlops.errors import ApiResponseError
 from ghlops.ghl.client import CallContext
-from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import Kind, LiveObject, Resolver
-from ghlops.kinds.products import PAGE_SIZE as PRODUCT_PAGE
-from ghlops.kinds.products import Price
-from ghlops.kinds.users import PAGE_SIZE as USER_PAGE
+from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS
 from ghlops.request import Request
 from ghlops.state import CompanyLive, LocationLive
 
@@ -42,8 +41,20 @@ logger = logging.getLogger(__name__)
 #: account, it bounds a server that always reports one more page.
 MAX_ITEMS_PER_KIND = 10_000
 
-#: Calls of one location in flight at once: the four kinds read side by side after tags, or four price readers.
+#: Calls of one location in flight at once: the kinds read side by side after the first, or four child readers.
 READS_PER_LOCATION = 4
+
+#: Location kinds listed once per location: the one that reads first, then the others (registry order).
+TOP_KINDS: tuple[Kind[Any], ...] = tuple(k for k in LOCATION_KINDS if k.parent is None)
+FIRST_KINDS: tuple[Kind[Any], ...] = tuple(k for k in TOP_KINDS if k.read_first) or TOP_KINDS[:1]
+#: Child kinds, listed per live parent object once the parents are read.
+CHILD_KINDS: tuple[Kind[Any], ...] = tuple(k for k in LOCATION_KINDS if k.parent is not None)
+
+
+def read_order() -> list[list[str]]:
+    """The kinds a location read lists, step by step: each step's kinds side by side, after the step before."""
+    rest = [k.name for k in TOP_KINDS if k not in FIRST_KINDS]
+    return [[k.name for k in FIRST_KINDS], rest, [k.name for k in CHILD_KINDS]]
 
 
 class Sender(Protocol):
@@ -68,19 +79,23 @@ class LiveReader:
 
     # -- company users -------------------------------------------------------------------------------
     def read_company(self, company_id: str) -> CompanyLive:
-        what = f"users of company {company_id}"
-        raws = self._pages(
-            None, None, what, lambda skip: USERS.search_request(company_id, skip), USERS.parse_search, USER_PAGE
-        )
+        """The company-level objects of one company (its users)."""
         warnings: list[str] = []
-        users = []
-        for raw in raws:
-            if USERS.is_gone(raw):
-                continue
-            parsed = self._parse(USERS, raw, Resolver(), f"company {company_id}", warnings)
-            if parsed is not None:
-                users.append(parsed)
-        return CompanyLive(company_id=company_id, users=users, warnings=warnings)
+        objects: dict[str, list[LiveObject[Any]]] = {}
+        for kind in COMPANY_KINDS:
+            what = f"{kind.name} of company {company_id}"
+            raws = self._pages(
+                None, None, what, _bind_page(kind, company_id, None), kind.parse_page, kind.page_size or 0
+            )
+            found = []
+            for raw in raws:
+                if kind.is_gone(raw):
+                    continue
+                parsed = self._parse(kind, raw, Resolver(), f"company {company_id}", warnings)
+                if parsed is not None:
+                    found.append(parsed)
+            objects[kind.name] = found
+        return CompanyLive(company_id=company_id, users=objects.get("users", []), warnings=warnings)
 
     # -- locations -------------------------------------------------------------------------------------
     def read_locations(
@@ -114,15 +129,16 @@ class LiveReader:
         if calls is None and self._parallelism > 1:
             with ThreadPoolExecutor(max_workers=READS_PER_LOCATION, thread_name_prefix="ghlops-read") as own:
                 return self.read_location(name, location_id, resolver, calls=own)
-        simple: tuple[Kind[Any], ...] = (TAGS, CUSTOM_FIELDS, CUSTOM_VALUES, CALENDARS)
         live = LocationLive(location_id=location_id)
         # A location's first call decides whether it exists; the rest then run side by side.
-        live.objects[TAGS.name], warnings = self.read_kind_noting(name, location_id, TAGS, resolver)
-        live.warnings.extend(warnings)
+        for kind in FIRST_KINDS:
+            live.objects[kind.name], warnings = self.read_kind_noting(name, location_id, kind, resolver)
+            live.warnings.extend(warnings)
         tasks: list[tuple[str, Callable[[], Read]]] = [
-            (k.name, _bind(self.read_kind_noting, name, location_id, k, resolver)) for k in simple[1:]
+            (k.name, _bind(self.read_kind_noting, name, location_id, k, resolver))
+            for k in TOP_KINDS
+            if k not in FIRST_KINDS
         ]
-        tasks.append((PRODUCTS.name, _bind(self.read_products_noting, name, location_id, resolver)))
         if calls is None:
             results = {kind: task() for kind, task in tasks}
         else:
@@ -131,17 +147,26 @@ class LiveReader:
         for kind_name, (objects, warnings) in results.items():
             live.objects[kind_name] = objects
             live.warnings.extend(warnings)
-        live.objects[PRICES.name], warnings = self.read_prices(
-            name, location_id, live.of(PRODUCTS.name), resolver, calls=calls
-        )
-        live.warnings.extend(warnings)
+        for child in CHILD_KINDS:
+            assert child.parent is not None
+            live.objects[child.name], warnings = self.read_children(
+                name, location_id, child, live.of(child.parent), resolver, calls=calls
+            )
+            live.warnings.extend(warnings)
+        # Objects in registry order, whatever finished first.
+        live.objects = {k.name: live.objects[k.name] for k in LOCATION_KINDS if k.name in live.objects}
         return live
 
     def read_kind(self, name: str, location_id: str, kind: Kind[Any], resolver: Resolver) -> list[LiveObject[Any]]:
         return self.read_kind_noting(name, location_id, kind, resolver)[0]
 
     def read_kind_noting(self, name: str, location_id: str, kind: Kind[Any], resolver: Resolver) -> Read:
-        """One kind's live objects, and a warning line for each object left alone (see _parse)."""
+        """One kind's live objects (every page), and a warning line for each object left alone (see _parse)."""
+        if kind.page_size:
+            raws = self._pages(
+                name, location_id, kind.name, _bind_page(kind, location_id, None), kind.parse_page, kind.page_size
+            )
+            return self._parse_all(kind, raws, resolver, name)
         req = kind.list_request(location_id)
         body = self._send(req, location_id, kind.name, name)
         try:
@@ -151,18 +176,10 @@ class LiveReader:
         return self._parse_all(kind, raws, resolver, name)
 
     def read_products(self, name: str, location_id: str, resolver: Resolver) -> list[LiveObject[Any]]:
-        return self.read_products_noting(name, location_id, resolver)[0]
+        return self.read_kind_noting(name, location_id, BY_NAME["products"], resolver)[0]
 
     def read_products_noting(self, name: str, location_id: str, resolver: Resolver) -> Read:
-        raws = self._pages(
-            name,
-            location_id,
-            PRODUCTS.name,
-            lambda off: PRODUCTS.list_page_request(location_id, off),
-            PRODUCTS.parse_page,
-            PRODUCT_PAGE,
-        )
-        return self._parse_all(PRODUCTS, raws, resolver, name)
+        return self.read_kind_noting(name, location_id, BY_NAME["products"], resolver)
 
     def read_prices(
         self,
@@ -173,20 +190,33 @@ class LiveReader:
         *,
         calls: Executor | None = None,
     ) -> Read:
-        """The prices of ``products``, in the products' order; up to READS_PER_LOCATION lists at once on
+        """The prices of ``products`` (see read_children)."""
+        return self.read_children(name, location_id, BY_NAME["prices"], products, resolver, calls=calls)
+
+    def read_children(
+        self,
+        name: str,
+        location_id: str,
+        kind: Kind[Any],
+        parents: Sequence[LiveObject[Any]],
+        resolver: Resolver,
+        *,
+        calls: Executor | None = None,
+    ) -> Read:
+        """The children of ``parents``, in the parents' order; up to READS_PER_LOCATION lists at once on
         ``calls`` (sequentially without a pool)."""
 
-        def one(product: LiveObject[Any]) -> Read:
-            return self.read_product_prices(name, location_id, product.id, product.obj.name, resolver)
+        def one(parent: LiveObject[Any]) -> Read:
+            return self.read_children_of(name, location_id, kind, parent, resolver)
 
         groups: list[Read]
-        if calls is None or len(products) <= 1:
-            groups = [one(p) for p in products]
+        if calls is None or len(parents) <= 1:
+            groups = [one(p) for p in parents]
         else:
-            # A few workers pull the next product from a shared queue: the location never holds more than its
-            # share of the pool, however many products it has.
-            groups = [([], []) for _ in products]
-            queue = iter(enumerate(products))
+            # A few workers pull the next parent from a shared queue: the location never holds more than its
+            # share of the pool, however many parents it has.
+            groups = [([], []) for _ in parents]
+            queue = iter(enumerate(parents))
             lock = threading.Lock()
 
             def worker() -> None:
@@ -195,33 +225,32 @@ class LiveReader:
                         item = next(queue, None)
                     if item is None:
                         return
-                    index, product = item
-                    groups[index] = one(product)
+                    index, parent = item
+                    groups[index] = one(parent)
 
-            workers = [calls.submit(worker) for _ in range(min(READS_PER_LOCATION, len(products)))]
+            workers = [calls.submit(worker) for _ in range(min(READS_PER_LOCATION, len(parents)))]
             for future in workers:
                 future.result()
         return [p for objects, _ in groups for p in objects], [w for _, warnings in groups for w in warnings]
 
+    def read_children_of(
+        self, name: str, location_id: str, kind: Kind[Any], parent: LiveObject[Any], resolver: Resolver
+    ) -> Read:
+        """The children of one live parent object (a product's prices), each knowing its parent."""
+        raws = self._pages(
+            name, location_id, kind.name, _bind_page(kind, location_id, parent), kind.parse_page, kind.page_size or 0
+        )
+        children, warnings = self._parse_all(kind, [kind.attach(raw, parent) for raw in raws], resolver, name)
+        for live in children:
+            kind.adopt_parent(live.obj, parent)
+        return children, warnings
+
     def read_product_prices(
         self, name: str, location_id: str, product_id: str, product_name: str, resolver: Resolver
     ) -> Read:
-        raws = self._pages(
-            name,
-            location_id,
-            PRICES.name,
-            lambda off: PRICES.page_request(location_id, product_id, off),
-            PRICES.parse_page,
-            PRODUCT_PAGE,
-        )
-        # The list may omit the product id on each price; the executor needs it for the price's URL.
-        with_product = [raw if raw.get("product") else {**raw, "product": product_id} for raw in raws]
-        prices, warnings = self._parse_all(PRICES, with_product, resolver, name)
-        for live in prices:
-            price = live.obj
-            assert isinstance(price, Price)
-            price.with_product(product_name)
-        return prices, warnings
+        products = BY_NAME["products"]
+        parent = LiveObject(product_id, products.model.model_construct(name=product_name), {"_id": product_id})
+        return self.read_children_of(name, location_id, BY_NAME["prices"], parent, resolver)
 
     # -- plumbing --------------------------------------------------------------------------------------
     def _pages(
@@ -252,7 +281,7 @@ class LiveReader:
             if total is not None:
                 if offset >= total:
                     return raws
-            elif len(page) < page_size:
+            elif not page_size or len(page) < page_size:
                 return raws
             if offset >= MAX_ITEMS_PER_KIND:
                 raise ApiResponseError(
@@ -303,11 +332,11 @@ def _bind(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
     return lambda: fn(*args)
 
 
+def _bind_page(kind: Kind[Any], scope_id: str, parent: LiveObject[Any] | None) -> Callable[[int], Request]:
+    return lambda offset: kind.list_page(scope_id, offset, parent)
+
 
 def _bad_answer(req: Request, exc: Exception, name: str | None, kind: str) -> ApiResponseError:
     return ApiResponseError(
         f"unexpected answer: {exc}", status=200, method=req.method, endpoint=req.endpoint, location=name, kind=kind
     )
-
-
-

@@ -13,7 +13,15 @@ from enum import StrEnum
 from typing import Any
 
 VERSION_DEFAULT = "2021-07-28"
-VERSION_CALENDARS = "2021-04-15"
+
+
+def __getattr__(name: str) -> Any:
+    # VERSION_CALENDARS moved to the calendars kind (issue 11): the old name keeps working for importers.
+    if name == "VERSION_CALENDARS":
+        from ghlops.kinds.calendars import VERSION_CALENDARS
+
+        return VERSION_CALENDARS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Auth(StrEnum):

@@ -36,9 +36,6 @@ class LocationDesired:
     def users(self) -> list[User]:
         return [u for u in self.of("users") if isinstance(u, User)]
 
-    def manages(self, kind: str) -> bool:
-        return kind in self.entries or kind in self.prune
-
 
 @dataclass
 class LocationLive:
@@ -61,3 +58,7 @@ class CompanyLive:
     users: list[LiveObject[User]] = field(default_factory=list)
     read: bool = True  # False when the run did not need users and did not read them
     warnings: list[str] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[LiveObject[Any]]:
+        """The company-level objects of a kind (users are the one such kind today)."""
+        return list(self.users) if kind == "users" else []

@@ -18,7 +18,7 @@ from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import Credentials, Target
 from ghlops.identity import whoami
 from ghlops.live import LiveReader
-from ghlops.manifest.checks import COMPANY_ENV, needs_users
+from ghlops.manifest.checks import COMPANY_ENV, needs_company
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
 from ghlops.plan.model import Guard, Plan
 from ghlops.plan.planner import build_plan, resolver_for
@@ -122,7 +122,7 @@ def read(
         company_id = item.desired.company_id or ""
         if company_id in companies and companies[company_id].read:
             continue
-        if needs_users(item):
+        if needs_company(item):
             if not company_id:
                 raise ConfigError(
                     f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})"

@@ -77,9 +77,60 @@ def test_the_run_log_records_every_change_as_json_lines(sb: Sandbox, tmp_path: P
         log.close()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == len(outcomes) == 22
-    assert set(lines[0]) == {"time", "location", "action", "kind", "object", "objectId", "result", "error"}
+    assert set(lines[0]) == {
+        "time", "location", "action", "kind", "object", "objectId", "result", "error", "createdId"
+    }  # fmt: skip
     assert {(line["location"], line["kind"], line["object"]) for line in lines} >= {
         ("downtown-dental", "tags", "vip"),
         ("users", "users", "jane@example.com"),
     }
     assert all(line["result"] == "applied" for line in lines)
+    # Every create names the id GHL gave the object: the one the sandbox now holds under that name.
+    tags = {t["name"]: t["id"] for t in sb.store.snapshot(DENTAL)["tags"]}
+    vip = next(line for line in lines if line["location"] == "downtown-dental" and line["object"] == "vip")
+    assert vip["action"] == "create" and vip["createdId"] == tags["vip"]
+    users = {u["email"]: u["id"] for u in sb.store.users()}
+    jane = next(line for line in lines if line["object"] == "jane@example.com")
+    assert jane["createdId"] == users["jane@example.com"]
+    assert all(line["createdId"] is None for line in lines if line["action"] == "update")
+
+
+def test_the_report_lists_the_objects_created_with_their_ids(sb: Sandbox) -> None:
+    settings = Settings(env=sandbox_env(sb), parallelism=4)
+    manifests = load([EXAMPLES], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        result = plan(read(client, manifests.loaded, settings))
+        report = Executor(client, LiveReader(client), env=settings.env).apply(result)
+    creates = [c for _, c in result.all_changes() if c.action.value == "create"]
+    assert len(report.created) == len(creates)
+    (product,) = sb.store.snapshot(DENTAL)["products"]
+    prices = {p["name"]: p["_id"] for p in product["prices"]}
+    made = {(c.section, c.kind, c.display): c.object_id for c in report.created}
+    assert made[("downtown-dental", "prices", "Premium Package/Standard")] == prices["Standard"]
+    assert made[("downtown-dental", "products", "Premium Package")] == product["_id"]
+
+
+def test_an_ambiguous_price_create_from_a_plan_without_parents_is_still_found_not_resent(sb: Sandbox) -> None:
+    import dataclasses
+
+    from ghlops.plan.model import Section
+
+    settings = Settings(env=sandbox_env(sb), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        made = plan(read(client, manifests.loaded, settings))
+        # As a plan saved before changes carried their parent: the kind reads it from the create request.
+        old = Plan(
+            tuple(
+                Section(**{**s.__dict__, "changes": tuple(dataclasses.replace(c, parent=None) for c in s.changes)})
+                for s in made.sections
+            ),
+            made.guard,
+        )
+        sb.inject("ambiguous", method="POST", path_contains="/price", times=1)
+        report = Executor(client, LiveReader(client), env=settings.env).apply(old)
+    assert report.ok
+    ambiguous = next(r for r in sb.requests if r.fault == "ambiguous")
+    prices = [p for item in manifests.loaded for product in sb.store.snapshot(item.desired.location_id)["products"]
+              for p in product["prices"] if ambiguous.path == f"/products/{product['_id']}/price"]  # fmt: skip
+    assert len(prices) == len({p["name"] for p in prices}) == 1  # found again by its product, never sent twice

@@ -69,9 +69,6 @@ def apply_command(
     else:
         selected = in_shard(select(manifests, locations), optional_shard(shard))
     with make_client(settings, selected) as client, lease_scope(client, settings, lock_timeout) as leases:
-        if saved is not None:
-            # The lease comes before the read the re-derived plan is built on: no other apply writes in between.
-            leases.acquire(changed_locations(saved.plan))
         snapshot = read(client, selected, settings)
         if saved is not None:
             # Never the file's requests: the plan made again now, if it is the reviewed one (with the reviewed
@@ -97,11 +94,11 @@ def apply_command(
             if answer.strip() != "yes":
                 io.err("Apply cancelled; nothing was changed.")
                 return exit_codes.ERROR
-        if saved is None:
-            # The plan was made before the lease was held: take the leases of the locations it changes, read those
-            # again, and apply only if the plan made now is the one shown (another apply may have run meanwhile).
-            leases.acquire(changed_locations(result))
-            result = replan_leased(client, selected, settings, result)
+        # The plan was made before any lease was held: take the leases of the locations it writes to, read those
+        # again, and apply only if the plan made now is the approved one (another apply may have run meanwhile).
+        # A refused plan takes no lease and writes nothing.
+        leases.acquire(changed_locations(result))
+        result = replan_leased(client, selected, settings, result)
         io.out("")
         log = RunLog.open(log_file)
         reporter = start_progress(settings, result, client)

@@ -14,9 +14,8 @@ from ghlops.errors import ApiError, ConfigError
 from ghlops.export import EXPORTABLE, export_sections, location_document
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import ENV_AGENCY_TOKEN, Credentials
-from ghlops.kinds import BY_NAME, CALENDARS, PRICES, PRODUCTS, USERS
-from ghlops.kinds.base import LiveObject
-from ghlops.kinds.users import User
+from ghlops.kinds.base import Kind, LiveObject, Scope
+from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, children
 from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV
 from ghlops.manifest.model import NAME_PATTERN
@@ -37,7 +36,7 @@ class LiveLocation:
     location_id: str
     name: str | None
     live: LocationLive
-    users: list[LiveObject[User]] | None
+    users: list[LiveObject[Any]] | None
 
 
 def parse_kinds(values: Sequence[str]) -> list[str]:
@@ -94,45 +93,61 @@ def read_live(
         reader = LiveReader(client, parallelism=settings.parallelism)
         info: dict[str, Any] = {}
         company_id = env.get(COMPANY_ENV, "").strip()
-        need_users = USERS.name in kinds or CALENDARS.name in kinds
-        if want_name or (need_users and not company_id):
+        chosen = [BY_NAME[section] for section in kinds]
+        # Company-level kinds to read: those chosen, and those the chosen kinds reference (team members name
+        # users by email, so a calendar export resolves them).
+        company_kinds = [
+            k for k in COMPANY_KINDS if k in chosen or any(r.target == k.name for c in chosen for r in c.references)
+        ]
+        if want_name or (company_kinds and not company_id):
             info = _location_info(client, location_id, notes)
             company_id = company_id or str(info.get("companyId") or "")
-        live = LocationLive(location_id=location_id)
-        for section in kinds:
-            if section == PRODUCTS.name:
-                products, warnings = reader.read_products_noting(location_id, location_id, resolver_for(None))
-                live.objects[PRODUCTS.name] = products
-                live.warnings.extend(warnings)
-                live.objects[PRICES.name], warnings = reader.read_prices(
-                    location_id, location_id, products, resolver_for(None)
-                )
-                live.warnings.extend(warnings)
-            elif section != USERS.name and section != CALENDARS.name:
-                live.objects[section], warnings = reader.read_kind_noting(
-                    location_id, location_id, BY_NAME[section], resolver_for(None)
-                )
-                live.warnings.extend(warnings)
         company: CompanyLive | None = None
-        if need_users:
+        if company_kinds:
             company = _read_company(reader, env, company_id, kinds, location_id)
-        if CALENDARS.name in kinds:
-            resolver = resolver_for(company)
-            live.objects[CALENDARS.name], warnings = reader.read_kind_noting(
-                location_id, location_id, CALENDARS, resolver
-            )
+        resolver = resolver_for(company)
+        live = LocationLive(location_id=location_id)
+        for kind in chosen:
+            if kind.scope is Scope.COMPANY:
+                continue
+            live.objects[kind.name], warnings = reader.read_kind_noting(location_id, location_id, kind, resolver)
             live.warnings.extend(warnings)
-            if company is None and any(c.obj.teamMembers for c in live.of(CALENDARS.name)):
-                raise ConfigError(
-                    "calendar team members are exported by email, which needs the company's users: set "
-                    f"{ENV_AGENCY_TOKEN} and {COMPANY_ENV} (or leave calendars out with --kinds)"
+            for child in _descendants(kind):
+                assert child.parent is not None
+                live.objects[child.name], warnings = reader.read_children(
+                    location_id, location_id, child, live.of(child.parent), resolver
                 )
+                live.warnings.extend(warnings)
+        if company is None:
+            _refuse_unresolvable(chosen, live)
     notes.extend(live.warnings)
     if company is not None:
         notes.extend(company.warnings)
     name = info.get("name")
-    users = company.users if company is not None and USERS.name in kinds else None
+    users = company.users if company is not None and "users" in kinds else None
     return LiveLocation(location_id, name if isinstance(name, str) else None, live, users), notes
+
+
+def _descendants(kind: Kind[Any]) -> list[Kind[Any]]:
+    found: list[Kind[Any]] = []
+    for child in children(kind.name):
+        found.append(child)
+        found.extend(_descendants(child))
+    return found
+
+
+def _refuse_unresolvable(chosen: Sequence[Kind[Any]], live: LocationLive) -> None:
+    """Live objects naming company-level objects (team members) can only be exported with those read."""
+    for kind in chosen:
+        for obj in live.of(kind.name):
+            for found in kind.referenced(obj.obj):
+                target = BY_NAME[found.reference.target]
+                if target.scope is Scope.COMPANY:
+                    raise ConfigError(
+                        f"{kind.label} {found.reference.label}s are exported by {target.key_field}, which needs "
+                        f"the company's {target.name}: set {ENV_AGENCY_TOKEN} and {COMPANY_ENV} (or leave "
+                        f"{kind.name} out with --kinds)"
+                    )
 
 
 def _read_company(
@@ -141,12 +156,13 @@ def _read_company(
     have = {ENV_AGENCY_TOKEN: env.get(ENV_AGENCY_TOKEN, "").strip(), COMPANY_ENV: company_id}
     missing = [name for name, value in have.items() if not value]
     if missing:
-        if USERS.name in kinds:
-            raise ConfigError(
-                f"users are company-level: exporting them needs {' and '.join(missing)} "
-                "(or leave users out with --kinds)"
-            )
-        return None  # calendars only: fine unless they have team members (checked by the caller)
+        for kind in COMPANY_KINDS:
+            if kind.name in kinds:
+                raise ConfigError(
+                    f"{kind.name} are company-level: exporting them needs {' and '.join(missing)} "
+                    f"(or leave {kind.name} out with --kinds)"
+                )
+        return None  # only referenced: fine unless live objects reference them (checked by the caller)
     return reader.read_company(company_id)
 
 

@@ -1,23 +1,28 @@
 """What every kind shares: the entry base model and the Kind interface the planner, reader and executor use.
 
-A kind knows three things and nothing about HTTP, YAML or click:
+A kind knows everything about itself and nothing about HTTP, YAML or click:
 - its pydantic model (the same type for desired entries and for live objects),
 - its natural key (how a live object is matched to a manifest entry; never the server id),
-- how it maps to the GHL API: which list call reads it, how a raw API object becomes the model, and which
-  Request creates, updates or deletes it.
+- what it is: its manifest section, scope (location or company), parent or singleton, references to other
+  kinds, the token it needs, immutable and write-only fields, export defaults and what a delete costs,
+- how it maps to the GHL API: which list calls read it (pages, per parent), how a raw API object becomes the
+  model, which Request creates, updates or deletes it, and the hooks the executor asks when GHL's answer is
+  ambiguous (find_again) or refuses a create of something that exists (already_exists, adopt_request).
+The registry (registry.py) lists the kinds; everything else derives from what they declare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from types import NoneType, UnionType
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
 
-from ghlops.request import Ref, Request
+from ghlops.request import Auth, Ref, Request
 
 # Keys every entry may carry that steer ghlops rather than describe the GHL object.
 META_FIELDS: frozenset[str] = frozenset({"renamedFrom", "ignoreChanges", "protect", "passwordEnv"})
@@ -93,6 +98,40 @@ class LiveObject(Generic[M]):
     odd: frozenset[Path] = frozenset()
 
 
+class Scope(StrEnum):
+    """Where a kind's objects live: in one location, or company-wide (users: one account across locations)."""
+
+    LOCATION = "location"
+    COMPANY = "company"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of an entry that names another kind's object by its natural key (a calendar's team member names
+    a user by email). ``path`` walks the entry's fields; ``"*"`` steps into every item of a list.
+
+    The planner resolves each reference to the live object's id, or to a ref the executor fills once a declared
+    object of the target kind is created in the same apply; a key matching neither is a plan error naming it.
+    """
+
+    path: tuple[str, ...]
+    target: str  # the kind name of the object referenced
+    label: str  # what the field is, for messages: "team member"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One reference an entry makes: where (field path with list indices), what it is and the key it names."""
+
+    path: tuple[str | int, ...]
+    reference: Reference
+    value: str
+
+
+# Users have their own maps (both ways: team members are read back as emails), kept as fields for callers.
+_USERS = "users"
+
+
 @dataclass
 class Resolver:
     """Maps between natural keys and server ids for references across kinds (calendar team members)."""
@@ -114,13 +153,61 @@ class Resolver:
         # An id no user list knows (deleted user, other company) still shows, so the diff is honest.
         return self.user_email_by_id.get(user_id, f"id:{user_id}")
 
+    def knows(self, kind: str, key: str) -> bool:
+        """Whether a live object of ``kind`` has the natural key ``key``."""
+        if kind == _USERS:
+            return key in self.user_id_by_email
+        return (kind, key) in self.ids
+
+    def add(self, kind: str, key: str, object_id: str) -> None:
+        """Know a live object: its id by natural key (the first one wins, as matching reports duplicates)."""
+        if kind == _USERS:
+            self.user_id_by_email.setdefault(key, object_id)
+            self.user_email_by_id[object_id] = key
+        else:
+            self.ids.setdefault((kind, key), object_id)
+
 
 class Kind(Generic[M]):
     """Base of the per-kind modules. Subclasses set the class attributes and override the mapping methods."""
 
-    name: ClassVar[str]  # manifest section and plan name, e.g. "customFields"
+    name: ClassVar[str]  # plan name and (for kinds with a section) manifest section, e.g. "customFields"
     label: ClassVar[str]  # human name for messages, e.g. "custom field"
     model: type[M]
+    # What the manifest section says about itself (JSON Schema description); None for kinds declared inside
+    # their parent's entries (prices inside products).
+    section_description: ClassVar[str | None] = None
+    # The same section in a Template (defaults to section_description).
+    template_description: ClassVar[str | None] = None
+    # Where the section sits in documents (editor schema, exports): lower first. Creates follow the registry's
+    # order instead (dependencies first).
+    document_order: ClassVar[int] = 100
+    scope: ClassVar[Scope] = Scope.LOCATION
+    # The token its calls need.
+    auth: ClassVar[Auth] = Auth.LOCATION
+    # A child kind: its entries sit in a field of the parent's entries (parent_field), it is listed once per live
+    # parent object (list_page with that parent), and pruned with the parent's section.
+    parent: ClassVar[str | None] = None
+    parent_field: ClassVar[str | None] = None
+    # One object per location (its profile): only ever updated, never created or deleted.
+    singleton: ClassVar[bool] = False
+    # References to other kinds' objects by natural key (see Reference).
+    references: ClassVar[tuple[Reference, ...]] = ()
+    # Read alone before the location's other kinds: a location's first call decides whether it exists.
+    read_first: ClassVar[bool] = False
+    # Paged lists: items per page asked for (GHL may answer fewer; the reader pages on the reported total).
+    page_size: ClassVar[int | None] = None
+    # Values equal to what GHL fills in when a create leaves them out: exports leave them out.
+    export_defaults: ClassVar[Mapping[str, Any]] = {}
+    # Fields holding ids of objects ghlops does not manage: valid only in their own location, so a clone
+    # leaves them out.
+    location_references: ClassVar[tuple[str, ...]] = ()
+    # The sandbox's store name for this kind's objects.
+    stored_as: ClassVar[str] = ""
+    # The model field holding the natural key as written (the one key an entry must have in the editor schema).
+    key_field: ClassVar[str] = "name"
+    # Entries may be written as a plain string (the natural key alone), like tags.
+    accepts_string: ClassVar[bool] = False
     # Fields GHL cannot change in place: a difference there means replace (delete + create).
     immutable: ClassVar[frozenset[str]] = frozenset()
     # Fields GHL accepts on write but never returns: sent on create, never compared.
@@ -147,9 +234,64 @@ class Kind(Generic[M]):
         """The key the object would have under another name (renames)."""
         return name.casefold()
 
+    def display_name(self, obj: M) -> str:
+        """The entry's own name, without its parent's (a price's name within its product)."""
+        return str(getattr(obj, self.key_field))
+
+    def required_env(self, entry: M) -> list[tuple[str, str, str]]:
+        """Environment variables an entry needs at apply time: (field, variable name, what it holds)."""
+        return []
+
+    @property
+    def section(self) -> str | None:
+        """The manifest section holding this kind's entries (None for a child kind)."""
+        return None if self.parent is not None else self.name
+
+    @property
+    def prunable(self) -> bool:
+        return self.parent is None and not self.singleton
+
+    # -- references ------------------------------------------------------------------------------------
+    def referenced(self, entry: M) -> Iterator[Found]:
+        """Every reference ``entry`` makes, in field order."""
+        for reference in self.references:
+            yield from _walk(entry, reference.path, (), reference)
+
+    def reference_key(self, value: str) -> str:
+        """A reference's value as this kind's natural key (what matching uses): names compare case-insensitively."""
+        return value.casefold()
+
+    def reference_problem(self, value: str) -> str | None:
+        """Why ``value`` cannot name an object of this kind at all (checked offline), or None."""
+        return None if value.strip() else "is empty"
+
     # -- reading ---------------------------------------------------------------------------------------
     def list_request(self, location_id: str) -> Request:
         raise NotImplementedError
+
+    def list_page(self, scope_id: str, offset: int, parent: LiveObject[Any] | None = None) -> Request:
+        """The list call for one page (``offset`` items in) of a location's (or company's) objects, of one
+        parent's for a child kind. Kinds that don't page answer with their single list call."""
+        return self.list_request(scope_id)
+
+    def parse_page(self, body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
+        """The raw objects of one page and the total GHL reports (None when it reports none)."""
+        return self.parse_list(body), None
+
+    def attach(self, raw: Mapping[str, Any], parent: LiveObject[Any]) -> Mapping[str, Any]:
+        """A child's raw object as listed under ``parent`` (a price list may omit the product's id)."""
+        return raw
+
+    def adopt_parent(self, obj: M, parent: LiveObject[Any] | Entry) -> None:
+        """Tell a child entry (declared or live) which parent it belongs to (its key includes the parent's)."""
+
+    def parent_key(self, obj: M) -> str | None:
+        """The natural key of a child's parent object."""
+        return None
+
+    def is_gone(self, raw: Mapping[str, Any]) -> bool:
+        """An object GHL still lists but has queued for deletion: treated as gone."""
+        return False
 
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         """The raw objects of one list answer; raises ValueError when the body is not the documented shape."""
@@ -193,6 +335,81 @@ class Kind(Generic[M]):
 
     def delete_request(self, location_id: str, live: LiveObject[M]) -> Request:
         raise NotImplementedError
+
+    # -- applying --------------------------------------------------------------------------------------
+    def find_again(self, key: str, objects: Sequence[LiveObject[M]]) -> LiveObject[M] | None:
+        """The object an ambiguous create (timeout, dropped connection) may have made, among a fresh read."""
+        return next((o for o in objects if self.key(o.obj) == key), None)
+
+    def parent_of_create(self, create: Request) -> str | None:
+        """A child's parent id as its (resolved) create request names it: for changes saved before they carried
+        ``parent``."""
+        return None
+
+    def already_exists(self, status: int | None, message: str) -> bool:
+        """Whether a refused create means another run created the object meanwhile (adopted, not an error)."""
+        return False
+
+    def adopt_request(self, create: Request, found: LiveObject[M]) -> Request:
+        """The call that makes an existing object what ``create`` would have made it."""
+        raise NotImplementedError
+
+    def deletion_queued(self, body: Any) -> bool:
+        """Whether GHL answered a delete by queuing it (the object stays listed for a while)."""
+        return False
+
+    # -- company-level kinds -----------------------------------------------------------------------------
+    def locations_of(self, live: LiveObject[M]) -> list[str]:
+        """The locations a company-level object belongs to."""
+        return []
+
+    def in_location(self, live: LiveObject[M], location_id: str) -> bool:
+        return location_id in self.locations_of(live)
+
+    def plan_company(
+        self,
+        company_id: str,
+        locations: Sequence[Any],
+        live: Sequence[LiveObject[M]],
+        names_by_id: Mapping[str, str],
+        me: Any,
+        referenced: Mapping[str, set[str]],
+    ) -> tuple[Any, dict[str, list[str]]]:
+        """A company-level kind's changes for one company (a Section) and, per location id, the live objects
+        that belong to it and no manifest declares. ``referenced``: per location, the keys other entries name."""
+        raise NotImplementedError(f"{self.name} is company-level and must plan itself")
+
+    # -- exporting -------------------------------------------------------------------------------------
+    def export_entry(self, data: dict[str, Any], live: LiveObject[M], notes: list[str]) -> Any:
+        """An exported entry after the export defaults are left out: kinds drop what GHL derives."""
+        return data
+
+    def export_notes(self, objects: Sequence[LiveObject[M]]) -> list[str]:
+        """Notes for the user about a location's objects of this kind that an export cannot carry."""
+        return []
+
+    # -- contacts' data (ghlops/impact.py counts what a change costs) ------------------------------------
+    # Contacts lose data when an object of this kind is deleted (a tag), or replaced too (a custom field).
+    contact_data_on_delete: ClassVar[bool] = False
+    contact_data_on_replace: ClassVar[bool] = False
+    # A list field whose removed items contacts may hold (a custom field's dropdown options).
+    contact_options_field: ClassVar[str | None] = None
+
+
+def _walk(value: Any, path: tuple[str, ...], at: tuple[str | int, ...], reference: Reference) -> Iterator[Found]:
+    if not path:
+        if isinstance(value, str):
+            yield Found(at, reference, value)
+        return
+    step, rest = path[0], path[1:]
+    if step == "*":
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from _walk(item, rest, (*at, index), reference)
+        return
+    inner = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
+    if inner is not None:
+        yield from _walk(inner, rest, (*at, step), reference)
 
 
 def plain(value: Any) -> Any:

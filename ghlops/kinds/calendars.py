@@ -3,14 +3,29 @@ in GHL; the resolver maps between the two. A calendar's type cannot change in pl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, overlay, plain, require_str
-from ghlops.request import VERSION_CALENDARS, Request
+from ghlops.kinds.base import (
+    Entry,
+    Kind,
+    LiveObject,
+    Model,
+    Reference,
+    Resolver,
+    expect_list,
+    overlay,
+    plain,
+    require_str,
+)
+from ghlops.request import Request
+
+#: The API version the calendars endpoints need.
+VERSION_CALENDARS = "2021-04-15"
 
 
 class CalendarType(StrEnum):
@@ -49,7 +64,7 @@ class LocationConfiguration(Model):
 
 
 class TeamMember(Model):
-    user: str = Field(description="The member's email; a user declared in some manifest.")
+    user: str = Field(description="The member's email: a user some manifest declares, or one the company already has.")
     priority: float | None = Field(default=None, description="0, 0.5 or 1.")
     isPrimary: bool | None = None
     locationConfigurations: list[LocationConfiguration] | None = None
@@ -152,6 +167,36 @@ class Calendar(Entry):
 
 _MODEL_FIELDS = frozenset(Calendar.model_fields) - {"renamedFrom", "ignoreChanges", "protect"}
 
+# CalendarCreateDTO's documented defaults: what GHL fills in when a create leaves them out (exports drop them).
+CALENDAR_DEFAULTS: Mapping[str, Any] = {
+    "isActive": True,
+    "eventType": "RoundRobin_OptimizeForAvailability",
+    "widgetType": "classic",
+    "eventTitle": "{{contact.name}}",
+    "eventColor": "#039be5",
+    "slotDuration": 30,
+    "slotInterval": 30,
+    "appoinmentPerSlot": 1,
+    "enableRecurring": False,
+    "autoConfirm": True,
+    "googleInvitationEmails": False,
+    "allowReschedule": True,
+    "allowCancellation": True,
+    "formSubmitType": "ThankYouMessage",
+}
+# TeamMember: priority is documented as 0.5 by default; isPrimary is false unless a member is made primary; a
+# member added without a meeting location gets one of kind custom with an empty location (recorded answers).
+TEAM_MEMBER_DEFAULTS: Mapping[str, Any] = {
+    "priority": 0.5,
+    "isPrimary": False,
+    "locationConfigurations": [{"kind": "custom", "location": ""}],
+}
+# What recorded answers show in `recurring` of a calendar that never set recurrence (after the keys the manifest
+# model doesn't know are left out).
+RECURRING_DEFAULTS: Mapping[str, Any] = {"freq": "DAILY", "count": 1, "bookingOption": "skip"}
+# A widget slug GHL generated (<name>-<uuid>) rather than one a user chose.
+_GENERATED_WIDGET_SLUG = re.compile(r"-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
 
 class Calendars(Kind[Calendar]):
     name = "calendars"
@@ -163,6 +208,13 @@ class Calendars(Kind[Calendar]):
     # update, and compared only if GHL ever returns it, so it is never a perpetual diff.
     compared_when_present = frozenset({"slug"})
     delete_warning = "booking links stop working and its appointments lose their calendar"
+    section_description = "Calendars."
+    document_order = 50
+    stored_as = "calendar"
+    references = (Reference(("teamMembers", "*", "user"), "users", "team member"),)
+    export_defaults = CALENDAR_DEFAULTS
+    # Ids of calendar groups and forms, which ghlops does not manage.
+    location_references = ("groupId", "formId")
 
     def list_request(self, location_id: str) -> Request:
         return Request("GET", ("/calendars/",), version=VERSION_CALENDARS, params=(("locationId", location_id),))
@@ -216,6 +268,33 @@ class Calendars(Kind[Calendar]):
     def delete_request(self, location_id: str, live: LiveObject[Calendar]) -> Request:
         return Request("DELETE", ("/calendars/", live.id), version=VERSION_CALENDARS)
 
+    def export_entry(self, data: dict[str, Any], live: LiveObject[Calendar], notes: list[str]) -> Any:
+        for key in [k for k, v in data.items() if v == []]:
+            del data[key]  # GHL lists unset arrays (teamMembers, openHours...) as []
+        widget = data.get("widgetSlug")
+        if widget is not None and (widget == data.get("slug") or _GENERATED_WIDGET_SLUG.search(str(widget))):
+            del data["widgetSlug"]  # GHL derives or generates the widget slug; GHL's lists carry no `slug`
+        if data.get("recurring") == RECURRING_DEFAULTS:
+            del data["recurring"]
+        members = data.get("teamMembers")
+        if isinstance(members, list):
+            for member in members:
+                for key, default in TEAM_MEMBER_DEFAULTS.items():
+                    if key in member and _same(member[key], default):
+                        del member[key]
+                if str(member.get("user", "")).startswith("id:"):
+                    notes.append(
+                        f"calendar {data['name']!r}: team member {member['user'][3:]} is not a user of this "
+                        "company that ghlops can see; it is exported by id and validate will reject it"
+                    )
+            members.sort(key=lambda m: str(m.get("user", "")).casefold())
+        return data
+
+
+def _same(value: Any, default: Any) -> bool:
+    # True == 1 in Python; a default is only matched by a value of the same kind.
+    return isinstance(value, bool) == isinstance(default, bool) and value == default
+
 
 def _member_from_live(raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
     member: dict[str, Any] = {"user": resolver.user_email(str(raw.get("userId", "")))}
@@ -229,9 +308,7 @@ def _member_from_live(raw: Mapping[str, Any], resolver: Resolver) -> dict[str, A
 # `isZoomAdded`, `zoomOauthId`, `meetingLocation` on the member, `position`, `zoomOauthId`, `meetingId` on
 # each location configuration. GHL's PUT replaces the whole team, so they are sent back as GHL gave them;
 # dropping them would unlink the calendar from Zoom (issue #9, recorded real answers).
-def _team_to_wire(
-    members: Sequence[Mapping[str, Any]], live_members: Any, resolver: Resolver
-) -> list[dict[str, Any]]:
+def _team_to_wire(members: Sequence[Mapping[str, Any]], live_members: Any, resolver: Resolver) -> list[dict[str, Any]]:
     by_user: dict[str, Mapping[str, Any]] = {}
     if isinstance(live_members, list):
         for m in live_members:

@@ -90,6 +90,14 @@ class CustomFields(Kind[CustomField]):
     write_only = frozenset({"acceptedFormat", "textBoxListOptions"})
     compared_when_present = frozenset({"description"})
     delete_warning = "erases the value every contact holds for this field"
+    section_description = "Custom fields."
+    document_order = 10
+    stored_as = "customField"
+    # CreateCustomFieldsDTO documents position 0; "contact" is the manifest model's own default.
+    export_defaults = {"model": "contact", "position": 0}
+    contact_data_on_delete = True
+    contact_data_on_replace = True
+    contact_options_field = "options"
 
     def key(self, obj: CustomField) -> str:
         return f"{obj.model}/{obj.name.casefold()}"
@@ -160,6 +168,25 @@ class CustomFields(Kind[CustomField]):
 
     def delete_request(self, location_id: str, live: LiveObject[CustomField]) -> Request:
         return Request("DELETE", ("/locations/", location_id, "/customFields/", live.id))
+
+    def export_entry(self, data: dict[str, Any], live: LiveObject[CustomField], notes: list[str]) -> Any:
+        if isinstance(data.get("position"), int) and data["position"] % 50 == 0:
+            del data["position"]  # GHL assigns positions in steps of 50: one the user never chose
+        if data.get("options") is not None and str(data.get("dataType")) not in OPTION_TYPES:
+            del data["options"]
+        if data.get("placeholder") == "":
+            del data["placeholder"]
+        return data
+
+    def export_notes(self, objects: Sequence[LiveObject[CustomField]]) -> list[str]:
+        in_folders = sum(1 for o in objects if o.raw.get("parentId"))
+        if not in_folders:
+            return []
+        # GHL has no public API to list or create custom field folders (highlevel-api-docs #171).
+        return [
+            f"{in_folders} custom field(s) sit in folders: GHL offers no API for folders, so ghlops "
+            "leaves every field in the folder it is in (folders are not exported)"
+        ]
 
 
 KIND = CustomFields()

@@ -5,15 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
 from ghlops.request import Request
 
 
+# The custom value that holds a location's apply lease (ghlops/lease.py): plans, export and prune never see it,
+# and manifests may not declare it.
+LEASE_NAME = "ghlops.lock"
+
+
+def is_lease(name: object) -> bool:
+    # GHL compares custom value names ignoring case (the sandbox's duplicate check does too).
+    return isinstance(name, str) and name.strip().casefold() == LEASE_NAME
+
+
 class CustomValue(Entry):
     name: str = Field(min_length=1, description="Name; GHL derives the merge key {{ custom_values.<name> }}.")
     value: str = Field(description="The value.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_the_lease(cls, name: str) -> str:
+        if is_lease(name):
+            raise ValueError(f"{LEASE_NAME!r} is reserved: ghlops keeps its apply lock in that custom value")
+        return name
 
 
 class CustomValues(Kind[CustomValue]):
@@ -21,12 +38,16 @@ class CustomValues(Kind[CustomValue]):
     label = "custom value"
     model = CustomValue
     delete_warning = "templates and workflows that use this custom value will render it empty"
+    section_description = "Custom values."
+    document_order = 20
+    stored_as = "customValue"
 
     def list_request(self, location_id: str) -> Request:
         return Request("GET", ("/locations/", location_id, "/customValues"))
 
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
-        return expect_list(body, "customValues")
+        # The apply lease is ghlops's own bookkeeping, not configuration: never unmanaged, never pruned.
+        return [raw for raw in expect_list(body, "customValues") if not is_lease(raw.get("name"))]
 
     def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
         # GHL leaves the `value` key out of an empty custom value's list item.

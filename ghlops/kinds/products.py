@@ -49,6 +49,14 @@ class Price(Entry):
         self._product = product
         return self
 
+    @property
+    def product_name(self) -> str:
+        """The name of the product this price belongs to (set by the loader and the reader)."""
+        # Read from the private slot directly: attribute access to a private field goes through pydantic's
+        # __getattr__, a slow path the planner took once per price (issue 15).
+        private = self.__pydantic_private__
+        return str(private.get("_product", "")) if private else ""
+
 
 class Label(Model):
     title: str
@@ -109,6 +117,14 @@ class Products(Kind[Product]):
     model = Product
     children = frozenset({"prices"})
     delete_warning = "its prices are deleted with it and checkout links that use them stop working"
+    section_description = "Products with their prices."
+    document_order = 60
+    page_size = PAGE_SIZE
+    stored_as = "product"
+    # CreateProductDto's documented defaults.
+    export_defaults = {"isTaxesEnabled": False, "isLabelEnabled": False, "taxInclusive": False}
+    # Ids of product collections and taxes, which ghlops does not manage.
+    location_references = ("collectionIds", "taxes")
 
     def list_page_request(self, location_id: str, offset: int) -> Request:
         return Request(
@@ -119,6 +135,15 @@ class Products(Kind[Product]):
 
     def list_request(self, location_id: str) -> Request:
         return self.list_page_request(location_id, 0)
+
+    def list_page(self, scope_id: str, offset: int, parent: LiveObject[Any] | None = None) -> Request:
+        return self.list_page_request(scope_id, offset)
+
+    def export_entry(self, data: dict[str, Any], live: LiveObject[Product], notes: list[str]) -> Any:
+        data.pop("prices", None)
+        for key in [k for k, v in data.items() if v == []]:
+            del data[key]  # GHL lists unset arrays (collectionIds, taxes) as []
+        return data
 
     def parse_page(self, body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
         items = expect_list(body, "products")
@@ -167,15 +192,21 @@ class Prices(Kind[Price]):
     label = "price"
     model = Price
     delete_warning = "checkout links and subscriptions on this price stop working"
+    parent = "products"
+    parent_field = "prices"
+    page_size = PAGE_SIZE
+    stored_as = "price"
+    # What GHL answers for a price created without these.
+    export_defaults = {"trackInventory": False}
 
     def key(self, obj: Price) -> str:
-        return f"{obj._product.casefold()}/{obj.name.casefold()}"
+        return f"{obj.product_name.casefold()}/{obj.name.casefold()}"
 
     def display(self, obj: Price) -> str:
-        return f"{obj._product}/{obj.name}"
+        return f"{obj.product_name}/{obj.name}"
 
     def key_for_name(self, obj: Price, name: str) -> str:
-        return f"{obj._product.casefold()}/{name.casefold()}"
+        return f"{obj.product_name.casefold()}/{name.casefold()}"
 
     def page_request(self, location_id: str, product_id: str, offset: int) -> Request:
         return Request(
@@ -192,6 +223,32 @@ class Prices(Kind[Price]):
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return self.parse_page(body)[0]
 
+    def list_page(self, scope_id: str, offset: int, parent: LiveObject[Any] | None = None) -> Request:
+        if parent is None:
+            raise ValueError("prices are listed per product")
+        return self.page_request(scope_id, parent.id, offset)
+
+    def attach(self, raw: Mapping[str, Any], parent: LiveObject[Any]) -> Mapping[str, Any]:
+        # The list may omit the product id on each price; updates and deletes need it for the price's URL.
+        return raw if raw.get("product") else {**raw, "product": parent.id}
+
+    def adopt_parent(self, obj: Price, parent: LiveObject[Any] | Entry) -> None:
+        product = parent.obj if isinstance(parent, LiveObject) else parent
+        obj.with_product(str(getattr(product, "name", "")))
+
+    def parent_key(self, obj: Price) -> str | None:
+        return obj.product_name.casefold()
+
+    def parent_of_create(self, create: Request) -> str | None:
+        # POST /products/{productId}/price
+        product = create.path[1] if len(create.path) > 1 else None
+        return product if isinstance(product, str) else None
+
+    def find_again(self, key: str, objects: Sequence[LiveObject[Price]]) -> LiveObject[Price] | None:
+        # Read again under the one product the create was for: matched by the price's own name within it.
+        name = key.rsplit("/", 1)[-1]
+        return next((o for o in objects if o.obj.name.casefold() == name), None)
+
     def raw_id(self, raw: Mapping[str, Any]) -> str:
         return _id(raw)
 
@@ -202,7 +259,7 @@ class Prices(Kind[Price]):
         return data
 
     def create_request(self, location_id: str, desired: Price, resolver: Resolver) -> Request:
-        product = resolver.ref("products", desired._product.casefold())
+        product = resolver.ref(PRODUCTS.name, desired.product_name.casefold())
         body = {"locationId": location_id, **{f: plain(getattr(desired, f)) for f in desired.managed_fields()}}
         return Request("POST", ("/products/", product, "/price"), body=body, id_field=("_id",))
 
@@ -246,3 +303,4 @@ def _product_id(live: LiveObject[Price]) -> str:
 
 PRODUCTS = Products()
 PRICES = Prices()
+KINDS = (PRODUCTS, PRICES)

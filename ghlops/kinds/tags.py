@@ -26,6 +26,12 @@ class Tags(Kind[Tag]):
     name = "tags"
     label = "tag"
     model = Tag
+    section_description = "Tags (strings, or mappings with protect etc.)."
+    document_order = 30
+    read_first = True
+    stored_as = "tag"
+    accepts_string = True
+    contact_data_on_delete = True
 
     def list_request(self, location_id: str) -> Request:
         return Request("GET", ("/locations/", location_id, "/tags"))
@@ -53,6 +59,9 @@ class Tags(Kind[Tag]):
 
     def delete_request(self, location_id: str, live: LiveObject[Tag]) -> Request:
         return Request("DELETE", ("/locations/", location_id, "/tags/", live.id))
+
+    def export_entry(self, data: dict[str, Any], live: LiveObject[Tag], notes: list[str]) -> Any:
+        return data["name"]  # a plain string, as manifests usually write tags
 
 
 KIND = Tags()

@@ -6,12 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, require_str
+from ghlops.identity import Identity
+from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, Scope, expect_list, require_str
+from ghlops.plan.diff import field_changes
+from ghlops.plan.model import Action, Change, FieldChange, Section, Stage
 from ghlops.request import Auth, Ref, Request, SecretInput
+
+if TYPE_CHECKING:
+    from ghlops.state import LocationDesired
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAGE_SIZE = 100
@@ -84,6 +90,49 @@ class Permissions(Model):
     exportPaymentsEnabled: bool | None = None
 
 
+# PermissionsDto's documented defaults (users created without permissions get exactly these).
+PERMISSION_DEFAULTS: Mapping[str, bool] = {
+    "campaignsEnabled": True,
+    "campaignsReadOnly": False,
+    "contactsEnabled": True,
+    "workflowsEnabled": True,
+    "workflowsReadOnly": False,
+    "triggersEnabled": True,
+    "funnelsEnabled": True,
+    "websitesEnabled": False,
+    "opportunitiesEnabled": True,
+    "dashboardStatsEnabled": True,
+    "bulkRequestsEnabled": True,
+    "appointmentsEnabled": True,
+    "reviewsEnabled": True,
+    "onlineListingsEnabled": True,
+    "phoneCallEnabled": True,
+    "conversationsEnabled": True,
+    "assignedDataOnly": False,
+    "adwordsReportingEnabled": False,
+    "membershipEnabled": False,
+    "facebookAdsReportingEnabled": False,
+    "attributionsReportingEnabled": False,
+    "settingsEnabled": True,
+    "tagsEnabled": True,
+    "leadValueEnabled": True,
+    "marketingEnabled": True,
+    "agentReportingEnabled": True,
+    "botService": False,
+    "socialPlanner": True,
+    "bloggingEnabled": True,
+    "invoiceEnabled": True,
+    "affiliateManagerEnabled": True,
+    "contentAiEnabled": True,
+    "refundsEnabled": True,
+    "recordPaymentEnabled": True,
+    "cancelSubscriptionEnabled": True,
+    "paymentsEnabled": True,
+    "communitiesEnabled": True,
+    "exportPaymentsEnabled": True,
+}
+
+
 class User(Entry):
     email: str = Field(description="Login email; the natural key. GHL cannot change it.")
     firstName: str = Field(min_length=1, description="First name.")
@@ -115,6 +164,14 @@ class Users(Kind[User]):
     immutable = frozenset()  # email is the key; a different email is a different user
     write_only = frozenset({"scopes"})
     delete_warning = "the user loses access to every location and their assignments are orphaned"
+    section_description = "Users who belong to this location."
+    template_description = "Users who belong to every location using this."
+    document_order = 40
+    scope = Scope.COMPANY
+    auth = Auth.AGENCY
+    page_size = PAGE_SIZE
+    stored_as = "user"
+    key_field = "email"
 
     def key(self, obj: User) -> str:
         return obj.email.casefold()
@@ -140,6 +197,53 @@ class Users(Kind[User]):
 
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return self.parse_search(body)[0]
+
+    def list_page(self, scope_id: str, offset: int, parent: LiveObject[Any] | None = None) -> Request:
+        return self.search_request(scope_id, offset)
+
+    def parse_page(self, body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
+        return self.parse_search(body)
+
+    def required_env(self, entry: User) -> list[tuple[str, str, str]]:
+        return [("passwordEnv", entry.passwordEnv, "the user's initial password")] if entry.passwordEnv else []
+
+    def reference_problem(self, value: str) -> str | None:
+        return None if _EMAIL.match(value) else "is not an email address"
+
+    def export_entry(self, data: dict[str, Any], live: LiveObject[User], notes: list[str]) -> Any:
+        permissions = data.get("permissions")
+        if isinstance(permissions, dict):
+            for key, default in PERMISSION_DEFAULTS.items():
+                if permissions.get(key) is default:
+                    del permissions[key]
+            if not permissions:
+                del data["permissions"]
+        return data
+
+    def locations_of(self, live: LiveObject[User]) -> list[str]:
+        return location_ids(live.raw)
+
+    # -- applying --------------------------------------------------------------------------------------
+    def already_exists(self, status: int | None, message: str) -> bool:
+        # Another run (a parallel shard declaring the same user) created it since the plan was made.
+        return status == 400 and "already exists" in message.casefold()
+
+    def adopt_request(self, create: Request, found: LiveObject[User]) -> Request:
+        """The existing user made what the create would have made it: same fields, plus the planned locations.
+
+        The membership is the union of the user's current locations and the planned ones, so a parallel run's
+        additions are kept; the password is never touched (the user already has one)."""
+        sent = create.body if isinstance(create.body, Mapping) else {}
+        body = {k: v for k, v in sent.items() if k not in ("companyId", "email", "password")}
+        current = location_ids(found.raw)
+        planned = [str(i) for i in sent.get("locationIds") or []]
+        body["locationIds"] = current + [i for i in planned if i not in current]
+        return Request("PUT", ("/users/", found.id), version=create.version, auth=create.auth, body=body)
+
+    def deletion_queued(self, body: Any) -> bool:
+        # "Queued deleting ... Will take effect in a few minutes" (users.json).
+        message = body.get("message") if isinstance(body, Mapping) else None
+        return isinstance(message, str) and "queued" in message.casefold()
 
     def parse_live(self, raw: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
         # Real users carry many permission keys beyond the documents (opportunitiesBulkActionsEnabled,
@@ -224,6 +328,216 @@ class Users(Kind[User]):
 
     def delete_request(self, location_id: str, live: LiveObject[User]) -> Request:
         return Request("DELETE", ("/users/", live.id), auth=Auth.AGENCY)
+
+    # -- planning (users are company-level: planned once per company, not per location) ------------------
+    def plan_company(
+        self,
+        company_id: str,
+        locations: Sequence[LocationDesired],
+        live: Sequence[LiveObject[User]],
+        names_by_id: Mapping[str, str],
+        me: Identity,
+        referenced: Mapping[str, set[str]],
+    ) -> tuple[Section, dict[str, list[str]]]:
+        """User changes of one company, and per location the live members no manifest declares (unmanaged).
+
+        ``referenced`` holds, per location, the users its other entries name (calendar team members): a user
+        named in a location must belong to it, so a declared user's membership follows."""
+        return _plan_users(company_id, locations, live, names_by_id, me, referenced)
+
+
+def _plan_users(
+    company_id: str,
+    locations: Sequence[LocationDesired],
+    live: Sequence[LiveObject[User]],
+    names_by_id: Mapping[str, str],
+    me: Identity,
+    referenced: Mapping[str, set[str]],
+) -> tuple[Section, dict[str, list[str]]]:
+    resolver = Resolver()
+    for u in live:
+        resolver.add(KIND.name, KIND.key(u.obj), u.id)
+    declared: dict[str, User] = {}
+    wanted: dict[str, list[str]] = {}
+    for d in locations:
+        for user in d.of(KIND.name):
+            key = KIND.key(user)
+            declared.setdefault(key, user)
+            _add(wanted, key, d.location_id)
+    for d in locations:
+        for key in sorted(referenced.get(d.location_id, set())):
+            if key in declared:
+                _add(wanted, key, d.location_id)
+    index, errors = _index(live)
+    scope = [d.location_id for d in locations]
+    pruned = {d.location_id for d in locations if KIND.name in d.prune}
+
+    def names(ids: Sequence[str]) -> list[str]:
+        return [names_by_id.get(i, i) for i in ids]
+
+    # Users a location removed from its templates while they were `protect: true`: prune never removes them.
+    guarded = {d.location_id: d.protected.get(KIND.name, frozenset()) for d in locations}
+
+    def unprotected(key: str, email: str, removed: list[str]) -> list[str]:
+        blocked = [i for i in removed if key in guarded.get(i, frozenset())]
+        errors.extend(f"user {email!r} is protected and would be removed from location {n}" for n in names(blocked))
+        return [i for i in removed if i not in blocked]
+
+    first: list[tuple[Change, tuple[str, ...]]] = []
+    last: list[tuple[Change, tuple[str, ...]]] = []
+    for key, user in declared.items():
+        locs = wanted[key]
+        current = index.get(key)
+        if current is None:
+            change = _create_user(user, company_id, locs, resolver)
+            first.append((change, tuple(names(locs))))
+            continue
+        now = location_ids(current.raw)
+        added = [i for i in locs if i not in now]
+        removed = unprotected(key, user.email, [i for i in now if i in pruned and i not in locs])
+        fields = list(field_changes(KIND, user, current, resolver))
+        if fields or added:
+            joined = now + added
+            membership = [FieldChange("locations", names(now), names(joined))] if added else []
+            first.append(
+                (
+                    Change(
+                        action=Action.UPDATE,
+                        kind=KIND.name,
+                        key=key,
+                        display=user.email,
+                        object_id=current.id,
+                        fields=(*fields, *membership),
+                        requests=(
+                            KIND.update_user_request(
+                                current, user, [f.field for f in fields], joined if added else None, resolver
+                            ),
+                        ),
+                        stage=Stage.USERS_FIRST,
+                    ),
+                    tuple(names(added or [i for i in locs])),
+                )
+            )
+            now = joined
+        if removed:
+            last.append((_shrink(current, now, removed, names), tuple(names(removed))))
+    unmanaged: dict[str, list[str]] = {}
+    for key, current in index.items():
+        if key in declared:
+            continue
+        now = location_ids(current.raw)
+        in_scope = [i for i in now if i in scope]
+        removed = unprotected(key, current.obj.email, [i for i in in_scope if i in pruned])
+        for i in in_scope:
+            if i not in pruned:
+                unmanaged.setdefault(i, []).append(current.obj.email)
+        if removed:
+            last.append((_shrink(current, now, removed, names), tuple(names(removed))))
+    ordered = first + sorted(last, key=lambda pair: _natural(pair[0].display))
+    errors.extend(_lockouts([c for c, _ in ordered], index, me))
+    return (
+        Section(
+            name="users",
+            scope_id=company_id,
+            changes=tuple(c for c, _ in ordered),
+            errors=tuple(errors),
+            is_company=True,
+            touches=tuple(t for _, t in ordered),
+        ),
+        unmanaged,
+    )
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Numbers inside names by value: user2@ before user10@ (as the planner orders deletes)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text.casefold()) if p)
+
+
+def _index(live: Sequence[LiveObject[User]]) -> tuple[dict[str, LiveObject[User]], list[str]]:
+    index: dict[str, LiveObject[User]] = {}
+    errors = []
+    for obj in live:
+        key = KIND.key(obj.obj)
+        if key in index:
+            errors.append(
+                f"two live users share the natural key {obj.obj.email!r} "
+                f"(ids {index[key].id} and {obj.id}); remove one in GHL before planning"
+            )
+            continue
+        index[key] = obj
+    return index, errors
+
+
+def _lockouts(changes: Sequence[Change], index: Mapping[str, LiveObject[User]], me: Identity) -> list[str]:
+    """Deleting or demoting the user whose token runs ghlops would lock the run out of its own account."""
+    if not me.known:
+        return []
+    errors = []
+    for change in changes:
+        live = index.get(change.key)
+        is_me = (me.email is not None and change.key == me.email) or (
+            live is not None and me.user_id is not None and live.id == me.user_id
+        )
+        if not is_me:
+            continue
+        if change.action is Action.DELETE:
+            errors.append(f"refusing to delete user {change.display}: it is the user whose token runs ghlops")
+        demoted = [f for f in change.fields if f.field == "role" and f.old == "admin" and f.new != "admin"]
+        demoted += [f for f in change.fields if f.field == "type" and f.old == "agency" and f.new != "agency"]
+        if demoted:
+            errors.append(f"refusing to demote user {change.display}: it is the user whose token runs ghlops")
+    return errors
+
+
+def _add(wanted: dict[str, list[str]], key: str, location_id: str) -> None:
+    ids = wanted.setdefault(key, [])
+    if location_id not in ids:
+        ids.append(location_id)
+
+
+def _create_user(user: User, company_id: str, location_ids: Sequence[str], resolver: Resolver) -> Change:
+    request = KIND.create_user_request(company_id, user, location_ids, resolver)
+    return Change(
+        action=Action.CREATE,
+        kind=KIND.name,
+        key=KIND.key(user),
+        display=user.email,
+        fields=tuple(
+            FieldChange(f, None, KIND.compare_value(f, user, resolver))
+            for f in user.managed_fields()
+            if getattr(user, f) is not None
+        ),
+        requests=(request,),
+        stage=Stage.USERS_FIRST,
+        creates=Ref(KIND.name, KIND.key(user)),
+    )
+
+
+def _shrink(current: LiveObject[User], now: list[str], removed: list[str], names: Any) -> Change:
+    """Remove memberships; delete the account only when it would belong to no location at all."""
+    remaining = [i for i in now if i not in removed]
+    if not remaining and current.obj.type == UserType.account:
+        return Change(
+            action=Action.DELETE,
+            kind=KIND.name,
+            key=KIND.key(current.obj),
+            display=current.obj.email,
+            object_id=current.id,
+            fields=(FieldChange("locations", names(now), []),),
+            requests=(KIND.delete_request("", current),),
+            warnings=(f"deleting a user: {KIND.delete_warning}",),
+            stage=Stage.USERS_LAST,
+        )
+    return Change(
+        action=Action.UPDATE,
+        kind=KIND.name,
+        key=KIND.key(current.obj),
+        display=current.obj.email,
+        object_id=current.id,
+        fields=(FieldChange("locations", names(now), names(remaining)),),
+        requests=(KIND.update_user_request(current, None, [], remaining, Resolver()),),
+        stage=Stage.USERS_LAST,
+    )
 
 
 def location_ids(raw: Mapping[str, Any]) -> list[str]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ghlops.errors import ConfigError, ManifestError
 from ghlops.ghl.auth import Target, oauth_config, resolve
-from ghlops.kinds import BY_NAME
-from ghlops.kinds.base import META_FIELDS
-from ghlops.kinds.calendars import Calendar
-from ghlops.kinds.products import Product
-from ghlops.kinds.users import User
-from ghlops.manifest.model import SECTIONS
+from ghlops.kinds.base import META_FIELDS, Entry, Kind, Scope
+from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, SECTION_KINDS, children
 from ghlops.manifest.positions import locate
 from ghlops.manifest.suggest import did_you_mean
 
@@ -23,83 +19,102 @@ TOKEN_ENV = "GHL_TOKEN"
 AGENCY_TOKEN_ENV = "GHL_AGENCY_TOKEN"
 COMPANY_ENV = "GHL_COMPANY_ID"
 
+Path = tuple[str | int, ...]
+
 
 def check_manifests(manifests: Manifests, env: Mapping[str, str], *, check_env: bool = True) -> list[ManifestError]:
     errors: list[ManifestError] = []
     for item in manifests.loaded:
         errors.extend(_duplicate_keys(item))
         errors.extend(_ignored_fields_exist(item))
+        errors.extend(_references_well_formed(item))
     errors.extend(_duplicate_documents(manifests))
-    errors.extend(_team_members_declared(manifests))
-    errors.extend(_users_agree(manifests))
+    errors.extend(_company_entries_agree(manifests))
     if check_env:
         errors.extend(_credentials(manifests, env))
     return errors
 
 
-def _err(item: Loaded, path: tuple[str | int, ...], message: str) -> ManifestError:
+def _err(item: Loaded, path: Path, message: str) -> ManifestError:
     return ManifestError(message, pos=locate(item.doc.data, path), path=_render(path))
 
 
-def _render(path: tuple[str | int, ...]) -> str:
+def _render(path: Path) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 
 
-def _duplicate_keys(item: Loaded) -> list[ManifestError]:
-    errors = []
+def entries(item: Loaded) -> Iterator[tuple[Kind[Any], Path, Entry]]:
+    """Every declared entry of a document with its kind and path, children (a product's prices) included."""
     spec = item.model.spec
-    for section in SECTIONS:
-        entries = getattr(spec, section) or []
-        kind = BY_NAME[section]
-        seen: dict[str, int] = {}
-        for index, entry in enumerate(entries):
-            key = kind.key(entry)
-            if key in seen:
-                first = locate(item.doc.data, ("spec", section, seen[key]))
-                line = f" (first declared on line {first.line})" if first else ""
-                errors.append(
-                    _err(item, ("spec", section, index), f"duplicate {kind.label} {kind.display(entry)!r}{line}")
+    for kind in SECTION_KINDS:
+        for index, entry in enumerate(getattr(spec, kind.name, None) or []):
+            yield from _with_children(kind, ("spec", kind.name, index), entry)
+
+
+def _with_children(kind: Kind[Any], path: Path, entry: Entry) -> Iterator[tuple[Kind[Any], Path, Entry]]:
+    yield kind, path, entry
+    for child in children(kind.name):
+        assert child.parent_field is not None
+        for index, item in enumerate(getattr(entry, child.parent_field, None) or []):
+            yield from _with_children(child, (*path, child.parent_field, index), item)
+
+
+def _duplicate_keys(item: Loaded) -> list[ManifestError]:
+    """Two entries of one kind with the same natural key (children within their parent)."""
+    errors = []
+    seen: dict[tuple[str, Path, str], Path] = {}
+    for kind, path, entry in entries(item):
+        # A child's key is unique within its parent: the parent's path is part of where it was seen.
+        scope = path[:-3] if kind.parent is not None else ()
+        key = kind.key_for_name(entry, kind.display_name(entry)) if kind.parent is not None else kind.key(entry)
+        where = (kind.name, scope, key)
+        if where in seen:
+            if kind.parent is not None:
+                parent = BY_NAME[kind.parent]
+                message = f"duplicate {kind.label} {kind.display_name(entry)!r} in {parent.label} " + repr(
+                    _parent_name(item, scope)
                 )
             else:
-                seen[key] = index
-        if section == "products":
-            for p_index, product in enumerate(entries):
-                assert isinstance(product, Product)
-                names: dict[str, int] = {}
-                for index, price in enumerate(product.prices):
-                    key = price.name.casefold()
-                    if key in names:
-                        errors.append(
-                            _err(
-                                item,
-                                ("spec", "products", p_index, "prices", index),
-                                f"duplicate price {price.name!r} in product {product.name!r}",
-                            )
-                        )
-                    else:
-                        names[key] = index
+                first = locate(item.doc.data, seen[where])
+                line = f" (first declared on line {first.line})" if first else ""
+                message = f"duplicate {kind.label} {kind.display(entry)!r}{line}"
+            errors.append(_err(item, path, message))
+        else:
+            seen[where] = path
     return errors
+
+
+def _parent_name(item: Loaded, path: Path) -> str:
+    value: Any = item.model
+    for part in path:
+        value = value[part] if isinstance(part, int) else getattr(value, part)
+    return str(getattr(value, "name", ""))
 
 
 def _ignored_fields_exist(item: Loaded) -> list[ManifestError]:
     """``ignoreChanges`` must name fields of the entry's kind: a typo would silently ignore nothing."""
     errors = []
-    spec = item.model.spec
-    for section in SECTIONS:
-        for index, entry in enumerate(getattr(spec, section) or []):
-            path: tuple[str | int, ...] = ("spec", section, index)
-            found = [(path, BY_NAME[section].label, entry)]
-            if isinstance(entry, Product):
-                found += [((*path, "prices", i), "price", price) for i, price in enumerate(entry.prices)]
-            for where, label, obj in found:
-                fields = [f for f in type(obj).model_fields if f not in META_FIELDS]
-                for number, name in enumerate(obj.ignoreChanges):
-                    if name not in fields:
-                        message = f"{name!r} is not a field of a {label}{did_you_mean(name, fields)}"
-                        errors.append(_err(item, (*where, "ignoreChanges", number), message))
+    for kind, path, entry in entries(item):
+        fields = [f for f in type(entry).model_fields if f not in META_FIELDS]
+        for number, name in enumerate(entry.ignoreChanges):
+            if name not in fields:
+                message = f"{name!r} is not a field of a {kind.label}{did_you_mean(name, fields)}"
+                errors.append(_err(item, (*path, "ignoreChanges", number), message))
+    return errors
+
+
+def _references_well_formed(item: Loaded) -> list[ManifestError]:
+    """Each reference must be able to name an object of its kind (offline: declared or live is for the plan)."""
+    errors = []
+    for kind, path, entry in entries(item):
+        for found in kind.referenced(entry):
+            problem = BY_NAME[found.reference.target].reference_problem(found.value)
+            if problem is not None:
+                message = f"{found.reference.label} {found.value!r} {problem}"
+                errors.append(_err(item, (*path, *found.path), message))
     return errors
 
 
@@ -123,62 +138,53 @@ def _duplicate_documents(manifests: Manifests) -> list[ManifestError]:
     return errors
 
 
-def _declared_users(manifests: Manifests) -> dict[str, tuple[Loaded, int, User]]:
-    users: dict[str, tuple[Loaded, int, User]] = {}
-    for item in manifests.loaded:
-        for index, user in enumerate(item.model.spec.users or []):
-            users.setdefault(user.email.casefold(), (item, index, user))
-    return users
-
-
-def _team_members_declared(manifests: Manifests) -> list[ManifestError]:
-    declared = _declared_users(manifests)
+def _company_entries_agree(manifests: Manifests) -> list[ManifestError]:
+    """A company-level object (a user) is one account: two manifests may both list it, but must describe it
+    alike."""
     errors = []
-    for item in manifests.loaded:
-        for c_index, calendar in enumerate(item.model.spec.calendars or []):
-            assert isinstance(calendar, Calendar)
-            for m_index, member in enumerate(calendar.teamMembers or []):
-                if member.user.casefold() not in declared:
+    for kind in COMPANY_KINDS:
+        if kind.section is None:
+            continue
+        first_seen: dict[str, tuple[Loaded, Entry]] = {}
+        for item in manifests.loaded:
+            for index, entry in enumerate(getattr(item.model.spec, kind.name, None) or []):
+                key = kind.key(entry)
+                if key not in first_seen:
+                    first_seen[key] = (item, entry)
+                    continue
+                first_item, first = first_seen[key]
+                if first_item is item:
+                    continue
+                differ = [
+                    f
+                    for f in sorted(set(entry.managed_fields()) & set(first.managed_fields()))
+                    if getattr(entry, f) != getattr(first, f)
+                ]
+                if differ:
                     errors.append(
                         _err(
                             item,
-                            ("spec", "calendars", c_index, "teamMembers", m_index, "user"),
-                            f"team member {member.user!r} is not declared as a user in any manifest",
+                            ("spec", kind.name, index),
+                            f"{kind.label} {kind.display(entry)!r} is declared differently at {first_item.doc.pos} "
+                            f"({', '.join(differ)}); a {kind.label} is one account across locations",
                         )
                     )
     return errors
 
 
-def _users_agree(manifests: Manifests) -> list[ManifestError]:
-    """A user is one company-wide account: two manifests may both list it, but must describe it alike."""
-    declared = _declared_users(manifests)
-    errors = []
-    for item in manifests.loaded:
-        for index, user in enumerate(item.model.spec.users or []):
-            first_item, _first_index, first = declared[user.email.casefold()]
-            if first_item is item:
-                continue
-            differ = [
-                f
-                for f in sorted(set(user.managed_fields()) & set(first.managed_fields()))
-                if getattr(user, f) != getattr(first, f)
-            ]
-            if differ:
-                errors.append(
-                    _err(
-                        item,
-                        ("spec", "users", index),
-                        f"user {user.email!r} is declared differently at {first_item.doc.pos} "
-                        f"({', '.join(differ)}); a user is one account across locations",
-                    )
-                )
-    return errors
+def needs_company(item: Loaded) -> bool:
+    """Whether a location's plan needs company-level objects read (with the agency token): it declares or
+    prunes some, or references them (calendar team members name users)."""
+    for kind, _path, entry in entries(item):
+        if kind.scope is Scope.COMPANY:
+            return True
+        if any(BY_NAME[f.reference.target].scope is Scope.COMPANY for f in kind.referenced(entry)):
+            return True
+    return any(k.name in item.desired.prune for k in COMPANY_KINDS)
 
 
-def needs_users(item: Loaded) -> bool:
-    spec = item.model.spec
-    has_members = any(c.teamMembers for c in spec.calendars or [])
-    return bool(spec.users) or has_members or "users" in item.desired.prune
+#: The old name of needs_company (users are the one company-level kind today).
+needs_users = needs_company
 
 
 def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestError]:
@@ -208,28 +214,28 @@ def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestE
                 )
             else:
                 errors.append(_err(item, ("metadata", "name"), f"location {item.model.metadata.name}: {problem}"))
-        if needs_users(item):
+        if needs_company(item):
+            company_kind = COMPANY_KINDS[0].name if COMPANY_KINDS else "users"
             if not agency_ok:
                 errors.append(
                     _err(
                         item,
-                        ("spec", "users"),
-                        f"users are company-level and need an agency token: set {AGENCY_TOKEN_ENV}",
+                        ("spec", company_kind),
+                        f"{company_kind} are company-level and need an agency token: set {AGENCY_TOKEN_ENV}",
                     )
                 )
             if not (spec.companyId or env.get(COMPANY_ENV)):
                 errors.append(
-                    _err(item, ("spec",), f"users need the agency's company id: set spec.companyId or {COMPANY_ENV}")
-                )
-        for index, user in enumerate(spec.users or []):
-            if user.passwordEnv and not env.get(user.passwordEnv):
-                errors.append(
                     _err(
                         item,
-                        ("spec", "users", index, "passwordEnv"),
-                        f"environment variable {user.passwordEnv} (the user's initial password) is not set",
+                        ("spec",),
+                        f"{company_kind} need the agency's company id: set spec.companyId or {COMPANY_ENV}",
                     )
                 )
+        for kind, path, entry in entries(item):
+            for field_name, name, what in kind.required_env(entry):
+                if not env.get(name):
+                    errors.append(_err(item, (*path, field_name), f"environment variable {name} ({what}) is not set"))
     return errors
 
 

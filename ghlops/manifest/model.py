@@ -8,20 +8,28 @@ into it before validation (see :mod:`ghlops.manifest.templates`).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
 
+from ghlops.kinds import registry
 from ghlops.kinds.base import Model
-from ghlops.kinds.calendars import Calendar
-from ghlops.kinds.custom_fields import CustomField
-from ghlops.kinds.custom_values import CustomValue
-from ghlops.kinds.products import Product
-from ghlops.kinds.tags import Tag
-from ghlops.kinds.users import User
 
 API_VERSION = "ghlops/v1"
-PruneKind = Literal["users", "tags", "customFields", "customValues", "products", "calendars"]
+# What `spec.prune` accepts, from the registry (children follow their parent's section).
+if TYPE_CHECKING:
+    PruneKind = str
+else:
+    PruneKind = Literal[registry.prunable()]
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -52,7 +60,7 @@ class Metadata(Model):
     )
 
 
-class LocationSpec(Model):
+class LocationSpecBase(Model):
     locationId: str = Field(min_length=1, description="The GHL location (sub-account) id.")
     companyId: str | None = Field(
         default=None, description="The agency's company id (for users); defaults to GHL_COMPANY_ID."
@@ -75,12 +83,6 @@ class LocationSpec(Model):
         description="Kinds whose live objects missing from this manifest are deleted ('all' for every kind). "
         "Without it, undeclared objects are only reported.",
     )
-    customFields: list[CustomField] | None = Field(default=None, description="Custom fields.")
-    customValues: list[CustomValue] | None = Field(default=None, description="Custom values.")
-    tags: list[Tag] | None = Field(default=None, description="Tags (strings, or mappings with protect etc.).")
-    users: list[User] | None = Field(default=None, description="Users who belong to this location.")
-    calendars: list[Calendar] | None = Field(default=None, description="Calendars.")
-    products: list[Product] | None = Field(default=None, description="Products with their prices.")
 
     @field_validator("prune", mode="before")
     @classmethod
@@ -96,6 +98,24 @@ class LocationSpec(Model):
         return [value] if isinstance(value, str) else value
 
 
+def _sections(template: bool) -> dict[str, Any]:
+    """One optional list field per kind with a section, in document order, typed by the kind's model."""
+    fields: dict[str, Any] = {}
+    for name in registry.document_order():
+        kind = registry.BY_NAME[name]
+        description = (kind.template_description if template else None) or kind.section_description or name
+        fields[name] = (list[kind.model] | None, Field(default=None, description=description))  # type: ignore[name-defined]
+    return fields
+
+
+if TYPE_CHECKING:
+    LocationSpec = LocationSpecBase
+else:
+    LocationSpec = create_model(
+        "LocationSpec", __base__=LocationSpecBase, __module__=__name__, __doc__=None, **_sections(False)
+    )
+
+
 class LocationDocument(Model):
     apiVersion: Literal["ghlops/v1"] = Field(description="Always ghlops/v1.")
     kind: Literal["Location"] = Field(description="Location.")
@@ -103,19 +123,25 @@ class LocationDocument(Model):
     spec: LocationSpec
 
 
-class TemplateSpec(Model):
+class TemplateSpecBase(Model):
     """The sections a Template gives its locations. No locationId, companyId, tokenEnv or prune: those are
     decisions of each Location (a template never makes a location delete anything)."""
 
     vars: dict[VarName, VarValue] | None = Field(
         default=None, description=_VARS_DESCRIPTION + " Later templates and the location override them."
     )
-    customFields: list[CustomField] | None = Field(default=None, description="Custom fields.")
-    customValues: list[CustomValue] | None = Field(default=None, description="Custom values.")
-    tags: list[Tag] | None = Field(default=None, description="Tags (strings, or mappings with protect etc.).")
-    users: list[User] | None = Field(default=None, description="Users who belong to every location using this.")
-    calendars: list[Calendar] | None = Field(default=None, description="Calendars.")
-    products: list[Product] | None = Field(default=None, description="Products with their prices.")
+
+
+if TYPE_CHECKING:
+    TemplateSpec = TemplateSpecBase
+else:
+    TemplateSpec = create_model(
+        "TemplateSpec",
+        __base__=TemplateSpecBase,
+        __module__=__name__,
+        __doc__=TemplateSpecBase.__doc__,
+        **_sections(True),
+    )
 
 
 class TemplateDocument(Model):
@@ -125,7 +151,8 @@ class TemplateDocument(Model):
     spec: TemplateSpec
 
 
-SECTIONS: tuple[str, ...] = ("users", "tags", "customFields", "customValues", "products", "calendars")
-# The sections in the order the models (and exported manifests) list them.
-SPEC_ORDER: tuple[str, ...] = ("customFields", "customValues", "tags", "users", "calendars", "products")
+#: The manifest sections in dependency order (from the registry).
+SECTIONS: tuple[str, ...] = registry.section_names()
+#: The sections in the order the models (and exported manifests) list them.
+SPEC_ORDER: tuple[str, ...] = registry.document_order()
 DOCUMENT_KINDS: tuple[str, ...] = ("Location", "Template")

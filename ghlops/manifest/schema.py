@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from ghlops.kinds.base import META_FIELDS, Entry
+from ghlops.kinds.registry import KINDS, SECTION_KINDS
 from ghlops.manifest.model import NAME_PATTERN, LocationDocument, TemplateDocument
 
 __all__ = ["build_schema", "schema_text"]
@@ -43,12 +44,13 @@ def _entry_models() -> dict[str, type[Entry]]:
 def build_schema() -> dict[str, Any]:
     generated = TypeAdapter(Document).json_schema(mode="validation", ref_template="#/$defs/{model}")
     definitions: dict[str, Any] = generated.get("$defs", {})
+    key_fields = {k.model.__name__: k.key_field for k in KINDS}
     for name, model in sorted(_entry_models().items()):
         definition = definitions.get(name)
         if definition is None:
             continue
         properties = definition["properties"]
-        key = "email" if "email" in properties else "name"
+        key = key_fields.get(name, "name")
         properties[_REMOVE_KEY] = dict(_REMOVE)
         definition["required"] = [key]
         # ignoreChanges names fields of this kind: complete them in the editor.
@@ -56,7 +58,9 @@ def build_schema() -> dict[str, Any]:
         properties["ignoreChanges"]["items"] = {"type": "string", "enum": fields}
     for spec_name in _SPECS:
         properties = definitions[spec_name]["properties"]
-        _allow_string_items(properties["tags"], "Tag")
+        for kind in SECTION_KINDS:
+            if kind.accepts_string:
+                _allow_string_items(properties[kind.name], kind.model.__name__)
         if "prune" in properties:
             _allow_single(properties["prune"])
         for option in properties["vars"].get("anyOf", []):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from ghlops.request import Request
+from ghlops.request import Ref, Request
 
 
 class Action(StrEnum):
@@ -112,6 +112,12 @@ class Change:
     stage: Stage = Stage.LOCATION
     # Contacts the change touches, counted live after planning (ghlops/impact.py); None when not counted.
     impact: Impact | None = None
+    # The ref this change fills with the id of the object it creates (create, replace), so later changes in the
+    # same apply can use it; None when it creates nothing.
+    creates: Ref | None = None
+    # A child's parent: the live parent's id, or its ref when the parent is created in the same apply. The
+    # executor uses it to find an ambiguous create again under that parent.
+    parent: str | Ref | None = None
 
     @property
     def destructive(self) -> bool:
@@ -119,11 +125,12 @@ class Change:
 
     @property
     def removed_options(self) -> tuple[str, ...]:
-        """Dropdown options an update of a custom field takes away (contacts may still hold them)."""
-        if self.action is not Action.UPDATE or self.kind != "customFields":
+        """Options an update takes away that contacts may still hold (a custom field's dropdown options)."""
+        kind = _kind(self.kind)
+        if self.action is not Action.UPDATE or kind is None or kind.contact_options_field is None:
             return ()
         for f in self.fields:
-            if f.field == "options" and isinstance(f.old, list):
+            if f.field == kind.contact_options_field and isinstance(f.old, list):
                 new = {str(o) for o in f.new} if isinstance(f.new, list) else set()
                 return tuple(str(o) for o in f.old if str(o) not in new)
         return ()
@@ -131,9 +138,14 @@ class Change:
     @property
     def costs_contact_data(self) -> bool:
         """Whether contacts lose data by this change: what the impact count is for."""
-        if self.kind == "customFields":
-            return self.destructive or bool(self.removed_options)
-        return self.kind == "tags" and self.action is Action.DELETE
+        kind = _kind(self.kind)
+        if kind is None:
+            return False
+        if self.action is Action.DELETE and kind.contact_data_on_delete:
+            return True
+        if self.action is Action.REPLACE and kind.contact_data_on_replace:
+            return True
+        return bool(self.removed_options)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +162,8 @@ class Change:
             "requests": [r.to_json() for r in self.requests],
             # Only when counted, so plans made with --no-impact (or changes that cost no data) read as before.
             **({"impact": self.impact.to_json()} if self.impact is not None else {}),
+            **({"creates": self.creates.to_json()} if self.creates is not None else {}),
+            **({"parent": _ref_or_id(self.parent)} if self.parent is not None else {}),
         }
 
     @staticmethod
@@ -166,7 +180,26 @@ class Change:
             reason=data.get("reason"),
             stage=Stage(data.get("stage", 1)),
             impact=Impact.from_json(data["impact"]) if data.get("impact") else None,
+            creates=Ref.from_json(data["creates"]) if data.get("creates") else None,
+            parent=_parse_ref_or_id(data.get("parent")),
         )
+
+
+def _ref_or_id(value: str | Ref) -> Any:
+    return value.to_json() if isinstance(value, Ref) else value
+
+
+def _parse_ref_or_id(value: Any) -> str | Ref | None:
+    if isinstance(value, dict):
+        return Ref.from_json(value)
+    return value if isinstance(value, str) else None
+
+
+def _kind(name: str) -> Any:
+    # Imported late: the kinds build their changes from this module.
+    from ghlops.kinds.registry import BY_NAME
+
+    return BY_NAME.get(name)
 
 
 @dataclass(frozen=True)
@@ -398,3 +431,54 @@ class Plan:
     @staticmethod
     def from_json(data: dict[str, Any]) -> Plan:
         return Plan(tuple(Section.from_json(s) for s in data["sections"]), Guard.from_json(data.get("guard") or {}))
+
+
+# -- the plan document's JSON Schema ---------------------------------------------------------------------------
+
+#: The checked-in schema of the plan document (what render_json prints and saved plans hold).
+PLAN_SCHEMA_FILE = "schemas/plan.schema.json"
+
+
+def plan_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every part the plan models decide regenerated from them: the kind enum (the registry),
+    a change's action and stage enums and the keys Change.to_json adds when set (``creates``, ``parent``).
+
+    The document's other parts (what render_json and saved plans write around the changes) are kept as
+    written; a test compares the checked-in file with this function's output, so a new kind, action or stage
+    that is not in the file fails it."""
+    import copy
+
+    from ghlops.kinds.registry import KINDS
+
+    out = copy.deepcopy(schema)
+    defs = out.setdefault("$defs", {})
+    defs["kind"] = {
+        "enum": [k.name for k in KINDS],
+        "description": "A kind of object (generated from the kinds registry, in dependency order).",
+    }
+    change = defs["change"]
+    props = change["properties"]
+    props["action"] = {"enum": [a.value for a in Action]}
+    props["stage"] = {
+        "enum": [int(s) for s in Stage],
+        "description": "0: company users before the locations; 1: within a location; 2: user membership "
+        "removals and deletions after the locations.",
+    }
+    props["creates"] = {
+        "$ref": "#/$defs/ref",
+        "description": "The ref this change fills with the id of the object it creates (create, replace); "
+        "later changes of the same apply use it. Absent when it creates nothing.",
+    }
+    props["parent"] = {
+        "anyOf": [{"type": "string"}, {"$ref": "#/$defs/ref"}],
+        "description": "A child object's parent (a price's product): its id, or its ref when the parent is "
+        "created in the same apply. Absent for objects without a parent.",
+    }
+    return out
+
+
+def plan_schema_text(current: str) -> str:
+    """The regenerated schema file for the current file's text (two-space indent, final newline)."""
+    import json
+
+    return json.dumps(plan_schema(json.loads(current)), indent=2, ensure_ascii=False) + "\n"

@@ -1,24 +1,25 @@
 """The planner: desired + live -> Plan. Pure: no HTTP, no YAML, no clock, no randomness.
 
-Matching is by natural key only. Creates and updates follow the kinds' dependency order, deletes the reverse,
-so no call ever references something missing. Users are company-level and planned once per company: they are
-created before the locations that reference them and lose memberships only after those locations are done.
+Matching is by natural key only. Creates and updates follow the registry's dependency order, deletes the
+reverse, so no call ever references something missing. Company-level kinds (users) plan themselves once per
+company (their kind's ``plan_company``): created before the locations that reference them, losing memberships
+only after those locations are done. References between kinds are generic: each kind declares them, and the
+planner resolves them against live objects first, then against what the manifests declare.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ghlops.identity import Identity
-from ghlops.kinds import CALENDARS, LOCATION_KINDS, PRICES, PRODUCTS, USERS
-from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
-from ghlops.kinds.calendars import Calendar
-from ghlops.kinds.users import User, UserType, location_ids
+from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, Scope
+from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS, section_of
 from ghlops.plan.diff import field_changes, managed_fields
-from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Stage, Unmanaged
+from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Unmanaged
+from ghlops.request import Ref
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 DEFAULT_GUARD = Guard()
@@ -33,6 +34,23 @@ class _KindResult:
     errors: list[str] = field(default_factory=list)
 
 
+# Location kinds other kinds reference or hold as children: only their live ids need resolving (the others' would
+# cost a key per live object for nothing).
+_REFERENCED: tuple[Kind[Any], ...] = tuple(
+    k
+    for k in LOCATION_KINDS
+    if any(r.target == k.name for other in LOCATION_KINDS for r in other.references)
+    or any(other.parent == k.name for other in LOCATION_KINDS)
+)
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders numbers inside names by value: tag-2 before tag-10 (issue 14, section 6)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text.casefold()) if part)
+
+
 def build_plan(
     desired: Sequence[LocationDesired],
     live: Mapping[str, LocationLive],
@@ -40,76 +58,125 @@ def build_plan(
     guard: Guard = DEFAULT_GUARD,
     me: Identity = NOBODY,
 ) -> Plan:
-    """Plan every desired location (keyed in ``live`` by location id) and the users of their companies."""
+    """Plan every desired location (keyed in ``live`` by location id) and the company-level objects of their
+    companies."""
     sections: list[Section] = []
     location_sections: list[Section] = []
-    unmanaged_users: dict[str, list[str]] = {}
+    unmanaged_company: dict[tuple[str, str], list[str]] = {}
     names_by_id = {d.location_id: d.name for d in desired}
-    for company_id in sorted({d.company_id or "" for d in desired}):
-        members = [d for d in desired if (d.company_id or "") == company_id]
+    company_ids = sorted({d.company_id or "" for d in desired})
+    members_by_company = {c: [d for d in desired if (d.company_id or "") == c] for c in company_ids}
+    # Natural keys of company-level objects some selected manifest declares, per company and kind.
+    declared_company: dict[str, dict[str, set[str]]] = {
+        c: {k.name: {k.key(e) for d in members for e in d.of(k.name)} for k in COMPANY_KINDS}
+        for c, members in members_by_company.items()
+    }
+    for company_id in company_ids:
+        members = members_by_company[company_id]
         company = companies.get(company_id)
         if company is None or not company.read:
             continue
-        section, unmanaged = plan_users(company_id, members, company, names_by_id, me)
-        unmanaged_users.update(unmanaged)
-        if section.changes or section.errors:
-            sections.append(section)
+        for kind in COMPANY_KINDS:
+            referenced = {d.location_id: _referenced_keys(d, kind.name) for d in members}
+            section, unmanaged = kind.plan_company(
+                company_id, members, company.of(kind.name), names_by_id, me, referenced
+            )
+            for location_id, keys in unmanaged.items():
+                unmanaged_company[(location_id, kind.name)] = keys
+            if section.changes or section.errors:
+                sections.append(section)
     # Per company, once (not once per location: that would grow with locations x users).
-    per_company: dict[str, tuple[Resolver, Counter[str]]] = {}
+    shared: dict[str, Resolver] = {}
+    counted: dict[str, dict[tuple[str, str], int]] = {}
     for d in desired:
-        company = companies.get(d.company_id or "")
-        if (d.company_id or "") not in per_company:
-            members_of: Counter[str] = Counter()
-            if company is not None and company.read:
-                for u in company.users:
-                    members_of.update(set(location_ids(u.raw)))
-            per_company[d.company_id or ""] = (resolver_for(company), members_of)
-        users, members_of = per_company[d.company_id or ""]
-        # Each location gets its own resolver (the planner adds the location's product ids); the user maps,
-        # only ever written by resolver_for, are shared.
-        resolver = Resolver(user_id_by_email=users.user_id_by_email, user_email_by_id=users.user_email_by_id)
-        section = plan_location(d, live[d.location_id], resolver)
-        extra = unmanaged_users.get(d.location_id)
-        member_count = members_of[d.location_id]
-        section = replace(
-            section,
-            unmanaged=(Unmanaged("users", tuple(extra)), *section.unmanaged) if extra else section.unmanaged,
-            existing=(*section.existing, ("users", member_count)),
+        company_id = d.company_id or ""
+        company = companies.get(company_id)
+        if company_id not in shared:
+            shared[company_id] = resolver_for(company)
+            counted[company_id] = _members(company)
+        users = shared[company_id]
+        # Each location gets its own resolver (the planner adds the location's own ids); the company maps, only
+        # ever written by resolver_for, are shared.
+        resolver = Resolver(
+            user_id_by_email=users.user_id_by_email, user_email_by_id=users.user_email_by_id, ids=dict(users.ids)
         )
+        company_read = company is not None and company.read
+        section = plan_location(d, live[d.location_id], resolver, declared_company.get(company_id, {}), company_read)
+        extra = tuple(
+            Unmanaged(k.name, tuple(unmanaged_company[(d.location_id, k.name)]))
+            for k in COMPANY_KINDS
+            if unmanaged_company.get((d.location_id, k.name))
+        )
+        existing = tuple((k.name, counted[company_id].get((d.location_id, k.name), 0)) for k in COMPANY_KINDS)
+        section = replace(section, unmanaged=(*extra, *section.unmanaged), existing=(*section.existing, *existing))
         location_sections.append(section)
     return Plan((*sections, *location_sections), guard)
 
 
+def _members(company: CompanyLive | None) -> dict[tuple[str, str], int]:
+    """How many company-level objects of each kind belong to each location (the mass-change guard's base)."""
+    counts: dict[tuple[str, str], int] = {}
+    if company is None or not company.read:
+        return counts
+    for kind in COMPANY_KINDS:
+        for obj in company.of(kind.name):
+            for location_id in set(kind.locations_of(obj)):
+                counts[(location_id, kind.name)] = counts.get((location_id, kind.name), 0) + 1
+    return counts
+
+
+def _referenced_keys(desired: LocationDesired, target: str) -> set[str]:
+    """The natural keys of ``target`` objects that a location's entries reference."""
+    kind = BY_NAME[target]
+    keys = set()
+    for source in LOCATION_KINDS:
+        if not any(r.target == target for r in source.references):
+            continue
+        for entry in desired.of(source.name):
+            for found in source.referenced(entry):
+                if found.reference.target == target:
+                    keys.add(kind.reference_key(found.value))
+    return keys
+
+
 def resolver_for(company: CompanyLive | None) -> Resolver:
+    """A resolver knowing the company-level objects' ids by natural key (and back)."""
     resolver = Resolver()
     if company is not None:
-        for u in company.users:
-            resolver.user_id_by_email.setdefault(u.obj.email.casefold(), u.id)
-            resolver.user_email_by_id[u.id] = u.obj.email.casefold()
+        for kind in COMPANY_KINDS:
+            for obj in company.of(kind.name):
+                resolver.add(kind.name, kind.key(obj.obj), obj.id)
     return resolver
 
 
-def plan_location(desired: LocationDesired, live: LocationLive, resolver: Resolver) -> Section:
+def plan_location(
+    desired: LocationDesired,
+    live: LocationLive,
+    resolver: Resolver,
+    declared_company: Mapping[str, set[str]] | None = None,
+    company_read: bool = True,
+) -> Section:
     results: dict[str, _KindResult] = {}
     unmanaged: list[Unmanaged] = []
+    for kind in _REFERENCED:
+        for obj in live.of(kind.name):
+            resolver.ids.setdefault((kind.name, kind.key(obj.obj)), obj.id)
+    reference_errors = _unresolved(desired, resolver, declared_company or {}, company_read)
     for kind in LOCATION_KINDS:
-        if kind is PRICES:
-            declared = {PRODUCTS.key(p) for p in desired.of("products")}
-            for p in live.of("products"):
-                resolver.ids[("products", PRODUCTS.key(p.obj))] = p.id
-            # Prices of undeclared products are the product's business: kept with it or deleted with it.
-            live_objs = [p for p in live.of("prices") if p.obj._product.casefold() in declared]
-            prune = "products" in desired.prune
+        if kind.parent is not None:
+            parent = BY_NAME[kind.parent]
+            declared = {parent.key(p) for p in desired.of(parent.name)}
+            # Children of undeclared parents are the parent's business: kept with it or deleted with it.
+            live_objs = [c for c in live.of(kind.name) if kind.parent_key(c.obj) in declared]
         else:
             live_objs = live.of(kind.name)
-            prune = kind.name in desired.prune
         result = diff_kind(
             kind,
             desired.of(kind.name),
             live_objs,
             resolver,
             desired.location_id,
-            prune,
+            section_of(kind) in desired.prune,
             protected=desired.protected.get(kind.name, frozenset()),
         )
         results[kind.name] = result
@@ -120,7 +187,7 @@ def plan_location(desired: LocationDesired, live: LocationLive, resolver: Resolv
         changes.extend(results[kind.name].upserts)
     for kind in reversed(LOCATION_KINDS):
         changes.extend(results[kind.name].deletes)
-    errors = [e for kind in LOCATION_KINDS for e in results[kind.name].errors]
+    errors = reference_errors + [e for kind in LOCATION_KINDS for e in results[kind.name].errors]
     return Section(
         name=desired.name,
         scope_id=desired.location_id,
@@ -129,6 +196,38 @@ def plan_location(desired: LocationDesired, live: LocationLive, resolver: Resolv
         errors=tuple(errors),
         existing=tuple((kind.name, len(live.of(kind.name))) for kind in LOCATION_KINDS),
     )
+
+
+def _unresolved(
+    desired: LocationDesired, resolver: Resolver, declared_company: Mapping[str, set[str]], company_read: bool
+) -> list[str]:
+    """References that match no live object and nothing the manifests declare: plan errors naming them.
+
+    A reference may name a live object no manifest declares (a team member who is an existing user)."""
+    errors = []
+    declared_here: dict[str, set[str]] = {}
+    for kind in LOCATION_KINDS:
+        for entry in desired.of(kind.name):
+            for found in kind.referenced(entry):
+                target = BY_NAME[found.reference.target]
+                if target.scope is Scope.COMPANY and not company_read:
+                    continue  # not read in this run: nothing to resolve against
+                key = target.reference_key(found.value)
+                if resolver.knows(target.name, key):
+                    continue
+                if target.scope is Scope.COMPANY:
+                    declared = declared_company.get(target.name, set())
+                else:
+                    if target.name not in declared_here:
+                        declared_here[target.name] = {target.key(e) for e in desired.of(target.name)}
+                    declared = declared_here[target.name]
+                if key in declared:
+                    continue
+                errors.append(
+                    f"{kind.label} {kind.display(entry)!r}: {found.reference.label} {found.value!r} matches no "
+                    f"live {target.label} and no {target.label} the manifests declare"
+                )
+    return errors
 
 
 def index_live(kind: Kind[Any], objects: Sequence[LiveObject[Any]]) -> tuple[dict[str, LiveObject[Any]], list[str]]:
@@ -157,6 +256,7 @@ def diff_kind(
     protected: frozenset[str] = frozenset(),
 ) -> _KindResult:
     result = _KindResult()
+    prune = prune and not kind.singleton  # a singleton is never deleted
     index, result.errors = index_live(kind, live)
     desired_keys = {kind.key(e) for e in desired}
     claimed: set[str] = set()
@@ -170,6 +270,10 @@ def diff_kind(
                 if old_key in index and old_key not in desired_keys and old_key not in claimed:
                     current, reason = index[old_key], f"renamed from {old!r}"
                     break
+        if current is None and kind.singleton:
+            # One object per location that GHL always has (its profile): never created, only updated.
+            result.errors.append(f"{kind.label} {kind.display(entry)!r} does not exist live; ghlops only updates it")
+            continue
         if current is None:
             result.upserts.append(_create(kind, entry, resolver, location_id))
             continue
@@ -199,6 +303,8 @@ def diff_kind(
                     ),
                     warnings=_warnings(kind),
                     reason=f"{', '.join(immutable)} cannot change in place",
+                    creates=Ref(kind.name, key),
+                    parent=_parent(kind, entry, resolver),
                 )
             )
             continue
@@ -216,7 +322,7 @@ def diff_kind(
         )
     leftovers = sorted(
         (obj for key, obj in index.items() if key not in claimed and key not in desired_keys),
-        key=lambda o: kind.display(o.obj).casefold(),
+        key=lambda o: natural(kind.display(o.obj)),
     )
     for obj in leftovers:
         if prune and kind.key(obj.obj) in protected:
@@ -255,177 +361,14 @@ def _create(kind: Kind[Any], entry: Entry, resolver: Resolver, location_id: str)
             if getattr(entry, f) not in (None, []) and f not in kind.children
         ),
         requests=(request,),
+        creates=Ref(kind.name, kind.key(entry)),
+        parent=_parent(kind, entry, resolver),
     )
 
 
-def plan_users(
-    company_id: str,
-    locations: Sequence[LocationDesired],
-    company: CompanyLive,
-    names_by_id: Mapping[str, str],
-    me: Identity = NOBODY,
-) -> tuple[Section, dict[str, list[str]]]:
-    """User changes of one company, and per location the live members no manifest declares (unmanaged)."""
-    resolver = resolver_for(company)
-    declared: dict[str, User] = {}
-    wanted: dict[str, list[str]] = {}
-    for d in locations:
-        for user in d.users:
-            key = USERS.key(user)
-            declared.setdefault(key, user)
-            _add(wanted, key, d.location_id)
-    for d in locations:
-        # A calendar's team member must belong to the calendar's location, so membership follows from it.
-        for cal in d.of(CALENDARS.name):
-            assert isinstance(cal, Calendar)
-            for member in cal.teamMembers or []:
-                if member.user.casefold() in declared:
-                    _add(wanted, member.user.casefold(), d.location_id)
-    index, errors = index_live(USERS, company.users)
-    scope = [d.location_id for d in locations]
-    pruned = {d.location_id for d in locations if "users" in d.prune}
-
-    def names(ids: Sequence[str]) -> list[str]:
-        return [names_by_id.get(i, i) for i in ids]
-
-    # Users a location removed from its templates while they were `protect: true`: prune never removes them.
-    guarded = {d.location_id: d.protected.get(USERS.name, frozenset()) for d in locations}
-
-    def unprotected(key: str, email: str, removed: list[str]) -> list[str]:
-        blocked = [i for i in removed if key in guarded.get(i, frozenset())]
-        errors.extend(f"user {email!r} is protected and would be removed from location {n}" for n in names(blocked))
-        return [i for i in removed if i not in blocked]
-
-    first: list[tuple[Change, tuple[str, ...]]] = []
-    last: list[tuple[Change, tuple[str, ...]]] = []
-    for key, user in declared.items():
-        locs = wanted[key]
-        current = index.get(key)
-        if current is None:
-            change = _create_user(user, company_id, locs, resolver)
-            first.append((change, tuple(names(locs))))
-            continue
-        now = location_ids(current.raw)
-        added = [i for i in locs if i not in now]
-        removed = unprotected(key, user.email, [i for i in now if i in pruned and i not in locs])
-        fields = list(field_changes(USERS, user, current, resolver))
-        if fields or added:
-            joined = now + added
-            membership = [FieldChange("locations", names(now), names(joined))] if added else []
-            first.append(
-                (
-                    Change(
-                        action=Action.UPDATE,
-                        kind="users",
-                        key=key,
-                        display=user.email,
-                        object_id=current.id,
-                        fields=(*fields, *membership),
-                        requests=(
-                            USERS.update_user_request(
-                                current, user, [f.field for f in fields], joined if added else None, resolver
-                            ),
-                        ),
-                        stage=Stage.USERS_FIRST,
-                    ),
-                    tuple(names(added or [i for i in locs])),
-                )
-            )
-            now = joined
-        if removed:
-            last.append((_shrink(current, now, removed, names), tuple(names(removed))))
-    unmanaged: dict[str, list[str]] = {}
-    for key, current in index.items():
-        if key in declared:
-            continue
-        now = location_ids(current.raw)
-        in_scope = [i for i in now if i in scope]
-        removed = unprotected(key, current.obj.email, [i for i in in_scope if i in pruned])
-        for i in in_scope:
-            if i not in pruned:
-                unmanaged.setdefault(i, []).append(current.obj.email)
-        if removed:
-            last.append((_shrink(current, now, removed, names), tuple(names(removed))))
-    ordered = first + sorted(last, key=lambda pair: pair[0].display.casefold())
-    errors.extend(_lockouts([c for c, _ in ordered], index, me))
-    return (
-        Section(
-            name="users",
-            scope_id=company_id,
-            changes=tuple(c for c, _ in ordered),
-            errors=tuple(errors),
-            is_company=True,
-            touches=tuple(t for _, t in ordered),
-        ),
-        unmanaged,
-    )
-
-
-def _lockouts(changes: Sequence[Change], index: Mapping[str, LiveObject[User]], me: Identity) -> list[str]:
-    """Deleting or demoting the user whose token runs ghlops would lock the run out of its own account."""
-    if not me.known:
-        return []
-    errors = []
-    for change in changes:
-        live = index.get(change.key)
-        is_me = (me.email is not None and change.key == me.email) or (
-            live is not None and me.user_id is not None and live.id == me.user_id
-        )
-        if not is_me:
-            continue
-        if change.action is Action.DELETE:
-            errors.append(f"refusing to delete user {change.display}: it is the user whose token runs ghlops")
-        demoted = [f for f in change.fields if f.field == "role" and f.old == "admin" and f.new != "admin"]
-        demoted += [f for f in change.fields if f.field == "type" and f.old == "agency" and f.new != "agency"]
-        if demoted:
-            errors.append(f"refusing to demote user {change.display}: it is the user whose token runs ghlops")
-    return errors
-
-
-def _add(wanted: dict[str, list[str]], key: str, location_id: str) -> None:
-    ids = wanted.setdefault(key, [])
-    if location_id not in ids:
-        ids.append(location_id)
-
-
-def _create_user(user: User, company_id: str, location_ids: Sequence[str], resolver: Resolver) -> Change:
-    return Change(
-        action=Action.CREATE,
-        kind="users",
-        key=USERS.key(user),
-        display=user.email,
-        fields=tuple(
-            FieldChange(f, None, USERS.compare_value(f, user, resolver))
-            for f in user.managed_fields()
-            if getattr(user, f) is not None
-        ),
-        requests=(USERS.create_user_request(company_id, user, location_ids, resolver),),
-        stage=Stage.USERS_FIRST,
-    )
-
-
-def _shrink(current: LiveObject[User], now: list[str], removed: list[str], names: Any) -> Change:
-    """Remove memberships; delete the account only when it would belong to no location at all."""
-    remaining = [i for i in now if i not in removed]
-    if not remaining and current.obj.type == UserType.account:
-        return Change(
-            action=Action.DELETE,
-            kind="users",
-            key=USERS.key(current.obj),
-            display=current.obj.email,
-            object_id=current.id,
-            fields=(FieldChange("locations", names(now), []),),
-            requests=(USERS.delete_request("", current),),
-            warnings=(f"deleting a user: {USERS.delete_warning}",),
-            stage=Stage.USERS_LAST,
-        )
-    return Change(
-        action=Action.UPDATE,
-        kind="users",
-        key=USERS.key(current.obj),
-        display=current.obj.email,
-        object_id=current.id,
-        fields=(FieldChange("locations", names(now), names(remaining)),),
-        requests=(USERS.update_user_request(current, None, [], remaining, Resolver()),),
-        stage=Stage.USERS_LAST,
-    )
+def _parent(kind: Kind[Any], entry: Entry, resolver: Resolver) -> str | Ref | None:
+    """A child's parent as its id when it exists live, else the ref its create fills."""
+    if kind.parent is None:
+        return None
+    key = kind.parent_key(entry)
+    return None if key is None else resolver.ref(kind.parent, key)

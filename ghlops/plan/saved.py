@@ -389,7 +389,14 @@ class _Parser:
             reason=self.optional_str(data.get("reason"), f"{where}.reason"),
             stage=Stage(stage_value),
             impact=None if not impact else self.impact(impact, f"{where}.impact"),
+            creates=None if data.get("creates") is None else self.ref(data["creates"], f"{where}.creates"),
+            parent=self.parent(data.get("parent"), f"{where}.parent"),
         )
+
+    def parent(self, raw: Any, where: str) -> str | Ref | None:
+        if raw is None:
+            return None
+        return raw if isinstance(raw, str) else self.ref(raw, where)
 
     def field_change(self, raw: Any, where: str) -> FieldChange:
         data = self.obj(raw, where)

@@ -20,6 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ghlops.kinds import registry
+
 JsonObject = dict[str, Any]
 
 _SCHEMA = """
@@ -55,6 +57,8 @@ _SHORT_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 class Kind(StrEnum):
+    """Store names the built-in routes use; every registered kind's name is in KINDS (plugins included)."""
+
     TAG = "tag"
     CUSTOM_FIELD = "customField"
     CUSTOM_VALUE = "customValue"
@@ -62,7 +66,12 @@ class Kind(StrEnum):
     PRODUCT = "product"
     PRICE = "price"
     USER = "user"
+    LINK = "link"
     CONTACT = "contact"  # seeded from contacts fixtures (ghlops/sandbox/contacts.py)
+
+
+#: The kinds the store holds: every registered kind's store name (ghlops.kinds.registry), plus contacts.
+KINDS: tuple[str, ...] = (*(k.stored_as for k in registry.KINDS if k.stored_as), Kind.CONTACT.value)
 
 
 @dataclass
@@ -192,24 +201,24 @@ class Store:
 
     # -- objects --------------------------------------------------------------------------------------------
 
-    def add(self, kind: Kind, obj_id: str, owner: str, data: JsonObject, *, parent: str | None = None) -> None:
+    def add(self, kind: str, obj_id: str, owner: str, data: JsonObject, *, parent: str | None = None) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO objects (id, kind, owner, parent, data) VALUES (?, ?, ?, ?, ?)",
-                (obj_id, kind.value, owner, parent, json.dumps(data)),
+                (obj_id, str(kind), owner, parent, json.dumps(data)),
             )
 
-    def get(self, kind: Kind, obj_id: str) -> Stored | None:
+    def get(self, kind: str, obj_id: str) -> Stored | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, owner, parent, data FROM objects WHERE kind = ? AND id = ?", (kind.value, obj_id)
+                "SELECT id, owner, parent, data FROM objects WHERE kind = ? AND id = ?", (str(kind), obj_id)
             ).fetchone()
         return Stored(row[0], row[1], row[2], json.loads(row[3])) if row else None
 
-    def find(self, kind: Kind, *, owner: str | None = None, parent: str | None = None) -> list[JsonObject]:
+    def find(self, kind: str, *, owner: str | None = None, parent: str | None = None) -> list[JsonObject]:
         """Objects of a kind in creation order, optionally only one owner's or one parent's."""
         sql = "SELECT data FROM objects WHERE kind = ?"
-        args: list[str] = [kind.value]
+        args: list[str] = [str(kind)]
         if owner is not None:
             sql += " AND owner = ?"
             args.append(owner)
@@ -220,16 +229,16 @@ class Store:
             rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def replace(self, kind: Kind, obj_id: str, data: JsonObject) -> None:
+    def replace(self, kind: str, obj_id: str, data: JsonObject) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE objects SET data = ? WHERE kind = ? AND id = ?",
-                (json.dumps(data), kind.value, obj_id),
+                (json.dumps(data), str(kind), obj_id),
             )
 
-    def remove(self, kind: Kind, obj_id: str) -> bool:
+    def remove(self, kind: str, obj_id: str) -> bool:
         with self._lock:
-            cursor = self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind.value, obj_id))
+            cursor = self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (str(kind), obj_id))
             self._db.execute("DELETE FROM objects WHERE parent = ?", (obj_id,))
             self._db.execute("DELETE FROM credentials WHERE user_id = ?", (obj_id,))
             self._db.execute("DELETE FROM queued_removals WHERE id = ?", (obj_id,))
@@ -237,7 +246,7 @@ class Store:
 
     # -- queued removals (GHL deletes users in the background) ------------------------------------------------
 
-    def queue_removal(self, kind: Kind, obj_id: str) -> None:
+    def queue_removal(self, kind: str, obj_id: str) -> None:
         """Remove an object once ``removal_lag`` more list answers of its kind have shown it.
 
         Queuing again (a second DELETE) changes nothing; with no lag the object goes at once.
@@ -248,21 +257,21 @@ class Store:
                 return
             self._db.execute(
                 "INSERT INTO queued_removals (id, kind, lists_left) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (obj_id, kind.value, self.removal_lag),
+                (obj_id, str(kind), self.removal_lag),
             )
 
-    def queued(self, kind: Kind, obj_id: str) -> bool:
+    def queued(self, kind: str, obj_id: str) -> bool:
         with self._lock:
             row = self._db.execute(
-                "SELECT 1 FROM queued_removals WHERE kind = ? AND id = ?", (kind.value, obj_id)
+                "SELECT 1 FROM queued_removals WHERE kind = ? AND id = ?", (str(kind), obj_id)
             ).fetchone()
         return row is not None
 
-    def listed(self, kind: Kind) -> None:
+    def listed(self, kind: str) -> None:
         """A list answer of ``kind`` was given: count it against every queued removal of that kind."""
         with self._lock:
-            self._db.execute("UPDATE queued_removals SET lists_left = lists_left - 1 WHERE kind = ?", (kind.value,))
-            self._finish_removals("kind = ? AND lists_left <= 0", (kind.value,))
+            self._db.execute("UPDATE queued_removals SET lists_left = lists_left - 1 WHERE kind = ?", (str(kind),))
+            self._finish_removals("kind = ? AND lists_left <= 0", (str(kind),))
 
     def tick(self) -> None:
         """Let the background work finish: every queued removal happens now."""
@@ -272,7 +281,7 @@ class Store:
     def _finish_removals(self, where: str, args: tuple[str, ...]) -> None:
         rows = self._db.execute(f"SELECT id, kind FROM queued_removals WHERE {where}", args).fetchall()
         for obj_id, kind in rows:
-            self.remove(Kind(kind), obj_id)
+            self.remove(str(kind), obj_id)
             self._db.execute("DELETE FROM queued_removals WHERE id = ?", (obj_id,))
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
@@ -291,18 +300,37 @@ class Store:
     # -- views for tests ------------------------------------------------------------------------------------
 
     def snapshot(self, location_id: str) -> JsonObject:
-        """Everything a location holds, as the API returns it (products carry their prices)."""
+        """Everything a location holds, as the API returns it, one key per registered location kind (children,
+        like a product's prices, nested in their parent under the parent's field)."""
         with self._lock:
-            products = self.find(Kind.PRODUCT, owner=location_id)
-            for product in products:
-                product["prices"] = self.find(Kind.PRICE, parent=product["_id"])
-            return {
-                "tags": self.find(Kind.TAG, owner=location_id),
-                "customFields": self.find(Kind.CUSTOM_FIELD, owner=location_id),
-                "customValues": self.find(Kind.CUSTOM_VALUE, owner=location_id),
-                "calendars": self.find(Kind.CALENDAR, owner=location_id),
-                "products": products,
-            }
+            out: JsonObject = {}
+            for kind in registry.LOCATION_KINDS:
+                if kind.parent is None and kind.stored_as:
+                    out[kind.name] = [
+                        self._nested(kind, obj_id, data)
+                        for obj_id, data in self._rows(kind.stored_as, owner=location_id)
+                    ]
+            return out
+
+    def _nested(self, kind: Any, obj_id: str, data: JsonObject) -> JsonObject:
+        for child in registry.children(kind.name):
+            if child.stored_as and child.parent_field:
+                data[child.parent_field] = [
+                    self._nested(child, cid, cdata) for cid, cdata in self._rows(child.stored_as, parent=obj_id)
+                ]
+        return data
+
+    def _rows(self, kind: str, *, owner: str | None = None, parent: str | None = None) -> list[tuple[str, JsonObject]]:
+        sql = "SELECT id, data FROM objects WHERE kind = ?"
+        args: list[str] = [kind]
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
+        if parent is not None:
+            sql += " AND parent = ?"
+            args.append(parent)
+        rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [(str(r[0]), json.loads(r[1])) for r in rows]
 
     def users(self, company_id: str | None = None) -> list[JsonObject]:
         """Users as the API returns them (never with a password), all companies' unless one is named."""

@@ -25,8 +25,14 @@ def test_unknown_keys_are_rejected_on_every_model() -> None:
         (Tag, {"name": "x", "colour": "red"}),
         (CustomField, {"name": "x", "dataType": "TEXT", "plceholder": "y"}),
         (Calendar, {"name": "x", "teamMembers": [{"user": "a@b.co", "prio": 1}]}),
-        (Product, {"name": "x", "productType": "SERVICE", "prices": [{"name": "p", "type": "one_time", "amount": 1,
-                                                                        "currency": "USD", "cost": 2}]}),
+        (
+            Product,
+            {
+                "name": "x",
+                "productType": "SERVICE",
+                "prices": [{"name": "p", "type": "one_time", "amount": 1, "currency": "USD", "cost": 2}],
+            },
+        ),
         (User, {"email": "a@b.co", "firstName": "A", "lastName": "B", "password": "hunter2"}),
     ):
         with pytest.raises(ValidationError) as caught:
@@ -55,14 +61,22 @@ def test_user_emails_are_checked_and_keys_ignore_case() -> None:
 
 
 def test_only_fields_set_in_the_manifest_are_managed() -> None:
-    field = CustomField.model_validate({"name": "x", "dataType": "TEXT", "ignoreChanges": ["placeholder"],
-                                        "placeholder": "p"})
+    field = CustomField.model_validate(
+        {"name": "x", "dataType": "TEXT", "ignoreChanges": ["placeholder"], "placeholder": "p"}
+    )
     assert field.managed_fields() == ["name", "dataType"]
 
 
 def test_live_custom_fields_read_picklist_options_as_options() -> None:
-    raw = {"id": "f1", "name": "Size", "dataType": "SINGLE_OPTIONS", "model": "opportunity",
-           "picklistOptions": ["a", "b"], "fieldKey": "opportunity.size", "position": 0}
+    raw = {
+        "id": "f1",
+        "name": "Size",
+        "dataType": "SINGLE_OPTIONS",
+        "model": "opportunity",
+        "picklistOptions": ["a", "b"],
+        "fieldKey": "opportunity.size",
+        "position": 0,
+    }
     live = CUSTOM_FIELDS.live(raw, Resolver())
     assert (live.id, live.obj.options, CUSTOM_FIELDS.key(live.obj)) == ("f1", ["a", "b"], "opportunity/size")
 
@@ -85,8 +99,13 @@ def test_calendar_team_members_read_back_as_emails() -> None:
 
 def test_calendar_writes_send_user_ids_or_refs_for_users_created_in_the_same_run() -> None:
     resolver = Resolver(user_id_by_email={"jane@x.com": "u1"})
-    cal = Calendar.model_validate({"name": "C", "calendarType": "event",
-                                   "teamMembers": [{"user": "Jane@x.com"}, {"user": "new@x.com", "priority": 1}]})
+    cal = Calendar.model_validate(
+        {
+            "name": "C",
+            "calendarType": "event",
+            "teamMembers": [{"user": "Jane@x.com"}, {"user": "new@x.com", "priority": 1}],
+        }
+    )
     body = CALENDARS.create_request("L1", cal, resolver).body
     assert body["teamMembers"] == [{"userId": "u1"}, {"userId": Ref("users", "new@x.com"), "priority": 1.0}]
     live = LiveObject("c1", Calendar(name="C"), {"id": "c1"})
