@@ -5,7 +5,7 @@ from email.utils import formatdate
 
 import pytest
 
-from ghlops.ghl.retry import RetryPolicy, backoff_delay, parse_retry_after
+from ghlops.ghl.retry import RetryPolicy, parse_retry_after
 
 NOW = 1_700_000_000.0
 
@@ -45,11 +45,6 @@ def test_retry_after_is_a_minimum_for_the_delay() -> None:
 
 def test_a_huge_retry_after_is_capped_at_max_retry_after() -> None:
     assert RetryPolicy().backoff_delay(1, 86_400.0, random.Random(0)) == 120.0
-
-
-def test_the_module_level_backoff_delay_uses_the_default_policy() -> None:
-    assert backoff_delay(1, 3.0, random.Random(0)) == 3.0
-    assert backoff_delay(3, None, random.Random(0), RetryPolicy(jitter=False)) == 2.0
 
 
 @pytest.mark.parametrize("bad", [{"max_attempts": 0}, {"base_delay": -1.0}, {"max_delay": -1.0}])
