@@ -463,12 +463,16 @@ class GHLClient:
         if not call.idempotent:
             self._wait_after_ambiguous(call)
         try:
-            return self._retrying(self._attempt, call)
+            answer = self._retrying(self._attempt, call)
         except AmbiguousWriteError:
             if not call.idempotent:
                 with self._stats_lock:
                     self._ambiguous[call.write_key] = self._ambiguous.get(call.write_key, 0) + 1
             raise
+        if not call.idempotent and self._ambiguous:
+            with self._stats_lock:
+                self._ambiguous.pop(call.write_key, None)
+        return answer
 
     def _wait_after_ambiguous(self, call: _Call) -> None:
         with self._stats_lock:
