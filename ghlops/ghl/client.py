@@ -29,6 +29,7 @@ Safety rules kept here:
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import logging
 import random
@@ -725,8 +726,8 @@ class _Call:
             self.fail(ApiResponseError, _expected_json(media, body), response.status_code)
         if not declared_json and media and not isinstance(data, dict | list):
             self.fail(ApiResponseError, _expected_json(media, body), response.status_code)
-        # Counting brackets is cheap; only an answer with that many is walked.
-        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth_over(data, MAX_JSON_DEPTH):
+        # Counting brackets is cheap; only an answer with that many is measured.
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
             self.fail(ApiResponseError, _TOO_DEEP, response.status_code)
         return data
 
@@ -802,21 +803,19 @@ class _Call:
 _TOO_DEEP = f"the JSON answer is nested more than {MAX_JSON_DEPTH} levels deep"
 
 
-def json_depth_over(data: Any, limit: int) -> bool:
-    """Whether decoded JSON nests deeper than ``limit`` (iterative: deep input can't exhaust the stack)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_STEP = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the JSON text ``body`` nests, in C-speed steps (no recursion, no tree walk).
+
+    Escapes go first (an escaped backslash, then an escaped quote), so every remaining quote opens or closes a
+    string; only brackets and quotes are kept, and what lies between a pair of quotes (string content) dropped.
+    """
+    kept = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _STRUCTURE)
+    brackets = b"".join(kept.split(b'"')[::2])
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _log_attempt(info: _CallInfo, outcome: str, response_body: bytes | None) -> None:

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, ConfigError, TransportError
 from ghlops.ghl import CallContext, GHLClient, RateLimiter, RetryPolicy
+from ghlops.ghl.client import json_depth
 from ghlops.request import Request
 
 from .fakes import LOCATION_ID, FakeClock, Script, credentials, json_response, make_client
@@ -305,3 +308,39 @@ def test_a_contacts_search_answering_5xx_is_retried_like_a_read(status: int) -> 
         assert client.search(search, location_id=LOCATION_ID) == {"contacts": [], "total": 3}
         assert client.send(search, location_id=LOCATION_ID) == {"contacts": [], "total": 3}
     assert script.sends == 3
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n', max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text('[]{}"\\k', max_size=4), children),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.booleans())
+def test_the_depth_measured_on_the_text_is_the_depth_of_the_decoded_json(value: object, ascii_only: bool) -> None:
+    # Strings full of brackets, quotes and backslashes must not fool the text-level measure.
+    assert json_depth(json.dumps(value, ensure_ascii=ascii_only).encode()) == _depth(value)
+
+
+def test_brackets_hidden_in_strings_cannot_mask_a_deep_answer() -> None:
+    body = json.dumps(["]" * 500, "\\]]]\\\"]]", _nest(150)]).encode()
+    with make_client(Script(httpx.Response(200, content=body))) as client, pytest.raises(ApiResponseError) as info:
+        client.send(GET, location_id=LOCATION_ID)
+    assert info.value.message == "the JSON answer is nested more than 100 levels deep"
+
+
+def _nest(levels: int) -> object:
+    value: object = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
