@@ -5,10 +5,12 @@ A :class:`~ghlops.request.Request` path alternates literal parts written by ghlo
 path segment: it is refused unless it is id-like, and percent-encoded anyway, so a server id such as
 ``../../users/VICTIM`` or ``x?locationId=other`` can never turn a tag delete into another call.
 
-GHL's id shape (the facts): location, tag, custom field, custom value, calendar and user ids are 20
-alphanumerics (``ve9EPM428h8vShlRW1KT``, the ids in GHL's API docs and in every answer recorded in
-tests/replay); product and price ids are 24-hex Mongo ``_id`` values (``6578278e879ad2646715ba9c``). So a GHL
-id is 20 to 24 ASCII letters and digits: :func:`is_ghl_id`. The client itself only insists on
+GHL's id shape (the facts): location, tag, custom field, custom value, calendar, contact and user ids are 20
+alphanumerics (``ve9EPM428h8vShlRW1KT``; 143 of the id examples in ../shared/ghl-openapi, and the ids the
+sandbox issues); product and price ids are 24-hex Mongo ``_id`` values (``6578278e879ad2646715ba9c``; 46
+examples there). The documents hold one 21- and one 23-character example (a location and a price id, both
+apparently typed by hand), so a GHL id is taken as 20 to 24 ASCII letters and digits: :func:`is_ghl_id`. (The
+replay suite's ids such as ``c1`` are hand-made, not GHL's.) The client itself only insists on
 :data:`SAFE_SEGMENT` (id-like characters, no dots or separators), so fakes and hand-made test ids still work;
 the live reader checks the stricter shape on ids GHL returns.
 """
