@@ -554,10 +554,11 @@ class GHLClient:
         mapped = map_transport_error(exc, self._timeout)
         _log_attempt(call.info, mapped.cause, None)
         verdict = decide_transport(mapped.failure, idempotent=call.idempotent)
-        if verdict is Verdict.FAIL or (isinstance(exc, DeadlineExceeded) and exc.run):
-            call.fail(TransportError, mapped.cause, None)
         if verdict is Verdict.AMBIGUOUS:
             call.ambiguous(f"{mapped.cause} after the request was sent", None)
+        if verdict is Verdict.FAIL or (isinstance(exc, DeadlineExceeded) and exc.run):
+            # Once the run's deadline has passed, no attempt may start: retrying could only fail the same way.
+            call.fail(TransportError, mapped.cause, None)
         call.maybe_processed = call.maybe_processed or mapped.failure is Failure.SENT
         raise _Retry(call.error(TransportError, mapped.cause, None), mapped.cause, None)
 

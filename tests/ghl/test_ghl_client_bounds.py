@@ -344,3 +344,30 @@ def _nest(levels: int) -> object:
     for _ in range(levels - 1):
         value = [value]
     return value
+
+
+@pytest.mark.parametrize(("req", "expected"), [(GET, TransportError), (POST, AmbiguousWriteError)])
+def test_the_run_deadline_passing_mid_answer_ends_the_call_and_a_write_stays_ambiguous(
+    req: Request, expected: type[ApiError]
+) -> None:
+    clock = FakeClock(start=0.0)
+
+    class Slow(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            for _ in range(100):
+                clock.advance(1.0)
+                yield b" "
+
+    script = Script(httpx.Response(200, stream=Slow()))
+    client = GHLClient(
+        "https://ghl.test",
+        credentials(),
+        transport=httpx.MockTransport(script),
+        monotonic=clock,
+        sleep=clock.sleep,
+        run_deadline=30.0,
+    )
+    with client, pytest.raises(expected) as info:
+        client.send(req, location_id=LOCATION_ID)
+    assert script.sends == 1
+    assert info.value.message.startswith("the run's deadline of 30s passed before the answer was complete")
