@@ -124,11 +124,13 @@ class CallContext:
 class ClientStats:
     """A snapshot of a client's counters (see :attr:`GHLClient.stats`).
 
-    ``requests`` counts requests handed to the transport (retries included); ``responses`` counts answers by
-    status class (``"2xx"``, ``"4xx"`` ...); ``by_endpoint`` counts requests by ``(method, endpoint shape)``
-    where id-like path segments are shown as ``{id}`` (a best-effort heuristic, see :func:`endpoint_shape`).
-    ``connections_opened`` counts the network connections the client opened (0 over an in-process transport):
-    with the pool sized to the concurrency it stays at or under the number of calls in flight.
+    ``requests`` counts API requests handed to the transport: retries included, and the one resend after GHL
+    refuses an expired OAuth token; the OAuth grants and mints themselves are not counted. ``responses`` counts
+    answers by status class (``"2xx"``, ``"4xx"`` ...); ``by_endpoint`` counts requests by ``(method, endpoint
+    shape)`` where id-like path segments are shown as ``{id}`` (a best-effort heuristic, see
+    :func:`endpoint_shape`). ``connections_opened`` counts the network connections the client opened, OAuth
+    calls' included (0 over an in-process transport): with the pool sized to the concurrency it stays at or under
+    the number of calls in flight.
     """
 
     requests: int = 0
@@ -409,21 +411,23 @@ class GHLClient:
 
     def _on_request(self, request: httpx.Request) -> None:
         info = request.extensions.get(_CALL)
-        shape = info.shape if isinstance(info, _CallInfo) else (request.method, endpoint_shape(request.url.path))
+        if not isinstance(info, _CallInfo):
+            return  # an OAuth grant or mint (ghlops.ghl.oauth): not an API call of the run
         with self._stats_lock:
             self._counters.requests += 1
-            self._counters.by_endpoint[shape] += 1
-        if isinstance(info, _CallInfo):
-            info.started = time.perf_counter()
+            self._counters.by_endpoint[info.shape] += 1
+        info.started = time.perf_counter()
 
     def _on_response(self, response: httpx.Response) -> None:
+        info = response.request.extensions.get(_CALL)
+        if not isinstance(info, _CallInfo):
+            return
         status = response.status_code
         with self._stats_lock:
             self._counters.responses[f"{status // 100}xx"] += 1
             if status == 429:
                 self._counters.status_429 += 1
-        info = response.request.extensions.get(_CALL)
-        if isinstance(info, _CallInfo) and logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(logging.DEBUG):
             response.read()
             _log_attempt(info, str(status), response.content)
 
