@@ -72,15 +72,19 @@ from ghlops.ghl.retry import (
 )
 from ghlops.ghl.transport import (
     LIMIT_KEY,
-    AnswerTooLarge,
     BoundedTransport,
     Deadline,
     GatedTransport,
-    UnsupportedEncoding,
     deadline_scope,
     network_transport,
 )
-from ghlops.ghl.transport_errors import DeadlineExceeded, describe, map_transport_error
+from ghlops.ghl.transport_errors import (
+    AnswerTooLarge,
+    DeadlineExceeded,
+    UnsupportedEncoding,
+    describe,
+    map_transport_error,
+)
 from ghlops.request import Auth, Request
 from ghlops.secret import MASK, Secret, redact
 
@@ -345,6 +349,7 @@ class GHLClient:
             verify=True,
             follow_redirects=False,
             trust_env=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
         # One retrier for every call and thread (tenacity keeps its per-call state thread-local); the callbacks
@@ -540,16 +545,12 @@ class GHLClient:
                     response.read()
                 finally:
                     response.close()
-        except httpx.TransportError as exc:
-            self._transport_failure(call, exc)
         except AnswerTooLarge as exc:
-            call.fail(
-                ApiResponseError,
-                f"the answer is larger than {exc.limit:,} bytes after decompression (the client's cap)",
-                exc.status,
-            )
+            call.fail(ApiResponseError, str(exc), exc.status)
         except (UnsupportedEncoding, httpx.DecodingError) as exc:
             call.fail(ApiResponseError, f"cannot read the answer: {exc}", None)
+        except httpx.TransportError as exc:
+            self._transport_failure(call, exc)
         return self._outcome(call, response)
 
     def _transport_failure(self, call: _Call, exc: httpx.TransportError) -> NoReturn:

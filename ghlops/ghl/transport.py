@@ -31,30 +31,13 @@ import httpx
 
 from ghlops.ghl.ratelimit import RateLimiter
 from ghlops.ghl.retry import parse_retry_after
-from ghlops.ghl.transport_errors import DeadlineExceeded
+from ghlops.ghl.transport_errors import AnswerTooLarge, DeadlineExceeded, UnsupportedEncoding
 
 #: The request extension carrying the limiter key of a GHL call (absent for OAuth calls: not limited).
 LIMIT_KEY = "ghlops.limit_key"
 
 # How much of a compressed answer is handed to zlib at a time.
 _CHUNK = 64 * 1024
-
-
-class AnswerTooLarge(Exception):
-    """The answer's body, decompressed, is larger than the client's cap (``status``: the answer's status)."""
-
-    def __init__(self, limit: int, status: int) -> None:
-        self.limit = limit
-        self.status = status
-        super().__init__(f"the answer is larger than {limit:,} bytes")
-
-
-class UnsupportedEncoding(Exception):
-    """The server compressed the answer with an encoding ghlops did not ask for."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        super().__init__(f"unsupported Content-Encoding {encoding!r}")
 
 
 # -- deadlines ----------------------------------------------------------------------------------------------

@@ -36,6 +36,31 @@ class DeadlineExceeded(httpx.TimeoutException):
         super().__init__("deadline exceeded")
 
 
+class AnswerRefused(httpx.RemoteProtocolError):
+    """An answer ghlops will not read (too large, or encoded in a way it did not ask for).
+
+    A transport error so that every caller of the connection pool (the OAuth calls too) meets it as one; the
+    client itself turns it into an :class:`~ghlops.errors.ApiResponseError` naming the call.
+    """
+
+
+class AnswerTooLarge(AnswerRefused):
+    """The answer's body, decompressed, is larger than the client's cap (``status``: the answer's status)."""
+
+    def __init__(self, limit: int, status: int) -> None:
+        self.limit = limit
+        self.status = status
+        super().__init__(f"the answer is larger than {limit:,} bytes after decompression (the client's cap)")
+
+
+class UnsupportedEncoding(AnswerRefused):
+    """The server compressed the answer with an encoding ghlops did not ask for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        super().__init__(f"unsupported Content-Encoding {encoding!r}")
+
+
 @dataclass(frozen=True)
 class Mapped:
     """One transport failure: how far the request got and a short cause for the error line."""
@@ -80,6 +105,8 @@ def describe(exc: httpx.TransportError, timeout: float) -> str:
         return f"{prefix}: {detail}" if detail else prefix
 
     cause = os_cause(exc)
+    if isinstance(exc, AnswerRefused):
+        return detail
     if isinstance(exc, DeadlineExceeded):
         if exc.run:
             return f"the run's deadline of {exc.deadline_s:g}s passed before the answer was complete"
