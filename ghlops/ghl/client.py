@@ -324,7 +324,6 @@ class GHLClient:
         self._request_deadline = request_deadline
         self._run_deadline = run_deadline
         self._run_at = monotonic() + run_deadline if run_deadline is not None else None
-        self._max_response_bytes = max_response_bytes
         self._stats_lock = threading.Lock()
         self._counters = _Counters()
         # Writes GHL may have processed (5xx or a dropped connection), by (limit key, method, path): the next
@@ -650,6 +649,7 @@ class _Call:
         self.attempts = 0
         # True once an earlier attempt may have been processed by GHL (5xx, or a failure after sending).
         self.maybe_processed = False
+        req.url_path()  # ValueError for an unresolved reference in the path
         if req.refs():
             raise ValueError(f"unresolved reference in the body of {self.method} {req.endpoint}")
         # Secret values inside the body (a password the executor filled in) go on the wire revealed, are
