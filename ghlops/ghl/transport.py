@@ -36,7 +36,7 @@ from ghlops.ghl.transport_errors import AnswerTooLarge, DeadlineExceeded, Unsupp
 #: The request extension carrying the limiter key of a GHL call (absent for OAuth calls: not limited).
 LIMIT_KEY = "ghlops.limit_key"
 
-# How much of a compressed answer is handed to zlib at a time.
+# Decompressed output is produced at most 16 x 64 KiB at a time, so memory stays near the answer's cap.
 _CHUNK = 64 * 1024
 
 
@@ -250,7 +250,7 @@ class _BoundedStream(httpx.SyncByteStream):
             data = raw
             while data:
                 try:
-                    piece = decoder.decompress(data, self._limit - total + 1)
+                    piece = decoder.decompress(data, min(self._limit - total + 1, _CHUNK * 16))
                 except zlib.error as exc:
                     raise httpx.DecodingError(f"cannot decompress the answer: {exc}") from None
                 total += len(piece)
