@@ -814,14 +814,19 @@ _STEP = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
 
 
 def json_depth(body: bytes) -> int:
-    """How deep the JSON text ``body`` nests, in C-speed steps (no recursion, no tree walk).
+    """How deep the valid JSON text ``body`` nests, in C-speed steps (no recursion, no tree walk).
 
     Escapes go first (an escaped backslash, then an escaped quote), so every remaining quote opens or closes a
-    string; only brackets and quotes are kept, and what lies between a pair of quotes (string content) dropped.
+    string. Only brackets and quotes are kept; a string holding no bracket is then an adjacent pair of quotes
+    (and if every quote goes that way, each pair was one string's), else string contents are dropped between
+    quote pairs. What remains is the structure's brackets alone.
     """
-    kept = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _STRUCTURE)
-    brackets = b"".join(kept.split(b'"')[::2])
-    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    kept = body.translate(None, _STRUCTURE).replace(b'""', b"")
+    if b'"' in kept:
+        kept = b"".join(kept.split(b'"')[::2])
+    return max(itertools.accumulate(map(_STEP.__getitem__, kept)), default=0)
 
 
 def _log_attempt(info: _CallInfo, outcome: str, response_body: bytes | None) -> None:

@@ -284,17 +284,13 @@ class BoundedTransport(httpx.BaseTransport):
             raise AnswerTooLarge(self._max_bytes, response.status_code)
         stream = response.stream
         assert isinstance(stream, httpx.SyncByteStream)
-        headers = response.headers.copy()
+        # The response is reused (a new one per answer costs CPU on every call): only its body stream and, when
+        # this layer decodes, its encoding headers change. httpx must not decode again what is handed up decoded.
+        response.stream = _BoundedStream(stream, encoding, self._max_bytes, response.status_code)
         if encoding:
-            # httpx must not decode again what this layer hands up decoded.
-            del headers["Content-Encoding"]
-            headers.pop("Content-Length", None)
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            stream=_BoundedStream(stream, encoding, self._max_bytes, response.status_code),
-            extensions=response.extensions,
-        )
+            del response.headers["Content-Encoding"]
+            response.headers.pop("Content-Length", None)
+        return response
 
     def close(self) -> None:
         self._inner.close()
