@@ -10,7 +10,7 @@ where and what. The CLI is the only place that catches them (one error boundary)
     ├── PlanRefused          a plan that safety rules forbid applying
     └── ApiError             GHL answered with an error, or could not be reached
         ├── ApiResponseError GHL answered 2xx with a body ghlops cannot interpret
-        ├── TransportError   no answer after retries (connection refused, timeouts)
+        ├── TransportError   no answer after retries (connection refused, timeouts, a deadline passed)
         └── AmbiguousWriteError  a write may or may not have happened (connection dropped mid-request)
 """
 
@@ -107,16 +107,6 @@ class ApiError(GhlopsError):
         self.kind = kind
         self.obj = obj
         super().__init__(str(self))
-
-    def with_context(
-        self, *, location: str | None = None, kind: str | None = None, obj: str | None = None
-    ) -> ApiError:
-        """Fill in context the raiser did not know; existing values win."""
-        self.location = self.location or location
-        self.kind = self.kind or kind
-        self.obj = self.obj or obj
-        self.args = (str(self),)
-        return self
 
     def __str__(self) -> str:
         where = []

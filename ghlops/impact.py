@@ -7,8 +7,9 @@ and returns the plan with an :class:`~ghlops.plan.model.Impact` on each of those
 ``dataclasses.replace``: changes are immutable).
 
 The search (``POST /contacts/search``) is a POST but a read: it changes nothing in GHL (its OAuth scope is
-``contacts.readonly`` in ../shared/ghl-openapi/contacts.json). One search per count, side by side within the
-client's rate limiter, each asking for a single contact (only ``total`` is needed). A count that fails or that
+``contacts.readonly`` in ../shared/ghl-openapi/contacts.json), and the client retries it like any read. One
+search per count, side by side within the client's rate limiter, each asking for a single contact (only
+``total`` is needed). A count that fails or that
 GHL cannot make is "unknown" with its reason; it never fails the plan.
 
 What GHL documents about the body (see README, "Contacts affected", for sources and what is unverified):
@@ -25,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ghlops.errors import AmbiguousWriteError, ApiError, GhlopsError, one_line
+from ghlops.errors import ApiError, GhlopsError, one_line
 from ghlops.ghl.client import CallContext
 from ghlops.live import READS_PER_LOCATION, Sender
 from ghlops.plan.model import Action, Change, Impact, OptionImpact, Plan, Section
@@ -152,13 +153,10 @@ class ImpactCounter:
 
 def _failure(exc: ApiError) -> str:
     """Why a search failed, in a few words: the status and GHL's message (tokens are already redacted)."""
+    # The client knows the search is a read (ghlops.ghl.retry.READ_ONLY_POSTS): it retries a 5xx like a GET's,
+    # and never calls a failed search an ambiguous write.
     status = f"HTTP {exc.status}" if exc.status is not None else "no response"
-    message = exc.message
-    if isinstance(exc, AmbiguousWriteError):
-        # The client treats every POST as a write it must not resend after a 5xx; for a search that note says
-        # nothing (a count is only a read), so leave it out.
-        message = message.rsplit("; the POST ", 1)[0]
-    return one_line(f"the contacts search failed: {status}: {message}", 200)
+    return one_line(f"the contacts search failed: {status}: {exc.message}", 200)
 
 
 def _with_impact(section: Section, index: int, impact: Impact) -> Section:

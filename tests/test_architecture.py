@@ -52,6 +52,44 @@ def test_only_the_executor_and_the_read_path_call_the_client() -> None:
     assert callers <= allowed, callers
 
 
+def _names_in(path: Path) -> set[str]:
+    """Every name a module mentions: names, attributes and imported names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add(node.name.rsplit(".", 1)[-1])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            found.add(node.value)  # string annotations
+    return found
+
+
+def test_only_the_executor_refers_to_the_writing_face_of_the_client() -> None:
+    # ghlops.ghl.faces: a ReadingClient can only get and search; the WritingClient (send) is the executor's.
+    users = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "sandbox" not in path.parts
+        and path.parts[len(PACKAGE.parts)] != "ghl"
+        and "WritingClient" in _names_in(path)
+    }
+    assert users <= {"apply.py"}, users
+
+
+def test_a_module_holding_the_reading_face_never_calls_send() -> None:
+    readers = [
+        path
+        for path in PACKAGE.rglob("*.py")
+        if path.parts[len(PACKAGE.parts)] != "ghl" and "ReadingClient" in _names_in(path)
+    ]
+    for path in readers:
+        assert _writes_in(path) == [], path
+
+
 def test_the_read_path_never_sends_a_write() -> None:
     for name in ("live.py", "export.py", "commands/export.py"):
         source = (PACKAGE / name).read_text(encoding="utf-8")

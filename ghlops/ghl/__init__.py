@@ -5,7 +5,10 @@ Typical use::
     creds = Credentials.from_env(os.environ, {"ve9EPM428h8vShlRW1KT": "ACME_GHL_TOKEN"})
     with GHLClient(base_url_from_env(os.environ), creds, limiter=RateLimiter()) as client:
         ctx = CallContext(location="Acme Dental", kind="calendars", obj="Consultations")
-        data = client.send(request, location_id="ve9EPM428h8vShlRW1KT", context=ctx)
+        data = client.get(request, location_id="ve9EPM428h8vShlRW1KT", context=ctx)
+
+Readers take a :class:`ReadingClient` (``get``, ``search``); only the executor takes a :class:`WritingClient`
+(``send``, any method). :class:`GHLClient` is both.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Mapping
 
 from ghlops.ghl.auth import Credentials
 from ghlops.ghl.client import CallContext, ClientStats, GHLClient
+from ghlops.ghl.faces import ReadingClient, WritingClient
+from ghlops.ghl.paths import is_ghl_id
 from ghlops.ghl.ratelimit import RateLimiter
 from ghlops.ghl.retry import RetryPolicy
 
@@ -33,6 +38,9 @@ __all__ = [
     "Credentials",
     "GHLClient",
     "RateLimiter",
+    "ReadingClient",
     "RetryPolicy",
+    "WritingClient",
     "base_url_from_env",
+    "is_ghl_id",
 ]

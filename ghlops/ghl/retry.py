@@ -1,21 +1,30 @@
-"""When to try a GHL call again, and how long to wait first.
+"""When to try a GHL call again, and how long to wait first: the retry policy the client hands to tenacity.
 
 Backoff is exponential with *full jitter* (a uniformly random wait between 0 and the exponential cap), which
 spreads the retries of many worker threads instead of having them hit GHL again in lockstep. A server's
-``Retry-After`` is honoured as a minimum.
+``Retry-After`` is honoured as a minimum, up to ``max_retry_after`` (120 s): a server asking for more fails the
+call with a line naming the endpoint instead of parking the run.
 
-What is retried (the client applies this; the reasoning lives here):
+What is retried (:func:`decide_status` and :func:`decide_transport` are this table; the client applies them):
 
 ======================================  ======================  ==========================================
 failure                                 GET / PUT / DELETE      POST / PATCH (not idempotent)
+                                        and read-only searches
 ======================================  ======================  ==========================================
 429 Too Many Requests                   retried                 retried: GHL refused before doing anything
 500 / 502 / 503 / 504                   retried                 AmbiguousWriteError, never resent
 other 5xx                               ApiError                AmbiguousWriteError, never resent
 connect error / connect or pool timeout retried                 retried: nothing reached the server
 read timeout, reset, protocol error     retried                 AmbiguousWriteError, never resent
+a request that cannot be built          TransportError          TransportError
+404 to a DELETE after an interrupted    done (it was deleted)   -
+earlier attempt
 any other status                        ApiError                ApiError
 ======================================  ======================  ==========================================
+
+A read-only search (``POST /contacts/search``: it changes nothing, its OAuth scope is ``contacts.readonly``)
+is a read: it is retried like a GET. A write GHL may have processed (an AmbiguousWriteError) that the executor
+sends again after re-reading live state waits the backoff its next attempt number gives, like any retry.
 """
 
 from __future__ import annotations
@@ -26,9 +35,60 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from enum import Enum
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRIED_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+#: POST endpoints that only read (retried like a GET). GHL's contacts search: ../shared/ghl-openapi/contacts.json.
+READ_ONLY_POSTS = frozenset({"/contacts/search"})
+
+
+def is_idempotent(method: str, path: str) -> bool:
+    """Whether resending ``method path`` after it may have reached GHL can do no harm."""
+    method = method.upper()
+    return method in IDEMPOTENT_METHODS or (method == "POST" and path.rstrip("/") in READ_ONLY_POSTS)
+
+
+class Verdict(Enum):
+    """What to do after one attempt."""
+
+    DONE = "done"  # a 2xx: return the body
+    RETRY = "retry"  # try again after the backoff
+    FAIL = "fail"  # raise ApiError / TransportError now
+    AMBIGUOUS = "ambiguous"  # raise AmbiguousWriteError: the write may have happened, never resend it
+    DELETED = "deleted"  # a DELETE's 404 after an interrupted attempt: the earlier attempt deleted it
+
+
+def decide_status(status: int, *, method: str, idempotent: bool, maybe_processed: bool) -> Verdict:
+    """The verdict for an HTTP answer (``maybe_processed``: an earlier attempt may have reached GHL)."""
+    if 200 <= status < 300:
+        return Verdict.DONE
+    if status == 429:
+        return Verdict.RETRY
+    if status >= 500 and not idempotent:
+        return Verdict.AMBIGUOUS
+    if status in RETRIED_SERVER_STATUSES:
+        return Verdict.RETRY
+    if status == 404 and method.upper() == "DELETE" and maybe_processed:
+        # ghlops only deletes objects it has just read live: gone now means the earlier attempt deleted it.
+        return Verdict.DELETED
+    return Verdict.FAIL
+
+
+class Failure(Enum):
+    """How far a request got when the transport failed (see :mod:`ghlops.ghl.transport_errors`)."""
+
+    NOT_SENT = "not sent"  # nothing reached the server: always safe to retry
+    SENT = "sent"  # may have reached the server
+    FATAL = "fatal"  # the request cannot be sent as built: retrying cannot help
+
+
+def decide_transport(failure: Failure, *, idempotent: bool) -> Verdict:
+    if failure is Failure.FATAL:
+        return Verdict.FAIL
+    if failure is Failure.SENT and not idempotent:
+        return Verdict.AMBIGUOUS
+    return Verdict.RETRY
 
 
 @dataclass(frozen=True)
@@ -62,12 +122,9 @@ class RetryPolicy:
             delay = max(delay, min(max(retry_after, 0.0), self.max_retry_after))
         return delay
 
-
-def backoff_delay(
-    attempt: int, retry_after: float | None, rng: random.Random, policy: RetryPolicy | None = None
-) -> float:
-    """:meth:`RetryPolicy.backoff_delay` of ``policy`` (the default policy when None)."""
-    return (policy or RetryPolicy()).backoff_delay(attempt, retry_after, rng)
+    def too_long(self, server_wait: float | None) -> bool:
+        """Whether a wait the server asks for is beyond what ghlops obeys (the call fails instead)."""
+        return server_wait is not None and server_wait > self.max_retry_after
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -150,19 +150,32 @@ def test_no_impact_sends_no_search_and_shows_no_count(cli: Cli, seeded: str) -> 
 
 
 def test_a_failed_count_is_unknown_with_its_reason_and_the_plan_still_succeeds(cli: Cli, seeded: str) -> None:
-    cli.sb.inject("status", method="POST", path_contains="/contacts/search", times=3, status=503)
+    cli.sb.inject("status", method="POST", path_contains="/contacts/search", times=4, status=422)
     result = cli("plan", seeded, "--detailed-exitcode")
     assert result.exit_code == 2, result.stderr
-    failed = "contacts affected: unknown (the contacts search failed: HTTP 503: Service Unavailable)"
-    # The three searches failed (the client does not resend a POST after a 5xx); each says so, none is guessed.
+    failed = "contacts affected: unknown (the contacts search failed: HTTP 422: Internal server error)"
+    # The four searches failed (a 4xx is never retried; the sandbox words every injected fault the same); each
+    # says so, none is guessed.
     assert f"!   clinic: delete custom field contact/Insurance Provider: {failed}\n" in result.output
     assert f"      ! {failed}\n" in result.output
     assert (
-        '      ! contacts holding "51+": unknown (the contacts search failed: HTTP 503: Service Unavailable)\n'
+        '      ! contacts holding "51+": unknown (the contacts search failed: HTTP 422: Internal server error)\n'
         in result.output
     )
     assert "!   contacts affected in total: 0 (4 counts unknown)\n" in result.output
     assert "Plan: 0 to create, 1 to update, 0 to replace, 3 to delete across 1 location." in result.output
+
+
+def test_a_search_answering_5xx_is_retried_like_any_read_and_still_counted(cli: Cli, seeded: str) -> None:
+    # The search only reads (issue 13 §6): a 503 is retried with backoff, as a GET would be, not given up on.
+    cli.sb.inject("status", method="POST", path_contains="/contacts/search", times=3, status=503)
+    result = cli("plan", seeded, "--detailed-exitcode")
+    assert result.exit_code == 2, result.stderr
+    assert "!   clinic: delete custom field contact/Insurance Provider: 1,284 contacts hold a value\n" in result.output
+    assert "search failed" not in result.output
+    assert "!   contacts affected in total: 2,965 (1 count unknown)\n" in result.output
+    # Three searches (the opportunity field cannot be counted), each answered 503 once before its count.
+    assert len([r for r in cli.sb.requests if r.path == "/contacts/search"]) == 3 + 3
 
 
 def test_the_guard_holds_a_plan_touching_more_contacts_than_allowed(cli: Cli, seeded: str) -> None:

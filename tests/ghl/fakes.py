@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from ghlops.ghl import Credentials, GHLClient, RateLimiter, RetryPolicy
 from ghlops.secret import Secret
+
+E = TypeVar("E", bound=BaseException)
 
 BASE_URL = "https://ghl.test"
 LOCATION_ID = "ve9EPM428h8vShlRW1KT"
@@ -50,6 +52,21 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+
+
+def refused() -> httpx.ConnectError:
+    """What httpx raises for a refused connection: its ConnectError over httpcore's over the OS error."""
+    return _chained(httpx.ConnectError("[Errno 111] Connection refused"), ConnectionRefusedError(111, "refused"))
+
+
+def reset() -> httpx.ReadError:
+    """What httpx raises when the server resets the connection mid-answer."""
+    return _chained(httpx.ReadError("[Errno 104] Connection reset by peer"), ConnectionResetError(104, "reset"))
+
+
+def _chained(exc: E, cause: BaseException) -> E:
+    exc.__cause__ = cause
+    return exc
 
 
 Outcome = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]

@@ -9,7 +9,7 @@ from ghlops.errors import AmbiguousWriteError, ApiError, TransportError
 from ghlops.ghl import CallContext, RateLimiter, RetryPolicy
 from ghlops.request import Auth, Request
 
-from .fakes import LOCATION_ID, FakeClock, Script, json_response, make_client
+from .fakes import LOCATION_ID, FakeClock, Script, json_response, make_client, refused, reset
 
 OK = json_response(200, {"ok": True})
 GET = Request("GET", ("/calendars/",))
@@ -96,7 +96,7 @@ def test_a_server_error_on_a_post_is_an_ambiguous_write_and_never_resent(status:
 
 
 def test_a_connect_error_is_retried_even_for_a_post_because_nothing_was_sent() -> None:
-    script = Script(httpx.ConnectError("[Errno 111] Connection refused"), httpx.ConnectTimeout("t"), OK)
+    script = Script(refused(), httpx.ConnectTimeout("t"), OK)
     with make_client(script) as client:
         assert client.send(POST, location_id=LOCATION_ID) == {"ok": True}
     assert script.sends == 3
@@ -114,10 +114,7 @@ def test_a_pool_timeout_is_retried_for_a_post() -> None:
     ("exc", "cause"),
     [
         (httpx.ReadTimeout("read"), "timed out after 30s waiting for the response"),
-        (
-            httpx.ReadError("[Errno 104] Connection reset by peer"),
-            "connection reset while reading the response",
-        ),
+        (reset(), "connection reset while reading the response"),
         (
             httpx.RemoteProtocolError("Server disconnected without sending a response."),
             "connection broken by the server: Server disconnected without sending a response.",
@@ -210,7 +207,7 @@ def test_a_persistent_429_gives_up_after_max_attempts() -> None:
 
 
 def test_a_server_that_cannot_be_reached_is_a_transport_error_after_max_attempts() -> None:
-    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
+    script = Script(refused())
     with make_client(script) as client, pytest.raises(TransportError) as info:
         client.send(GET, location_id=LOCATION_ID, context=CTX)
     assert script.sends == 6

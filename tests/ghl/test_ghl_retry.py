@@ -5,7 +5,15 @@ from email.utils import formatdate
 
 import pytest
 
-from ghlops.ghl.retry import RetryPolicy, backoff_delay, parse_retry_after
+from ghlops.ghl.retry import (
+    Failure,
+    RetryPolicy,
+    Verdict,
+    decide_status,
+    decide_transport,
+    is_idempotent,
+    parse_retry_after,
+)
 
 NOW = 1_700_000_000.0
 
@@ -47,11 +55,6 @@ def test_a_huge_retry_after_is_capped_at_max_retry_after() -> None:
     assert RetryPolicy().backoff_delay(1, 86_400.0, random.Random(0)) == 120.0
 
 
-def test_the_module_level_backoff_delay_uses_the_default_policy() -> None:
-    assert backoff_delay(1, 3.0, random.Random(0)) == 3.0
-    assert backoff_delay(3, None, random.Random(0), RetryPolicy(jitter=False)) == 2.0
-
-
 @pytest.mark.parametrize("bad", [{"max_attempts": 0}, {"base_delay": -1.0}, {"max_delay": -1.0}])
 def test_a_nonsensical_retry_policy_is_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
@@ -76,3 +79,70 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date(
     header: str | None, expected: float | None
 ) -> None:
     assert parse_retry_after(header, lambda: NOW) == expected
+
+
+# -- the decision table (the ambiguous-write rules) -------------------------------------------------------
+
+WRITES = ("POST", "PATCH")
+READS = ("GET", "PUT", "DELETE")
+
+
+@pytest.mark.parametrize("method", READS + WRITES)
+def test_a_2xx_is_done_and_a_429_is_retried_for_every_method(method: str) -> None:
+    idempotent = method in READS
+    for status in (200, 201, 204):
+        assert decide_status(status, method=method, idempotent=idempotent, maybe_processed=False) is Verdict.DONE
+    assert decide_status(429, method=method, idempotent=idempotent, maybe_processed=True) is Verdict.RETRY
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 520])
+def test_a_5xx_to_a_write_is_ambiguous_and_to_a_read_retried_when_transient(status: int) -> None:
+    for method in WRITES:
+        assert decide_status(status, method=method, idempotent=False, maybe_processed=False) is Verdict.AMBIGUOUS
+    expected = Verdict.RETRY if status != 520 else Verdict.FAIL
+    assert decide_status(status, method="GET", idempotent=True, maybe_processed=False) is expected
+
+
+def test_a_delete_404_is_done_only_after_an_attempt_that_may_have_deleted() -> None:
+    assert decide_status(404, method="DELETE", idempotent=True, maybe_processed=True) is Verdict.DELETED
+    assert decide_status(404, method="DELETE", idempotent=True, maybe_processed=False) is Verdict.FAIL
+    assert decide_status(404, method="GET", idempotent=True, maybe_processed=True) is Verdict.FAIL
+
+
+@pytest.mark.parametrize(
+    ("failure", "read", "write"),
+    [
+        (Failure.NOT_SENT, Verdict.RETRY, Verdict.RETRY),
+        (Failure.SENT, Verdict.RETRY, Verdict.AMBIGUOUS),
+        (Failure.FATAL, Verdict.FAIL, Verdict.FAIL),
+    ],
+)
+def test_a_transport_failure_is_retried_unless_a_write_may_have_arrived(
+    failure: Failure, read: Verdict, write: Verdict
+) -> None:
+    assert decide_transport(failure, idempotent=True) is read
+    assert decide_transport(failure, idempotent=False) is write
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/calendars/", True),
+        ("put", "/calendars/x", True),
+        ("DELETE", "/x", True),
+        ("POST", "/contacts/search", True),
+        ("POST", "/contacts/search/", True),
+        ("POST", "/contacts/", False),
+        ("PATCH", "/contacts/search", False),
+    ],
+)
+def test_reads_and_read_only_searches_are_idempotent_and_writes_are_not(method: str, path: str, expected: bool) -> None:
+    assert is_idempotent(method, path) is expected
+
+
+def test_a_server_wait_beyond_max_retry_after_is_too_long() -> None:
+    policy = RetryPolicy(max_retry_after=120.0)
+    assert not policy.too_long(None)
+    assert not policy.too_long(120.0)
+    assert policy.too_long(120.5)
+    assert policy.too_long(float("inf"))
