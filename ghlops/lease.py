@@ -10,7 +10,8 @@ own and waits. Two runs racing can both back off (and retry after a jittered pau
 hold it, and that does not depend on GHL refusing a second custom value with the same name (issue 13 says it
 does; the sandbox refuses it). When GHL refuses the create as a duplicate, the listing shows who holds it.
 
-- Expiry: a crashed holder's lease stops counting once ``expires`` has passed; the next run deletes it.
+- Expiry: a crashed holder's lease stops counting once ``expires`` has passed; the next run deletes it. A lease
+  written on this machine by a process that no longer exists (a killed laptop run) stops counting at once.
 - A create that may or may not have landed (a timeout after sending) is recognised by its run id in the list.
 - Release deletes the lease by its own id, so a run whose lease expired and was taken over cannot delete the
   newer holder's lease.
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -62,10 +65,17 @@ class LeaseInfo:
     holder: str
     run: str
     expires: datetime | None
+    host: str = ""
+    pid: int | None = None
 
     def to_value(self) -> str:
         expires = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else ""
-        return json.dumps({"holder": self.holder, "run": self.run, "expires": expires}, sort_keys=True)
+        data: dict[str, object] = {"holder": self.holder, "run": self.run, "expires": expires}
+        if self.host:
+            data["host"] = self.host
+        if self.pid is not None:
+            data["pid"] = self.pid
+        return json.dumps(data, sort_keys=True)
 
     @staticmethod
     def from_value(value: object) -> LeaseInfo:
@@ -76,6 +86,7 @@ class LeaseInfo:
         if not isinstance(data, dict):
             return LeaseInfo(holder="unknown (not written by ghlops)", run="", expires=None)
         holder, run, expires = data.get("holder"), data.get("run"), data.get("expires")
+        host, pid = data.get("host"), data.get("pid")
         when: datetime | None = None
         if isinstance(expires, str):
             try:
@@ -86,6 +97,8 @@ class LeaseInfo:
             holder=holder if isinstance(holder, str) and holder else "unknown",
             run=run if isinstance(run, str) else "",
             expires=when,
+            host=host if isinstance(host, str) else "",
+            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None,
         )
 
     def expired(self, now: datetime) -> bool:
@@ -119,13 +132,23 @@ def holder_from(env: Mapping[str, str]) -> str:
     if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_WORKFLOW"):
         return f"GitHub Actions {env['GITHUB_REPOSITORY']} {env['GITHUB_WORKFLOW']}"
     import getpass
-    import socket
 
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "someone"
     return f"{user}@{socket.gethostname()}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine exists (signal 0 checks without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _list_request(location_id: str) -> Request:
@@ -178,6 +201,8 @@ class Leases:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        host: str | None = None,
+        alive: Callable[[int], bool] = process_alive,
     ) -> None:
         self._client = client
         self._holder = holder
@@ -186,6 +211,8 @@ class Leases:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._host = socket.gethostname() if host is None else host
+        self._alive = alive
         self.held: dict[str, tuple[str, str]] = {}  # location id -> (label, lease id)
 
     def _now(self) -> datetime:
@@ -194,7 +221,7 @@ class Leases:
     def _create(self, location_id: str, label: str) -> str | None:
         """POST our lease; its id, or None when GHL refused it as a duplicate or the outcome is unknown."""
         expires = self._now() + timedelta(seconds=self._settings.ttl_s)
-        value = LeaseInfo(self._holder, self._run, expires.replace(microsecond=0)).to_value()
+        value = LeaseInfo(self._holder, self._run, expires.replace(microsecond=0), self._host, os.getpid()).to_value()
         req = Request(
             "POST",
             ("/locations/", location_id, "/customValues"),
@@ -213,6 +240,13 @@ class Leases:
         lease_id = created.get("id") if isinstance(created, Mapping) else None
         return lease_id if isinstance(lease_id, str) else None
 
+    def _gone(self, info: LeaseInfo, now: datetime) -> bool:
+        """An expired lease, or one whose holder ran on this machine and no longer exists."""
+        if info.expired(now):
+            return True
+        same_machine = bool(info.host) and info.host == self._host and info.pid is not None
+        return same_machine and info.pid != os.getpid() and not self._alive(info.pid or 0)
+
     def acquire_one(self, location_id: str, label: str) -> None:
         if location_id in self.held:
             return
@@ -226,10 +260,10 @@ class Leases:
             now = self._now()
             others = [(i, info) for i, info in leases if i != mine]
             for lease_id, info in others:
-                if info.expired(now):
+                if self._gone(info, now):
                     logger.info("location %s: removing the expired lease of %s", label, info.describe())
                     _delete(self._client, location_id, label, lease_id)
-            blocking = [info for _, info in others if not info.expired(now)]
+            blocking = [info for _, info in others if not self._gone(info, now)]
             if mine is not None and not blocking:
                 self.held[location_id] = (label, mine)
                 logger.debug("location %s: lease taken (run %s)", label, self._run)

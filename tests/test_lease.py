@@ -204,3 +204,25 @@ def test_a_server_refusing_the_create_but_listing_no_lease_ends_with_one_error()
     with pytest.raises(LeaseHeld, match=r"GHL refuses the custom value 'ghlops\.lock' but lists none"):
         run.acquire_one(LOC, "Downtown Dental")
     assert server.calls == 12  # six creates and six listings, then it stops
+
+
+def test_a_lease_left_on_this_machine_by_a_process_that_is_gone_is_taken_over_at_once(client: GHLClient) -> None:
+    # A laptop run killed mid-apply (SIGKILL: no release) must not block the next run for the whole TTL.
+    from ghlops.request import Request
+
+    value = LeaseInfo("me@laptop", "killed", None, host="laptop", pid=4242).to_value()
+    client.send(
+        Request("POST", ("/locations/", LOC, "/customValues"), body={"name": LEASE_NAME, "value": value}),
+        location_id=LOC,
+    )
+    clock = Clock()
+    elsewhere = Leases(
+        client, holder="ci", run="ci-run", clock=clock, sleep=clock.sleep, host="runner", alive=lambda p: False
+    )
+    with pytest.raises(LeaseHeld):
+        elsewhere.acquire_one(LOC, "Downtown Dental")  # another machine can't tell: it waits for the expiry
+    here = Leases(
+        client, holder="me", run="next", clock=clock, sleep=clock.sleep, host="laptop", alive=lambda p: p != 4242
+    )
+    here.acquire_one(LOC, "Downtown Dental")
+    assert [i.run for i in read_leases(client, LOC)] == ["next"]

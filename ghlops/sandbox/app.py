@@ -75,6 +75,18 @@ class App:
         self._log = log
         self._company_id = company_id
 
+    def _is_lease(self, method: str, path: str, body: Any) -> bool:
+        # Recorded for tests only (RecordedRequest.lease); GHL itself knows nothing of ghlops's lease.
+        from ghlops.kinds.custom_values import is_lease
+
+        parts = path.strip("/").split("/")
+        if len(parts) < 3 or parts[0] != "locations" or parts[2] != "customValues" or method == "GET":
+            return False
+        if len(parts) == 3:
+            return isinstance(body, Mapping) and is_lease(body.get("name"))
+        stored = self._store.get("customValue", parts[3])
+        return stored is not None and is_lease(stored.data.get("name"))
+
     def handle(self, incoming: Incoming) -> Outcome:
         url = urlsplit(incoming.target)
         path = url.path or "/"
@@ -84,6 +96,7 @@ class App:
         form = _decode_form(incoming)
         config = self._faults.config
         progress = _Progress(unmetered(config.rate_limit_max, config.rate_limit_window_s))
+        lease = self._is_lease(method, path, body)
 
         def record(status: int | None, fault: str | None = None) -> None:
             self._log.append(
@@ -96,6 +109,7 @@ class App:
                     status=status,
                     location_id=progress.location_id,
                     fault=fault,
+                    lease=lease,
                 )
             )
 

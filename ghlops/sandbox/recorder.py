@@ -20,6 +20,14 @@ class RecordedRequest:
     status: int | None
     location_id: str | None
     fault: str | None = None
+    # A write of ghlops's apply lease (the custom value ghlops.lock, see ghlops/lease.py): bookkeeping, not a
+    # change a plan made. Tests that count a plan's writes leave these out (see ``changes``).
+    lease: bool = False
+
+    @property
+    def changes(self) -> bool:
+        """A write that changes configuration: neither a read nor a lease."""
+        return self.method != "GET" and not self.lease
 
 
 class RequestLog:
