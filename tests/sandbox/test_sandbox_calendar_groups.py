@@ -96,12 +96,7 @@ def test_a_slug_is_unique_in_its_location_and_validate_slug_says_so(cal: httpx.C
     assert taken.status_code == 400
     assert taken.json()["message"] == "Group with slug 'hygiene' already exists in this location"
     # Another location may use the same slug.
-    assert (
-        cal.post(
-            "/calendars/groups", json={"locationId": OTHER_LOC, "name": "H", "description": "", "slug": "hygiene"}
-        ).status_code
-        == 201
-    )
+    assert create(cal, name="H", slug="hygiene", locationId=OTHER_LOC).status_code == 201
     missing = cal.post("/calendars/groups/validate-slug", json={"locationId": LOC})
     assert (missing.status_code, missing.json()["message"]) == (422, ["slug should not be empty"])
 
