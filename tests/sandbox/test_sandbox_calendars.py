@@ -81,7 +81,9 @@ def test_listing_calendars_needs_a_location_id(api: httpx.Client) -> None:
 
 
 def test_drafted_calendars_can_be_hidden_and_groups_filtered(api: httpx.Client) -> None:
-    create(api, name="Active", groupId="g1")
+    group_body = {"locationId": LOC, "name": "Team", "description": "", "slug": "team"}
+    group_id = api.post("/calendars/groups", json=group_body, headers=CAL).json()["group"]["id"]
+    create(api, name="Active", groupId=group_id)
     create(api, name="Draft", isActive=False)
 
     def names(params: dict[str, str]) -> list[str]:
@@ -89,7 +91,7 @@ def test_drafted_calendars_can_be_hidden_and_groups_filtered(api: httpx.Client) 
 
     assert names({"locationId": LOC}) == ["Active", "Draft"]
     assert names({"locationId": LOC, "showDrafted": "false"}) == ["Active"]
-    assert names({"locationId": LOC, "groupId": "g1"}) == ["Active"]
+    assert names({"locationId": LOC, "groupId": group_id}) == ["Active"]
 
 
 def test_team_members_get_defaults_and_must_be_users_of_the_location(api: httpx.Client, new_user: NewUser) -> None:

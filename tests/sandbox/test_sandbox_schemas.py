@@ -115,7 +115,45 @@ def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
     _ok(api.get(f"/calendars/{calendar['id']}"))
     _ok(api.put(f"/calendars/{calendar['id']}", json={"description": "updated", "slotDuration": 45}))
     _ok(api.delete(f"/calendars/{calendar['id']}"))
+
+    group_body = {"locationId": LOC, "name": "Schema Group", "description": "d", "slug": "schema-group"}
+    group = _ok(api.post("/calendars/groups", json=group_body))["group"]
+    _ok(api.get("/calendars/groups", params={"locationId": LOC}))
+    _ok(api.post("/calendars/groups/validate-slug", json={"locationId": LOC, "slug": "schema-group"}))
+    _ok(api.put(f"/calendars/groups/{group['id']}", json={"name": "Renamed", "description": "", "slug": "renamed"}))
+    _ok(api.put(f"/calendars/groups/{group['id']}/status", json={"isActive": False}))
+    _ok(api.put(f"/calendars/{bare['id']}", json={"groupId": group["id"]}))
+    _ok(api.delete(f"/calendars/groups/{group['id']}"))
+
+    notifications = f"/calendars/{bare['id']}/notifications"
+    reminder = {
+        "receiverType": "contact",
+        "channel": "email",
+        "notificationType": "reminder",
+        "subject": "Soon",
+        "body": "See you",
+        "beforeTime": [{"timeOffset": 1, "unit": "hours"}],
+        "additionalEmailIds": ["ops@example.com"],
+        "selectedUsers": ["sub_account_admin"],
+    }
+    created = _ok(api.post(notifications, json=[reminder]))
+    _ok(api.get(notifications))
+    _ok(api.get(f"{notifications}/{created[0]['_id']}"))
+    _ok(api.put(f"{notifications}/{created[0]['_id']}", json={"isActive": False}))
+    _ok(api.delete(f"{notifications}/{created[0]['_id']}"))
     _ok(api.delete(f"/calendars/{bare['id']}"))
+
+    profile = {
+        "companyId": COMPANY,
+        "name": "Downtown Dental",
+        "phone": "+15550100",
+        "country": "US",
+        "timezone": "US/Central",
+        "settings": {"allowDuplicateContact": True},
+        "social": {"facebookUrl": "https://www.facebook.com/downtown"},
+    }
+    _ok(agency.put(loc, json=profile))
+    _ok(api.get(loc))
 
     product_body = {
         "locationId": LOC,

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from ghlops.sandbox.routes import calendars, contacts, locations, oauth, products, users
+from ghlops.sandbox.routes import (
+    calendar_groups,
+    calendar_notifications,
+    calendars,
+    contacts,
+    locations,
+    oauth,
+    products,
+    users,
+)
 from ghlops.sandbox.routing import Route
 
 # /users/search must be tried before /users/{userId}; each module lists its literal paths first.
 ROUTES: tuple[Route, ...] = (
     *oauth.ROUTES,
     *locations.ROUTES,
+    *calendar_groups.ROUTES,  # before calendars: /calendars/groups is not /calendars/{calendarId}
+    *calendar_notifications.ROUTES,
     *calendars.ROUTES,
     *products.ROUTES,
     *users.ROUTES,

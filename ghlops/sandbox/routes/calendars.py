@@ -9,6 +9,7 @@ the documents are incomplete, GoHighLevel/highlevel-api-docs #300 and #82):
   ``bookingOverlapDefaultStatus: ""``;
 - team members carry ``selected``, ``isZoomAdded`` (a string), ``zoomOauthId``, ``meetingLocation``, and their
   ``locationConfigurations`` carry ``position``, ``zoomOauthId`` and ``meetingId``.
+A ``groupId`` must name a calendar group of the calendar's location (ghlops/sandbox/routes/calendar_groups.py).
 A PUT replaces the whole team: a member already on the team is stored exactly as sent (so a client that drops
 its Zoom keys loses them, as on GHL); only a member new to the team gets GHL's defaults.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from ghlops.sandbox.dto.calendars import CreateCalendar, UpdateCalendar
 from ghlops.sandbox.replies import HttpError, Reply, bad_request, not_found, traced, unprocessable
+from ghlops.sandbox.routes.calendar_groups import group_of
 from ghlops.sandbox.routing import Call, Route, from_body, from_query, owner_of
 from ghlops.sandbox.store import JsonObject, Kind
 from ghlops.sandbox.validation import compact, parse
@@ -134,6 +136,12 @@ def _check_widget_slug(calendars: list[JsonObject], widget_slug: str, own_id: st
         raise bad_request(f"Calendar with slug '{widget_slug}' already exists in this location")
 
 
+def _check_group(call: Call, location_id: str, group_id: str | None) -> None:
+    if group_id and group_of(call.store, location_id, group_id) is None:
+        # OUR GUESS: the wording; a calendar cannot join a group that is not its location's.
+        raise bad_request(f"Group {group_id} not found in location {location_id}")
+
+
 def _answer(call: Call, status: int, calendar: JsonObject) -> Reply:
     return Reply(status, traced({"calendar": calendar}, call.store.new_uuid()))
 
@@ -164,6 +172,7 @@ def create_calendar(call: Call) -> Reply:
     values.pop("slug", None)
     location_id = dto.locationId
     with call.store.transaction():
+        _check_group(call, location_id, dto.groupId)
         existing = call.store.find(Kind.CALENDAR, owner=location_id)
         if dto.widgetSlug:
             _check_widget_slug(existing, dto.widgetSlug, None)
@@ -185,6 +194,7 @@ def update_calendar(call: Call) -> Reply:
         stored = call.store.get(Kind.CALENDAR, call.params["calendarId"])
         if stored is None:
             raise _not_found()
+        _check_group(call, stored.owner, sent.get("groupId"))
         calendar = stored.data
         current_team = calendar.get("teamMembers", [])
         for key, value in sent.items():

@@ -6,6 +6,16 @@ repositories; GoHighLevel/highlevel-api-docs #300: create also takes the undocum
 ``dateAdded``; ``picklistOptions`` only on option types (written as ``options``, read-only itself); positions are
 assigned by the server in steps of 50. GHL has no public API for folders (highlevel-api-docs #171): a field
 created without ``parentId`` lands in its model's default folder and no update moves it.
+
+The location's own profile (``PUT /locations/{locationId}``, locations.json UpdateLocationDto) takes the agency
+token only: the document's security is Agency-Access alone, and a location token is refused by the gateway as on
+every agency route (see ghlops/sandbox/auth.py). The body needs ``companyId``, the location's company. What is
+not sent keeps its value, ``settings`` and ``social`` key by key. GET then answers what was set in
+GetLocationByIdSchema's shape: flat profile keys, ``prospectInfo`` as ``firstName``/``lastName``/``email``,
+``settings``, ``social`` and a ``business`` block mirroring the business address. ``twilio`` and ``mailgun``
+are credentials, taken but never answered; ``snapshot`` starts a snapshot load, which the sandbox doesn't run. A
+location whose profile was never written answers only ``id``, ``companyId`` and ``name``. The PUT answers the
+profile flat (CreateLocationSuccessfulResponseDto, no ``location`` wrapper).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from ghlops.sandbox.dto.locations import (
     CustomValueBody,
     TagBody,
     UpdateCustomField,
+    UpdateLocation,
 )
 from ghlops.sandbox.replies import (
     HttpError,
@@ -31,8 +42,9 @@ from ghlops.sandbox.replies import (
     traced,
     unprocessable,
 )
+from ghlops.sandbox.routes.calendar_groups import store_name
 from ghlops.sandbox.routing import Access, Call, Route, from_path
-from ghlops.sandbox.store import JsonObject, Kind
+from ghlops.sandbox.store import JsonObject, Kind, Location
 from ghlops.sandbox.validation import parse
 
 # Without ?model= GHL lists contact fields only, so a client must ask for "all" to see everything.
@@ -81,11 +93,67 @@ def _owned(call: Call, kind: Kind, obj_id: str) -> JsonObject | None:
 # -- location ------------------------------------------------------------------------------------------------
 
 
-def get_location(call: Call) -> Reply:
+# The profile a PUT wrote, one object per location stored under the location's own id.
+PROFILE = store_name("locationProfile")
+# Profile keys GetLocationByIdSchema answers flat, and those its ``business`` block repeats.
+_FLAT_KEYS = ("phone", "address", "city", "state", "country", "postalCode", "website", "timezone")
+_BUSINESS_KEYS = ("address", "city", "state", "country", "postalCode", "website", "timezone")
+# Sent but never answered: credentials, and a snapshot load (an action, not a setting).
+_WRITE_ONLY = ("twilio", "mailgun", "snapshot")
+
+
+def _location(call: Call) -> Location:
     location = call.store.location(call.location)
     if location is None:
         raise no_location_access()
-    return Reply(200, {"location": {"id": location.id, "companyId": location.company_id, "name": location.name}})
+    return location
+
+
+def location_answer(call: Call, location: Location) -> JsonObject:
+    """The location as GET answers it: id, company and name, then whatever its profile holds."""
+    answer: JsonObject = {"id": location.id, "companyId": location.company_id, "name": location.name}
+    stored = call.store.get(PROFILE, location.id)
+    if stored is None:
+        return answer
+    profile = stored.data
+    answer.update({k: profile[k] for k in _FLAT_KEYS if k in profile})
+    answer.update(profile.get("prospectInfo", {}))
+    answer["business"] = {"name": location.name, **{k: profile[k] for k in _BUSINESS_KEYS if k in profile}}
+    answer["social"] = dict(profile.get("social", {}))
+    answer["settings"] = dict(profile.get("settings", {}))
+    return answer
+
+
+def get_location(call: Call) -> Reply:
+    return Reply(200, {"location": location_answer(call, _location(call))})
+
+
+def update_location(call: Call) -> Reply:
+    dto = parse(UpdateLocation, call.body)
+    sent = {k: v for k, v in dto.sent().items() if v is not None and k not in _WRITE_ONLY}
+    with call.store.transaction():
+        location = _location(call)
+        if dto.companyId != location.company_id:
+            # OUR GUESS: the wording; the location belongs to another company than the body names.
+            raise bad_request(f"Location {location.id} does not belong to company {dto.companyId}")
+        sent.pop("companyId")
+        stored = call.store.get(PROFILE, location.id)
+        profile: JsonObject = stored.data if stored is not None else {}
+        for block in ("settings", "social", "prospectInfo"):
+            if block in sent:
+                sent[block] = {**profile.get(block, {}), **{k: v for k, v in sent[block].items() if v is not None}}
+        if "name" in sent:
+            call.store.create_location(location.id, sent.pop("name"), location.company_id)
+        profile.update(sent)
+        if stored is None:
+            call.store.add(PROFILE, location.id, location.id, profile)
+        else:
+            call.store.replace(PROFILE, location.id, profile)
+        renamed = call.store.location(location.id) or location
+        answer = location_answer(call, renamed)
+    # The PUT answers flat, without GET's ``business`` block (CreateLocationSuccessfulResponseDto).
+    answer.pop("business")
+    return Reply(200, answer)
 
 
 # -- custom fields -------------------------------------------------------------------------------------------
@@ -350,6 +418,7 @@ _BASE = "/locations/{locationId}"
 
 ROUTES = (
     Route("GET", _BASE, get_location, Access.ANY, _LOC),
+    Route("PUT", _BASE, update_location, Access.AGENCY, _LOC),
     Route("GET", f"{_BASE}/customFields", list_custom_fields, locate=_LOC),
     Route("POST", f"{_BASE}/customFields", create_custom_field, locate=_LOC),
     Route("GET", f"{_BASE}/customFields/{{id}}", get_custom_field, locate=_LOC),
