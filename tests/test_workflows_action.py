@@ -104,6 +104,14 @@ def test_an_error_fails_the_step_with_exit_code_1(run: Runner) -> None:
     assert "error: no-such-dir: no such file or directory" in log
 
 
+def test_a_bad_format_is_an_error_never_reported_as_changes_planned(run: Runner) -> None:
+    # Click's usage errors exit 1, not 2: a typo must not read as "changes planned" (or open a drift issue).
+    code, log, outputs = run(format="md", args="--detailed-exitcode")
+    assert (code, outputs) == (1, {"exit-code": "1"})
+    assert "changes planned" not in log
+    assert "error: Invalid value for '--format': 'md' is not one of 'text', 'json', 'markdown'." in log
+
+
 def test_an_unknown_command_is_refused_before_running_anything(run: Runner) -> None:
     code, log, outputs = run(command="rm")
     assert (code, outputs) == (1, {})

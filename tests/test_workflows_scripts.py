@@ -29,14 +29,16 @@ const scenario = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const script = fs.readFileSync(process.argv[3], 'utf8');
 const calls = [];
 const record = (name, answer) => async (args) => { calls.push([name, args]); return { data: answer(args) }; };
+const pulls = () => scenario.pulls || [];
+const runs = (a) => (scenario.runs || []).filter((r) =>
+  r.head_sha === a.head_sha && r.conclusion === a.status && r.event === a.event && r.workflow === a.workflow_id);
+const artifacts = (a) => (scenario.artifacts || {})[String(a.run_id)] || [];
 const github = {
   rest: {
-    repos: { listPullRequestsAssociatedWithCommit: record('listPullRequestsAssociatedWithCommit', () => scenario.pulls || []) },
+    repos: { listPullRequestsAssociatedWithCommit: record('listPullRequestsAssociatedWithCommit', pulls) },
     actions: {
-      listWorkflowRuns: record('listWorkflowRuns', (a) => ({
-        workflow_runs: (scenario.runs || []).filter((r) => r.head_sha === a.head_sha && r.conclusion === a.status && r.event === a.event && r.workflow === a.workflow_id),
-      })),
-      listWorkflowRunArtifacts: record('listWorkflowRunArtifacts', (a) => ({ artifacts: (scenario.artifacts || {})[String(a.run_id)] || [] })),
+      listWorkflowRuns: record('listWorkflowRuns', (a) => ({ workflow_runs: runs(a) })),
+      listWorkflowRunArtifacts: record('listWorkflowRunArtifacts', (a) => ({ artifacts: artifacts(a) })),
     },
     issues: {
       listComments: record('listComments', () => scenario.comments || []),
