@@ -584,24 +584,29 @@ def clone(
 
 @main.command()
 @paths_argument
-@click.option("--location", "location", required=True, metavar="NAME", help="The Location document to render.")
+@click.option(
+    "--location", "locations", required=True, multiple=True, metavar="NAME",
+    help="The Location document to render (name or glob, as plan's); repeatable.",
+)  # fmt: skip
 @output_option
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
 @_boundary
-def render(paths: tuple[str, ...], location: str, output: str | None) -> int:
-    """Print a location with its templates merged and vars substituted (valid input for validate)."""
+def render(paths: tuple[str, ...], locations: tuple[str, ...], output: str | None, force: bool) -> int:
+    """Print locations with their templates merged and vars substituted (valid input for validate)."""
     from ghlops.commands.render import render_command
 
-    return render_command(paths, location=location, output=output, env=dict(os.environ), io=_io())
+    return render_command(paths, location=locations, output=output, env=dict(os.environ), io=_io(), force=force)
 
 
 @main.command()
 @output_option
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
 @_boundary
-def schema(output: str | None) -> int:
+def schema(output: str | None, force: bool) -> int:
     """Print (or write with -o) the JSON Schema of manifests, for editor completion and checks."""
     from ghlops.commands.schema import schema_command
 
-    return schema_command(output=output, io=_io())
+    return schema_command(output=output, io=_io(), force=force)
 
 
 if __name__ == "__main__":  # pragma: no cover
