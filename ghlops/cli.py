@@ -50,6 +50,13 @@ def colour_wanted(flag: bool | None, env: Mapping[str, str], tty: bool) -> bool:
     return tty
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _root_meta() -> dict[str, Any]:
     ctx = click.get_current_context(silent=True)
     return ctx.find_root().meta if ctx is not None else {}
@@ -205,7 +212,9 @@ def _settings(
         env=env,
         parallelism=parallelism_from(parallelism, env),
         guard=Guard(max_delete_percent=max_delete_percent, max_contacts_affected=max_contacts_affected),
-        progress=progress_factory(sys.stderr, env),
+        progress=progress_factory(
+            sys.stderr, env, colour=colour_wanted(_root_meta().get(_COLOUR), env, _isatty(sys.stderr))
+        ),
     )
 
 

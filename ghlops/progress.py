@@ -68,6 +68,7 @@ class Progress:
         interval_s: float = PLAIN_INTERVAL_S,
         delay_s: float = TTY_DELAY_S,
         redraw_s: float = TTY_REDRAW_S,
+        colour: bool = True,
     ) -> None:
         self.phase = phase
         self.total = total
@@ -78,6 +79,7 @@ class Progress:
         self._interval = interval_s
         self._delay = delay_s
         self._redraw = redraw_s
+        self._colour = colour  # the bar's colours (--no-color, NO_COLOR and TERM=dumb turn them off)
         self._lock = threading.Lock()
         self._done = 0
         self._started: float | None = None
@@ -163,7 +165,7 @@ class Progress:
             if self.tty:
                 if now - self._started >= self._delay:
                     if self._bar is None:
-                        self._bar = _Bar(self._stream, self.phase, self.total, self._clock, self._started)
+                        self._bar = _Bar(self._stream, self.phase, self.total, self._clock, self._started, self._colour)
                         self._bar.show()
                     self._draw()
             elif now >= self._next_plain:
@@ -208,8 +210,10 @@ class _Bar:
     """rich's transient progress bar on the terminal stream: drawn only when refreshed (by the ticker, under the
     reporter's lock), never by a thread of rich's own, so an injected clock drives it in tests."""
 
-    def __init__(self, stream: TextIO, phase: str, total: int, clock: Callable[[], float], started: float) -> None:
-        console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+    def __init__(
+        self, stream: TextIO, phase: str, total: int, clock: Callable[[], float], started: float, colour: bool
+    ) -> None:
+        console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False, no_color=not colour)
         self._progress = RichProgress(
             TextColumn("{task.description}:"),
             BarColumn(),
@@ -257,12 +261,12 @@ def enabled(env: Mapping[str, str]) -> bool:
     return env.get(ENV_PROGRESS, "").strip().lower() not in ("0", "off", "false", "no")
 
 
-def progress_factory(stream: TextIO, env: Mapping[str, str]) -> ProgressFactory | None:
+def progress_factory(stream: TextIO, env: Mapping[str, str], *, colour: bool = True) -> ProgressFactory | None:
     """What commands use: reporters on ``stream`` (stderr), or None when GHLOPS_PROGRESS turns them off."""
     if not enabled(env):
         return None
 
     def make(phase: str, total: int, requests: Callable[[], int]) -> Progress:
-        return Progress(phase, total, stream=stream, requests=requests)
+        return Progress(phase, total, stream=stream, requests=requests, colour=colour)
 
     return make

@@ -102,6 +102,20 @@ def test_on_a_terminal_rich_s_bar_appears_after_a_second_and_is_erased_at_the_en
     assert stream.getvalue().endswith(ERASE)  # transient: the bar's line is erased, nothing of it is left
 
 
+def test_the_bar_has_no_colour_when_colour_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich reads the terminal's kind from the environment: a colour terminal, whatever this run's is.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for colour in (True, False):
+        clock = Clock()
+        stream = io.StringIO()
+        reporter = Progress("plan", 2, stream=stream, tty=True, clock=clock, colour=colour).start(ticker=False)
+        clock.now += 2
+        reporter.tick()
+        reporter.stop()
+        assert ("\x1b[32m" in stream.getvalue()) is colour  # rich's green done/total
+
+
 def test_a_stdout_line_printed_during_a_run_is_written_with_the_bar_out_of_its_way() -> None:
     clock = Clock()
     reporter, stream = progress(True, clock, total=1)
