@@ -266,7 +266,10 @@ def progress_factory(stream: TextIO, env: Mapping[str, str], *, colour: bool = T
     if not enabled(env):
         return None
 
+    # A dumb terminal can't redraw a bar in place: it gets the plain lines, as a log does.
+    tty = False if env.get("TERM") == "dumb" else None
+
     def make(phase: str, total: int, requests: Callable[[], int]) -> Progress:
-        return Progress(phase, total, stream=stream, requests=requests, colour=colour)
+        return Progress(phase, total, stream=stream, requests=requests, tty=tty, colour=colour)
 
     return make

@@ -23,6 +23,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ERASE = "\x1b[2K"
 
 
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich reads the terminal's kind from the environment: a colour terminal here, whatever this run's is."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -102,10 +110,7 @@ def test_on_a_terminal_rich_s_bar_appears_after_a_second_and_is_erased_at_the_en
     assert stream.getvalue().endswith(ERASE)  # transient: the bar's line is erased, nothing of it is left
 
 
-def test_the_bar_has_no_colour_when_colour_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    # rich reads the terminal's kind from the environment: a colour terminal, whatever this run's is.
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm")
+def test_the_bar_has_no_colour_when_colour_is_off() -> None:
     for colour in (True, False):
         clock = Clock()
         stream = io.StringIO()
@@ -189,6 +194,11 @@ def test_the_ticker_thread_draws_by_itself_until_stopped() -> None:
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0s"), (7.9, "7s"), (125, "2m05s"), (3723, "1h02m03s")])
 def test_elapsed_time_reads_like_a_stopwatch(seconds: float, text: str) -> None:
     assert elapsed_text(seconds) == text
+
+
+def test_a_dumb_terminal_gets_the_plain_lines_not_a_bar() -> None:
+    make = progress_factory(io.StringIO(), {"TERM": "dumb"})
+    assert make is not None and make("plan", 1, lambda: 0).tty is False
 
 
 @pytest.mark.parametrize("value", ["0", "off", "false", "NO"])
