@@ -33,7 +33,7 @@ def test_the_flag_wins_then_no_color_then_force_color_then_term_dumb_then_the_te
 
 
 def test_plan_output_off_a_terminal_has_no_colour(cli: Cli) -> None:
-    result = cli("plan", str(EXAMPLES))
+    result = cli("plan", str(EXAMPLES), env={"FORCE_COLOR": ""})  # whatever this run's environment says
     assert result.exit_code == 0 and "+ tag" in result.stdout and ESC not in result.stdout
 
 
@@ -44,5 +44,6 @@ def test_color_forces_colour_before_or_after_the_subcommand(cli: Cli, args: list
 
 
 def test_force_color_colours_a_ci_log_and_no_color_flag_overrides_it(cli: Cli) -> None:
-    assert ESC in cli("plan", str(EXAMPLES), env={"FORCE_COLOR": "1"}).stdout
-    assert ESC not in cli("plan", str(EXAMPLES), "--no-color", env={"FORCE_COLOR": "1"}).stdout
+    forced = {"FORCE_COLOR": "1", "NO_COLOR": ""}
+    assert ESC in cli("plan", str(EXAMPLES), env=forced).stdout
+    assert ESC not in cli("plan", str(EXAMPLES), "--no-color", env=forced).stdout
