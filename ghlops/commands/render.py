@@ -41,8 +41,7 @@ def location_names(paths: Sequence[str | Path], patterns: Sequence[str]) -> list
     render_location's "did you mean" answers a typo); a glob that matches nothing is an error naming the known."""
     if not any(_GLOB & set(p) for p in patterns):
         return list(dict.fromkeys(patterns))
-    known = [n for n in (value_at(d.data, ("metadata", "name")) for d in read_sources(paths).locations)]
-    names = [n for n in known if isinstance(n, str)]
+    names = [n for d in read_sources(paths).locations if isinstance(n := value_at(d.data, ("metadata", "name")), str)]
     chosen: list[str] = []
     for pattern in patterns:
         if not _GLOB & set(pattern):
