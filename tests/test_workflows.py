@@ -377,6 +377,10 @@ def test_no_workflow_claims_a_queued_run_is_never_cancelled(path: Path) -> None:
     text = " ".join(line.lstrip("# ") for line in path.read_text().splitlines())
     assert "a queued one waits" not in text
     assert text.count("never cancelled") == text.count("never cancelled while running")
+    concurrency = load(path).get("concurrency", {})
+    if concurrency.get("cancel-in-progress") is not True and concurrency:
+        # A group that is not cancelled says what GitHub does with a pending run, and why that is safe here.
+        assert "pending" in text and "cancel" in text, path.name
 
 
 # -- secrets and validate ----------------------------------------------------------------------------------------
