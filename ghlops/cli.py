@@ -21,6 +21,7 @@ from ghlops import __version__
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
+from ghlops.kinds.registry import section_names
 from ghlops.plan.model import Guard
 from ghlops.progress import progress_factory
 from ghlops.selection import Shard, parse_shard
@@ -363,8 +364,13 @@ def plan(
 @location_option
 @shard_option
 @click.option(
-    "--plan", "plan_file", type=click.Path(dir_okay=False), default=None,
+    "--plan", "plan_file", type=click.Path(dir_okay=False), multiple=True,
     help="Apply exactly this saved plan (from plan --out); refused if the manifests or live state changed since.",
+)  # fmt: skip
+@click.option("--confirm", is_flag=True, help="With --plan: ask before applying (a saved plan is its own approval).")
+@click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+    help="Wait this long for a location another apply holds (its lock); 0 fails at once, naming the holder.",
 )  # fmt: skip
 @parallelism_option
 @max_delete_option
@@ -378,7 +384,9 @@ def apply(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
     shard: Shard | None,
-    plan_file: str | None,
+    plan_file: tuple[str, ...],
+    confirm: bool,
+    lock_timeout: float,
     parallelism: int | None,
     max_delete_percent: float,
     max_contacts_affected: int | None,
@@ -398,10 +406,23 @@ def apply(
         io=_io(),
         log_file=log_file,
         allow_mass_delete=allow_mass_delete,
-        plan_file=plan_file,
+        plan_file=plan_file or None,
         shard=str(shard) if shard else None,
         impact=not no_impact,
+        confirm=confirm,
+        lock_timeout=lock_timeout,
     )
+
+
+@main.command("force-unlock")
+@click.argument("location")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@_boundary
+def force_unlock(location: str, paths: tuple[str, ...]) -> int:
+    """Remove LOCATION's apply lock (name or glob in the manifests under PATHS) when its holder is known to be gone."""
+    from ghlops.commands.unlock import force_unlock_command
+
+    return force_unlock_command(paths, locations=(location,), settings=_settings(None), io=_io())
 
 
 @main.command()
@@ -474,9 +495,7 @@ def auth_login(client_id: str | None, white_label: bool, port: int) -> int:
     def prompt(text: str, hidden: bool) -> str:
         return str(click.prompt(text, hide_input=hidden, err=True))
 
-    return login(
-        env=dict(os.environ), io=_io(), client_id=client_id, white_label=white_label, port=port, prompt=prompt
-    )
+    return login(env=dict(os.environ), io=_io(), client_id=client_id, white_label=white_label, port=port, prompt=prompt)
 
 
 @auth.command("status")
@@ -526,7 +545,7 @@ kinds_option = click.option(
     "kinds",
     multiple=True,
     metavar="LIST",
-    help="Only these sections, comma-separated (users, tags, customFields, customValues, products, calendars).",
+    help=f"Only these sections, comma-separated ({', '.join(section_names())}).",
 )
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write here, not stdout."
