@@ -363,7 +363,8 @@ class GHLClient:
         )
         self.oauth: AgencyOAuth | None = None
         if credentials.oauth is not None:
-            http = OAuthHttp(self._http, self._base_url, user_agent, credentials.all_secrets)
+            # Mints and refreshes count against the agency's window, the one its users calls use: one limiter.
+            http = OAuthHttp(self._http, self._base_url, user_agent, credentials.all_secrets, limiter=self._limiter)
             self.oauth = AgencyOAuth(credentials.oauth, http, clock=wall_clock)
             credentials.bind(self.oauth)
 
