@@ -17,8 +17,6 @@ What the documents and GHL's help say, and where the sandbox has to guess:
 
 from __future__ import annotations
 
-from typing import cast
-
 from ghlops.sandbox.dto.calendar_groups import CreateGroup, GroupStatus, UpdateGroup, ValidateSlug
 from ghlops.sandbox.replies import HttpError, Reply, bad_request, not_found
 from ghlops.sandbox.routing import Call, Route, from_body, from_query, owner_of
@@ -26,20 +24,10 @@ from ghlops.sandbox.store import JsonObject, Kind, Store
 from ghlops.sandbox.validation import parse
 
 
-class _StoreName(str):
-    """A store name for a kind the ``Kind`` enum does not list. The store's methods read ``kind.value`` today
-    (issue 11 moves them to plain strings); this answers both ways, so no enum member is needed."""
-
-    __slots__ = ()
-
-    @property
-    def value(self) -> str:
-        return str.__str__(self)
-
-
-def store_name(name: str) -> Kind:
-    """``name`` as the store's methods take a kind (see :class:`_StoreName`)."""
-    return cast(Kind, _StoreName(name))
+def store_name(name: str) -> str:
+    """The store's name for a kind's objects. The store takes plain strings (every registered kind's
+    ``stored_as``, ghlops/sandbox/store.py), so no enum member is needed; kept for the routes that call it."""
+    return name
 
 
 GROUP = store_name("calendarGroup")
