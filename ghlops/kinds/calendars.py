@@ -6,7 +6,7 @@ cannot change in place."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ghlops.kinds.base import (
     Entry,
+    Found,
     Kind,
     LiveObject,
     Model,
@@ -128,7 +129,7 @@ class Calendar(Entry):
     eventColor: str | None = None
     group: str | None = Field(
         default=None,
-        description="The calendar group's name: one a manifest declares, or one the location has. null takes the "
+        description='The calendar group\'s name: one a manifest declares, or one the location has. "" takes the '
         "calendar out of its group.",
     )
     groupId: str | None = Field(default=None, description="The group's id (prefer `group`, by name).")
@@ -263,12 +264,18 @@ class Calendars(Kind[Calendar]):
             data["group"] = group_name(resolver, group_id) or f"id:{group_id}"
         return data
 
+    def referenced(self, entry: Calendar) -> Iterator[Found]:
+        # `group: ""` names no group: the calendar is out of any.
+        return (f for f in super().referenced(entry) if f.value or f.reference.target != GROUPS)
+
     def compare_value(self, field_name: str, desired: Calendar, resolver: Resolver) -> Any:
         value = plain(getattr(desired, field_name))
         if field_name == "teamMembers" and value is not None:
             return sorted(({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"]))
-        if field_name == "group" and isinstance(value, str):
-            return value.casefold()  # group names match case-insensitively, like every natural key
+        if field_name == "group":
+            # Names match case-insensitively, like every natural key; "" (no group) is what a calendar without one
+            # reads as.
+            return value.casefold() or None if isinstance(value, str) else None
         return value
 
     def _wire(
@@ -283,7 +290,7 @@ class Calendars(Kind[Calendar]):
             if f == "group":
                 # The group's id (a ref when the same apply creates it); leaving a group sends "" (null is not a
                 # string in CalendarUpdateDTO).
-                body["groupId"] = resolver.ref(GROUPS, value.casefold()) if isinstance(value, str) else ""
+                body["groupId"] = resolver.ref(GROUPS, value.casefold()) if value else ""
                 continue
             if f == "teamMembers" and value is not None:
                 value = _team_to_wire(value, live.get("teamMembers") if live else None, resolver)
@@ -294,7 +301,7 @@ class Calendars(Kind[Calendar]):
         return body
 
     def create_request(self, location_id: str, desired: Calendar, resolver: Resolver) -> Request:
-        fields = [f for f in desired.managed_fields() if not (f == "group" and desired.group is None)]
+        fields = [f for f in desired.managed_fields() if f != "group" or desired.group]
         body = {"locationId": location_id, **self._wire(desired, fields, resolver)}
         return Request("POST", ("/calendars/",), version=VERSION_CALENDARS, body=body, id_field=("calendar", "id"))
 
