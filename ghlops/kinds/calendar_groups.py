@@ -69,9 +69,7 @@ class CalendarGroups(Kind[CalendarGroup]):
 
     def list_request(self, location_id: str) -> Request:
         # The whole list in one answer: calendars.json documents no paging on GET /calendars/groups.
-        return Request(
-            "GET", ("/calendars/groups",), version=VERSION_CALENDARS, params=(("locationId", location_id),)
-        )
+        return Request("GET", ("/calendars/groups",), version=VERSION_CALENDARS, params=(("locationId", location_id),))
 
     def parse_list(self, body: Any) -> list[Mapping[str, Any]]:
         return expect_list(body, "groups")

@@ -220,9 +220,56 @@ def test_a_live_group_no_manifest_declares_resolves_and_an_unknown_one_is_a_plan
 
 
 def test_a_calendar_setting_both_group_and_group_id_is_a_validation_error(cli: Cli, tmp_path: Path) -> None:
-    path = _write(
-        tmp_path, HEAD + "  calendars:\n    - name: Both\n      group: Surgery\n      groupId: abc\n"
-    )
+    path = _write(tmp_path, HEAD + "  calendars:\n    - name: Both\n      group: Surgery\n      groupId: abc\n")
     result = cli("validate", "--offline", path)
     assert result.exit_code == 1
     assert "set group (by name) or groupId, not both" in result.output
+
+
+NEW = "NewClinicLocation0001"
+
+WITH_NOTIFICATION = FIRST.replace(
+    "      group: surgery\n",
+    "      group: surgery\n      notifications:\n        - {notificationType: reminder, channel: sms, "
+    "receiverType: contact, body: Soon, beforeTime: [{timeOffset: 2, unit: hours}]}\n",
+)
+
+
+def _shape(cli: Cli, location_id: str) -> dict[str, object]:
+    groups = {g["id"]: g["name"] for g in cli.sb.store.find("calendarGroup", owner=location_id)}
+    calendars = cli.sb.store.snapshot(location_id)["calendars"]
+    return {
+        "groups": sorted((g["name"], g["slug"], g["isActive"]) for g in cli.sb.store.find("calendarGroup",
+                                                                                        owner=location_id)),
+        "calendars": sorted(
+            (c["name"], groups.get(c.get("groupId", "")), [n["body"] for n in c["notifications"]]) for c in calendars
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
+@pytest.mark.parametrize("as_template", [False, True], ids=["location", "template"])
+def test_a_clone_of_groups_calendars_and_notifications_converges_on_an_empty_location(
+    cli: Cli, tmp_path: Path, as_template: bool
+) -> None:
+    assert cli("apply", _write(tmp_path, WITH_NOTIFICATION), "--auto-approve").exit_code == 0
+    cli.sb.store.create_location(NEW, "New Clinic", cli.sb.company_id)
+    out = tmp_path / "new-clinic.yaml"
+    args = ["clone", "--from-location-id", LOC, "--to-location-id", NEW, "--name", "new-clinic", "-o", str(out),
+            "--kinds", "calendarGroups,calendars"]  # fmt: skip
+    if as_template:
+        args += ["--as-template", "dental-base"]
+    cloned = cli(*args)
+    assert cloned.exit_code == 0, cloned.output
+    text = out.read_text()
+    # Groups are named, never by the source location's ids.
+    assert "group: Surgery" in text and "groupId" not in text
+    if as_template:
+        assert "kind: Template" in text and "templates: [dental-base]" in text
+    applied = cli("apply", str(out), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    _no_changes(cli, str(out))
+    assert _shape(cli, NEW) == _shape(cli, LOC)
+    assert _shape(cli, NEW)["calendars"] == [("Implant Consult", "Surgery", ["Soon"]), ("Sales Consultation",
+                                              "Dental Care", [])]  # fmt: skip
+    assert _conformance(cli) == []

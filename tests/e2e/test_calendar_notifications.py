@@ -147,9 +147,7 @@ def test_an_export_of_calendars_carries_their_notifications_and_plans_no_changes
     assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
     assert cli("apply", _write(tmp_path), "--auto-approve").exit_code == 0
     out = tmp_path / "exported.yaml"
-    exported = cli(
-        "export", "--location-id", LOC, "--name", "downtown-dental", "--kinds", "calendars", "-o", str(out)
-    )
+    exported = cli("export", "--location-id", LOC, "--name", "downtown-dental", "--kinds", "calendars", "-o", str(out))
     assert exported.exit_code == 0, exported.output
     text = out.read_text()
     assert (
