@@ -35,6 +35,10 @@ def empty_location(request: httpx.Request) -> httpx.Response:
         return ok({"customValues": []})
     if path == "/calendars/":
         return ok({"calendars": []})
+    if path == "/calendars/groups":
+        return ok({"groups": []})
+    if path.startswith("/calendars/") and path.endswith("/notifications"):
+        return ok([])  # a bare array (calendars.json)
     if path == "/products/":
         return ok({"products": [], "total": [{"total": 0}]})
     raise AssertionError(f"unexpected call {request.method} {request.url}")
@@ -76,8 +80,9 @@ def test_products_and_prices_are_read_page_by_page_with_one_price_list_per_produ
     assert {p.raw["product"] for p in live.of("prices")} == {p["_id"] for p in products}
     product_pages = [r.url.params["offset"] for r in log if r.url.path == "/products/"]
     assert product_pages == ["0", "100", "200"]
-    # 4 other kinds + 3 product pages + 230 price lists; nothing else, and no GET /locations/{id}.
-    assert len(log) == 4 + 3 + 230
+    # 5 other kinds (calendar groups too) + 3 product pages + 230 price lists; nothing else, and no GET
+    # /locations/{id}. No calendars, so no notification lists.
+    assert len(log) == 5 + 3 + 230
 
 
 def test_company_users_are_read_once_in_pages_of_one_hundred() -> None:

@@ -233,7 +233,8 @@ def test_progress_goes_to_stderr_and_leaves_the_plan_and_apply_output_unchanged(
     plan_command([EXAMPLES], locations=(), detailed_exitcode=False, settings=settings, io=Io(out=loud.append))
     assert loud == quiet
     # The users search, then five list calls per location (nothing live has prices yet).
-    assert stderr.getvalue().splitlines()[-1].startswith("plan: 2/2 locations, 11 requests, ")
+    # 6 list calls per location (calendar groups are the sixth kind read); no calendars yet, so no notifications.
+    assert stderr.getvalue().splitlines()[-1].startswith("plan: 2/2 locations, 13 requests, ")
 
     stderr.seek(0)
     stderr.truncate()

@@ -16,7 +16,7 @@ from typing import Any
 from ghlops.errors import ManifestError, ManifestErrors
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
-from ghlops.kinds.products import Product
+from ghlops.kinds.registry import flatten
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
 from ghlops.manifest.positions import PosDict, locate, locate_key, render_path
@@ -288,14 +288,8 @@ def to_desired(
         declared = getattr(spec, section)
         if declared is None:
             continue
-        entries[section] = list(declared)
-        if section == "products":
-            entries["prices"] = [
-                price.with_product(product.name)
-                for product in declared
-                if isinstance(product, Product)
-                for price in product.prices
-            ]
+        # With each child kind's entries (a product's prices, a calendar's notifications), each told its parent.
+        entries.update(flatten(section, list(declared)))
     for kind in BY_NAME:
         if kind in prune and kind not in entries:
             entries[kind] = []

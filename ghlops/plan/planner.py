@@ -316,7 +316,7 @@ def diff_kind(
                 display=kind.display(entry),
                 object_id=current.id,
                 fields=changes,
-                requests=(kind.update_request(location_id, current, entry, [c.field for c in changes], resolver),),
+                requests=kind.update_requests(location_id, current, entry, [c.field for c in changes], resolver),
                 reason=reason,
             )
         )
