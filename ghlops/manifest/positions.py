@@ -182,7 +182,8 @@ class PosList(list[Any]):
 
     def item_pos(self, index: int) -> SourcePos | None:
         """Where item ``index`` starts, if known (negative indexes count from the end)."""
-        self._sync()
+        if len(self._item_pos) != len(self):
+            self._sync()
         try:
             return self._item_pos[index]
         except IndexError:
@@ -193,9 +194,10 @@ class PosList(list[Any]):
         self._item_pos[index] = pos
 
     def append_with_pos(self, value: Any, pos: SourcePos | None) -> None:
-        super().append(value)
-        self._sync()
-        self._item_pos[-1] = pos
+        if len(self._item_pos) != len(self):
+            self._sync()
+        list.append(self, value)
+        self._item_pos.append(pos)
 
     def insert_with_pos(self, index: SupportsIndex, value: Any, pos: SourcePos | None) -> None:
         self._sync()
@@ -388,9 +390,13 @@ def rewrite_strings(
     *,
     root_path: KeyPath = (),
     skip_root_keys: Collection[str] = (),
+    marker: str = "",
 ) -> list[ManifestError]:
     """Replace every string value (never a key) under ``data`` in place with what ``rewrite`` returns, keeping
-    positions; each problem ``rewrite`` reports becomes an error at the string's position and path."""
+    positions; each problem ``rewrite`` reports becomes an error at the string's position and path.
+
+    ``marker``: ``rewrite`` leaves strings without this text unchanged and reports nothing for them, so they are
+    not passed to it (most strings of a manifest have neither ``{{`` nor ``$``)."""
     errors: list[ManifestError] = []
     stack: list[tuple[Any, KeyPath, SourcePos | None]] = [(data, root_path, container_pos(data))]
 
@@ -403,21 +409,24 @@ def rewrite_strings(
     while stack:
         node, path, node_pos = stack.pop()
         if isinstance(node, dict):
-            for key in list(node):
-                if path == root_path and key in skip_root_keys:
-                    continue
-                value = node[key]
-                pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
+            for key, value in node.items():
                 if isinstance(value, str):
-                    node[key] = one(value, (*path, key), pos)
-                elif isinstance(value, dict | list):
+                    if marker not in value or (path == root_path and key in skip_root_keys):
+                        continue
+                    pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
+                    node[key] = one(value, (*path, key), pos)  # an existing key: iteration stays valid
+                elif isinstance(value, dict | list) and not (path == root_path and key in skip_root_keys):
+                    pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
                     stack.append((value, (*path, key), container_pos(value) or pos))
         elif isinstance(node, list):
             for index, value in enumerate(node):
-                pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                 if isinstance(value, str):
+                    if marker not in value:
+                        continue
+                    pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                     node[index] = one(value, (*path, index), pos)
                 elif isinstance(value, dict | list):
+                    pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                     stack.append((value, (*path, index), container_pos(value) or pos))
     errors.sort(key=lambda error: error.sort_key())
     return errors

@@ -325,12 +325,22 @@ def _without_remove(entry: Any) -> Any:
 
 def compose(location: RawDocument, templates: Mapping[str, TemplateSource], origins: Origins) -> Composed:
     """Merge the templates a Location lists into a copy of it, then substitute its variables."""
-    data = copy.deepcopy(location.data)
-    composed = Composed(doc=RawDocument(location.file, location.index, data, location.pos), source=location)
-    spec = data.get("spec") if isinstance(data, PosDict) else None
+    spec = location.data.get("spec") if isinstance(location.data, PosDict) else None
     if not isinstance(spec, PosDict):
+        return Composed(doc=location, source=location)
+    errors: list[ManifestError] = []
+    chosen = _resolve_templates(spec, templates, errors)
+    if not chosen and not _has_remove(spec):
+        # Nothing to merge: the location is its own merged document. Only its strings are rewritten later
+        # (variables, ${ENV}), in place: no copy, and no second tree kept beside it.
+        composed = Composed(doc=location, source=location, errors=errors)
+        composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",)))
         return composed
-    composed.templates = _resolve_templates(spec, templates, composed.errors)
+    data = copy.deepcopy(location.data)
+    spec = data["spec"]
+    composed = Composed(doc=RawDocument(location.file, location.index, data, location.pos), source=location)
+    composed.templates = chosen
+    composed.errors.extend(errors)
     layers: list[tuple[_Layer, PosDict]] = [
         (_Layer(t.doc, False), copy.deepcopy(t.doc.data["spec"]))
         for t in composed.templates
@@ -359,6 +369,22 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
     variables = _variables([layer_spec for _, layer_spec in layers])
     composed.merged_errors.extend(substitute_vars(spec, variables, root_path=("spec",)))
     return composed
+
+
+def _has_remove(spec: PosDict) -> bool:
+    """Whether any entry (or product price) of the sections says ``remove``: merging then has work to do."""
+    for section in SECTIONS:
+        entries = spec.get(section)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if isinstance(entry, dict):
+                if REMOVE in entry:
+                    return True
+                prices = entry.get("prices") if section == "products" else None
+                if isinstance(prices, list) and any(isinstance(p, dict) and REMOVE in p for p in prices):
+                    return True
+    return False
 
 
 def strip_template(template: RawDocument, origins: Origins) -> tuple[Any, list[ManifestError]]:
@@ -476,7 +502,11 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
 def substitute_vars(data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = ()) -> list[ManifestError]:
     """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place."""
     return rewrite_strings(
-        data, lambda value: expand(value, variables), root_path=root_path, skip_root_keys=("vars", "templates")
+        data,
+        lambda value: expand(value, variables),
+        root_path=root_path,
+        skip_root_keys=("vars", "templates"),
+        marker="{{",
     )
 
 
@@ -494,9 +524,10 @@ class Origins:
         self._sources: dict[int, list[Origin]] = {}
         self._keep: list[Any] = []
         self._by_pos: dict[SourcePos, Origin] = {}
+        self._indexed: set[int] = set()
         self._starts: dict[str, list[tuple[int, int, RawDocument]]] = {}
         for doc in documents:
-            self._index(doc)
+            self._starts.setdefault(doc.file, []).append((doc.pos.line, doc.pos.col, doc))
         for starts in self._starts.values():
             starts.sort(key=lambda item: (item[0], item[1]))
 
@@ -517,8 +548,21 @@ class Origins:
         at = bisect.bisect_right(starts, (pos.line, pos.col), key=lambda item: (item[0], item[1])) - 1
         return starts[at][2] if at >= 0 else starts[0][2]
 
+    def _origin_at(self, pos: SourcePos) -> Origin | None:
+        """The (document, path) that wrote the value at ``pos``. A position lies in exactly one document, so only
+        that document is indexed, the first time one of its positions is asked for: a run without templates or
+        errors indexes nothing. (Documents are never changed in their structure before that: a location with
+        templates is merged into a copy, one without keeps its shape and only has strings rewritten.)"""
+        doc = self.document_at(pos)
+        if doc is None:
+            return None
+        if id(doc) not in self._indexed:
+            self._indexed.add(id(doc))
+            self._keep.append(doc)
+            self._index(doc)
+        return self._by_pos.get(pos)
+
     def _index(self, doc: RawDocument) -> None:
-        self._starts.setdefault(doc.file, []).append((doc.pos.line, doc.pos.col, doc))
         stack: list[tuple[Any, KeyPath]] = [(doc.data, ())]
         if doc.data is not None and container_pos(doc.data) is not None:
             self._by_pos.setdefault(container_pos(doc.data), (doc, ()))  # type: ignore[arg-type]
@@ -540,9 +584,10 @@ class Origins:
         own = self._sources.get(id(node)) if isinstance(node, PosDict | PosList) else None
         if own:
             return list(own)
-        found = self._by_pos.get(pos) if pos is not None else None
-        if found is None and container_pos(node) is not None:
-            found = self._by_pos.get(container_pos(node))  # type: ignore[arg-type]
+        found = self._origin_at(pos) if pos is not None else None
+        start = container_pos(node)
+        if found is None and start is not None:
+            found = self._origin_at(start)
         return [found] if found else []
 
     def translate(self, merged: Any, path: KeyPath, target: RawDocument) -> KeyPath | None:

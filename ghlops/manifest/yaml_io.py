@@ -21,9 +21,12 @@ parse them as the model wants. ``<<`` merge keys are supported (explicit keys wi
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +47,11 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
+try:  # ruamel.yaml.clib: libyaml's scanner and parser, producing the same event objects as the pure parser
+    from ruamel.yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - the wheel is a dependency; the pure parser still works without it
+    _CParser = None
+
 from ghlops.errors import ManifestError, ManifestErrors, SourcePos, one_line
 from ghlops.manifest.positions import PosDict, PosList
 from ghlops.manifest.validation import kind_of
@@ -54,6 +62,7 @@ __all__ = [
     "MAX_ERRORS_PER_FILE",
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "PARSER_ENV",
     "Limits",
     "RawDocument",
     "discover",
@@ -68,6 +77,10 @@ MAX_DEPTH = 100
 MAX_NODES = 200_000
 MAX_ERRORS_PER_FILE = 100
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+PARSER_ENV = "GHLOPS_YAML_PARSER"
+"""``pure`` reads every file with ruamel's pure-Python parser (the reference, and the benchmark's baseline);
+anything else (default ``auto``) tries the C parser first."""
 
 
 @dataclass(frozen=True)
@@ -213,11 +226,27 @@ def load_found(
     """Load files already discovered (``discover_files``), collecting every file's problems."""
     documents: list[RawDocument] = []
     errors: list[ManifestError] = []
-    for path, display in found:
-        docs, problems = load_file(path, display_name=display, limits=limits)
-        documents.extend(docs)
-        errors.extend(problems)
+    with _few_collections():
+        for path, display in found:
+            docs, problems = load_file(path, display_name=display, limits=limits)
+            documents.extend(docs)
+            errors.extend(problems)
     return documents, errors
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Loading builds many small containers and no reference cycles, so the cyclic garbage collector's passes
+    (triggered every 700 allocations, each older generation rescanning the growing trees) are pure overhead:
+    freeze what exists (imports, earlier results) and collect rarely while loading."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], 50_000), max(old[1], 20), max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 # -- reading one file -----------------------------------------------------------------------------------
@@ -291,11 +320,63 @@ def _decode(blob: bytes, shown: str) -> tuple[str, ManifestError | None]:
 
 
 def load_text(
-    text: str, file: str, *, limits: Limits = DEFAULT_LIMITS
+    text: str, file: str, *, limits: Limits = DEFAULT_LIMITS, parser: str | None = None
 ) -> tuple[list[RawDocument], list[ManifestError]]:
-    """Parse YAML ``text`` whose positions are reported against the name ``file``."""
+    """Parse YAML ``text`` whose positions are reported against the name ``file``.
+
+    ``parser``: ``"pure"`` or ``"auto"`` (default: the ``GHLOPS_YAML_PARSER`` environment variable, else
+    ``auto``). ``auto`` reads with libyaml (ruamel.yaml.clib) and hands the file to the pure parser whenever
+    libyaml's reading could differ from it: text with characters libyaml treats differently (tabs, NEL, LS,
+    PS, ``%`` directives), an empty scalar whose position would be reported, or any error on the C side, whose
+    wording the pure parser's messages are built from. Both paths feed the same builder, so trees, positions,
+    limits and errors are the same (tests/manifest/test_yaml_parsers_agree.py).
+    """
     if len(text) > limits.max_file_bytes and len(text.encode("utf-8")) > limits.max_file_bytes:
         return [], [ManifestError(f"{file}: text is larger than the {_format_size(limits.max_file_bytes)} limit")]
+    mode = parser if parser is not None else os.environ.get(PARSER_ENV, "auto")
+    if mode != "pure" and _CParser is not None and _PURE_ONLY.search(text) is None:
+        result = _load_c(text, file, limits)
+        if result is not None:
+            return result
+    return _load_pure(text, file, limits)
+
+
+# libyaml accepts a tab after a value and NEL/LS/PS line breaks where YAML 1.2 (and the pure parser) do not, and
+# a %YAML 1.1 directive switches the pure resolver to 1.1 scalars: such files always take the pure path.
+_PURE_ONLY = re.compile("[\t\x85\u2028\u2029]|^%", re.MULTILINE)
+
+
+class _NeedPure(Exception):
+    """The C parser's events cannot be trusted to match the pure parser's here; start again with it."""
+
+
+def _load_c(text: str, file: str, limits: Limits) -> tuple[list[RawDocument], list[ManifestError]] | None:
+    """The file read through libyaml; ``None`` when the pure parser must read it instead."""
+    assert _CParser is not None
+    builder = _Builder(file, limits, _C_RESOLVING, c_events=True)
+    try:
+        parser = _CParser(text)
+    except Exception:  # pragma: no cover - defensive: the pure parser reports whatever the problem is
+        return None
+    try:
+        while True:
+            try:
+                if not parser.check_event():
+                    break
+                event = parser.get_event()
+            except Exception:  # any C-side problem: the pure parser decides, and words the message
+                return None
+            builder.feed(event)
+    except _Abort:
+        pass
+    except _NeedPure:
+        return None
+    finally:
+        parser.dispose()
+    return builder.documents, builder.errors
+
+
+def _load_pure(text: str, file: str, limits: Limits) -> tuple[list[RawDocument], list[ManifestError]]:
     yaml = YAML(typ="safe", pure=True)
     builder = _Builder(file, limits, yaml)
     try:
@@ -414,6 +495,7 @@ class _Frame:
     container: PosDict | PosList
     pos: SourcePos
     anchor: str | None
+    is_list: bool
     size: int = 1
     height: int = 1
     key_state: int = _NO_KEY
@@ -444,9 +526,24 @@ def _clone(value: Any) -> Any:
     return value
 
 
+# Resolver and constructor for the C path: never used to parse, so they always follow YAML 1.2 (files with a
+# %YAML directive take the pure path).
+_C_RESOLVING = YAML(typ="safe", pure=True)
+_RESOLVED_CACHE_SIZE = 50_000
+_RESOLVED: dict[str, str] = {}
+# Booleans and numbers by (tag, text), for the C path (immutable values; texts that fail to construct are not kept).
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}
+_MISSING = object()
+
+
 class _Builder:
-    def __init__(self, file: str, limits: Limits, yaml: YAML) -> None:
+    """Assembles parser events into PosDict/PosList trees, enforcing the limits as it goes."""
+
+    def __init__(self, file: str, limits: Limits, yaml: YAML, *, c_events: bool = False) -> None:
         self.file = file
+        self.c_events = c_events
+        # Plain scalars resolve by their text alone (YAML 1.2); the C path's many repeated texts skip the regexes.
+        self.resolved: dict[str, str] | None = _RESOLVED if c_events else None
         self.limits = limits
         self.resolver = yaml.resolver
         self.constructor = yaml.constructor
@@ -495,23 +592,29 @@ class _Builder:
     # -- events -----------------------------------------------------------------------------------------
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, ScalarEvent):
-            self._scalar(event)
-        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
-            self._start(event, isinstance(event, MappingStartEvent))
-        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            self._end()
-        elif isinstance(event, AliasEvent):
-            self._alias(event)
-        elif isinstance(event, DocumentStartEvent):
-            self.index += 1
-            self.frames = []
-            self.anchors = {}
-            self.open_anchors = set()
-            self.root = None
-            self.failed = False
-        elif isinstance(event, DocumentEndEvent):
-            self._finish_document()
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _mapping_start(self, event: Any) -> None:
+        self._start(event, True)
+
+    def _sequence_start(self, event: Any) -> None:
+        self._start(event, False)
+
+    def _collection_end(self, event: Any) -> None:
+        self._end()
+
+    def _document_start(self, event: Any) -> None:
+        self.index += 1
+        self.frames = []
+        self.anchors = {}
+        self.open_anchors = set()
+        self.root = None
+        self.failed = False
+
+    def _document_end(self, event: Any) -> None:
+        self._finish_document()
 
     def _start(self, event: Any, mapping: bool) -> None:
         pos = self._pos(event)
@@ -525,7 +628,7 @@ class _Builder:
         anchor = event.anchor
         if anchor is not None:
             self.open_anchors.add(anchor)
-        self.frames.append(_Frame(container, pos, anchor))
+        self.frames.append(_Frame(container, pos, anchor, not mapping))
 
     def _end(self) -> None:
         frame = self.frames.pop()
@@ -559,12 +662,62 @@ class _Builder:
         self._attach(_Value(_clone(anchored.value), pos, anchored.size, anchored.height))
 
     def _scalar(self, event: Any) -> None:
-        pos = self._pos(event)
-        self._count(pos)
         text: str = event.value
         tag = event.tag
+        cache = self.resolved
+        frames = self.frames
+        if cache is not None and tag is None and text and event.anchor is None and frames and event.implicit[0]:
+            # The common case on the C path, kept short: a plain, already-resolved scalar in a container.
+            resolved = cache.get(text)
+            if resolved is not None and self.nodes < self.limits.max_nodes:
+                value: Any = text
+                if resolved != _STR:
+                    value = _CONSTRUCTED.get((resolved, text), _MISSING)
+                top = frames[-1]
+                if value is not _MISSING:
+                    container = top.container
+                    if top.key_state == _HAVE_KEY:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        top.key_state = _NO_KEY
+                        container.set_with_pos(  # type: ignore[union-attr]
+                            top.key, value, top.key_pos, SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        )
+                        return
+                    if top.is_list:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        container.append_with_pos(  # type: ignore[union-attr]
+                            value, SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        )
+                        return
+                    if top.key_state == _NO_KEY and resolved == _STR and text not in container:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        top.key_state = _HAVE_KEY
+                        top.key = text
+                        top.key_pos = SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        return
+        pos = self._pos(event)
+        self._count(pos)
+        if self.c_events and text == "" and not event.style and not self._position_unused(tag):
+            # libyaml places an empty plain scalar at the end of the previous token, the pure parser at the start
+            # of the next one: where that position could be reported, let the pure parser decide it.
+            raise _NeedPure
         if tag is None:
-            resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
+            cache = self.resolved
+            if cache is not None and event.implicit[0]:
+                resolved = cache.get(text, "")
+                if not resolved:
+                    resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
+                    if len(cache) >= _RESOLVED_CACHE_SIZE:
+                        cache.clear()
+                    cache[text] = resolved
+            else:
+                resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
         elif tag == "!":
             resolved = _STR
         else:
@@ -585,7 +738,27 @@ class _Builder:
             self.anchors[event.anchor] = _Anchored(value, 1, 0)
         self._attach(result)
 
+    def _position_unused(self, tag: Any) -> bool:
+        """Whether an empty scalar here is a plain mapping value, whose own position is never used (the key's is)."""
+        if tag is not None or not self.frames:
+            return False
+        top = self.frames[-1]
+        return isinstance(top.container, PosDict) and top.key_state in (_HAVE_KEY, _SKIP)
+
     def _construct(self, tag: str, text: str, pos: SourcePos) -> Any:
+        if self.resolved is not None:
+            known = _CONSTRUCTED.get((tag, text), _MISSING)
+            if known is not _MISSING:
+                return known
+            value = self._construct_new(tag, text, pos)
+            if not isinstance(value, str):  # a failed construction returns the text, and is reported each time
+                if len(_CONSTRUCTED) >= _RESOLVED_CACHE_SIZE:
+                    _CONSTRUCTED.clear()
+                _CONSTRUCTED[(tag, text)] = value
+            return value
+        return self._construct_new(tag, text, pos)
+
+    def _construct_new(self, tag: str, text: str, pos: SourcePos) -> Any:
         node = ScalarNode(tag, text)
         try:
             with warnings.catch_warnings():
@@ -670,3 +843,16 @@ class _Builder:
             )
             return
         self.documents.append(RawDocument(self.file, self.index, root.value, root.pos))
+
+
+# Event type -> handler (both parsers produce these exact classes); other events (stream start/end) are ignored.
+_HANDLERS: dict[type, Any] = {
+    ScalarEvent: _Builder._scalar,
+    MappingStartEvent: _Builder._mapping_start,
+    SequenceStartEvent: _Builder._sequence_start,
+    MappingEndEvent: _Builder._collection_end,
+    SequenceEndEvent: _Builder._collection_end,
+    AliasEvent: _Builder._alias,
+    DocumentStartEvent: _Builder._document_start,
+    DocumentEndEvent: _Builder._document_end,
+}
