@@ -334,7 +334,7 @@ def load_text(
     if len(text) > limits.max_file_bytes and len(text.encode("utf-8")) > limits.max_file_bytes:
         return [], [ManifestError(f"{file}: text is larger than the {_format_size(limits.max_file_bytes)} limit")]
     mode = parser if parser is not None else os.environ.get(PARSER_ENV, "auto")
-    if mode != "pure" and _CParser is not None and _PURE_ONLY.search(text) is None:
+    if mode != "pure" and _CParser is not None and not _pure_only(text):
         result = _load_c(text, file, limits)
         if result is not None:
             return result
@@ -343,7 +343,26 @@ def load_text(
 
 # libyaml accepts a tab after a value and NEL/LS/PS line breaks where YAML 1.2 (and the pure parser) do not, and
 # a %YAML 1.1 directive switches the pure resolver to 1.1 scalars: such files always take the pure path.
-_PURE_ONLY = re.compile("[\t\x85\u2028\u2029]|^%", re.MULTILINE)
+_PURE_ONLY_CHARACTERS = ("\t", "\x85", "\u2028", "\u2029", "\n%", "\r%")
+
+
+# libyaml ends an anchor or alias name at the first character outside [A-Za-z0-9_-]; the pure parser reads on
+# (``*a:`` is the alias ``a:`` to it). Any such name followed by something other than a space, a line break or a
+# flow indicator takes the pure path (text such as "Q&A" or a cron "* * *" does not match).
+_ODD_ANCHOR = re.compile(r"[&*][A-Za-z0-9_-]*[^A-Za-z0-9_\-\s,\[\]{}]")
+
+
+# libyaml takes a comment right after a block scalar's indicators (``|#``); the pure parser wants a space first.
+_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _pure_only(text: str) -> bool:
+    """Whether ``text`` must be read by the pure parser (substring tests first: far faster than a regex pass)."""
+    if text.startswith("%") or any(part in text for part in _PURE_ONLY_CHARACTERS):
+        return True
+    if ("&" in text or "*" in text) and _ODD_ANCHOR.search(text) is not None:
+        return True
+    return "#" in text and _BLOCK_COMMENT.search(text) is not None
 
 
 class _NeedPure(Exception):
@@ -501,7 +520,7 @@ class _Frame:
     key_state: int = _NO_KEY
     key: str = ""
     key_pos: SourcePos | None = None
-    merges: list[PosDict] = field(default_factory=list)
+    merges: list[PosDict] | None = None
 
 
 @dataclass(slots=True)
@@ -617,6 +636,8 @@ class _Builder:
         self._finish_document()
 
     def _start(self, event: Any, mapping: bool) -> None:
+        if self.c_events and event.tag is not None:
+            raise _NeedPure
         pos = self._pos(event)
         self._count(pos)
         if len(self.frames) + 1 > self.limits.max_depth:
@@ -631,18 +652,31 @@ class _Builder:
         self.frames.append(_Frame(container, pos, anchor, not mapping))
 
     def _end(self) -> None:
-        frame = self.frames.pop()
+        frames = self.frames
+        frame = frames.pop()
         container = frame.container
-        if isinstance(container, PosDict):
+        if frame.merges is not None and isinstance(container, PosDict):
             for source in frame.merges:
                 for key in source:
                     if key not in container:
                         container.copy_entry(source, key)
-        value = _Value(container, frame.pos, frame.size, frame.height)
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = _Anchored(container, frame.size, frame.height)
-        self._attach(value)
+        elif frames:
+            top = frames[-1]
+            if top.is_list or top.key_state == _HAVE_KEY:
+                # The common case, kept short: a nested container that is a list item or a mapping value.
+                top.size += frame.size
+                if top.height <= frame.height:
+                    top.height = frame.height + 1
+                if top.is_list:
+                    top.container.append_with_pos(container, frame.pos)  # type: ignore[union-attr]
+                else:
+                    top.key_state = _NO_KEY
+                    top.container.set_with_pos(top.key, container, top.key_pos, frame.pos)  # type: ignore[union-attr]
+                return
+        self._attach(_Value(container, frame.pos, frame.size, frame.height))
 
     def _alias(self, event: Any) -> None:
         pos = self._pos(event)
@@ -701,6 +735,8 @@ class _Builder:
                         top.key = text
                         top.key_pos = SourcePos(self.file, mark.line + 1, mark.column + 1)
                         return
+        if self.c_events and tag is not None:
+            raise _NeedPure  # libyaml scans odd tags ("!!!str", "!a!b") differently; tags are rare in manifests
         pos = self._pos(event)
         self._count(pos)
         if self.c_events and text == "" and not event.style and not self._position_unused(tag):
@@ -828,6 +864,8 @@ class _Builder:
         if not sources or not all(isinstance(source, PosDict) for source in sources):
             self._error(item.pos, "'<<' (merge key) needs a mapping or a list of mappings")
             return
+        if top.merges is None:
+            top.merges = []
         top.merges.extend(sources)
 
     def _finish_document(self) -> None:

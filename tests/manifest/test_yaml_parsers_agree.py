@@ -52,7 +52,7 @@ def reading(result: tuple[list[yaml_io.RawDocument], list[Any]]) -> Any:
 
 
 def c_reading(text: str, limits: Limits = yaml_io.DEFAULT_LIMITS) -> Any | None:
-    result = yaml_io._load_c(text, "m.yaml", limits) if yaml_io._PURE_ONLY.search(text) is None else None
+    result = yaml_io._load_c(text, "m.yaml", limits) if not yaml_io._pure_only(text) else None
     return None if result is None else reading(result)
 
 
@@ -132,6 +132,17 @@ TRICKY = [
     "\u2029a: b\n",
     "a: @x\n",
     "a: `x\n",
+    "*a: \n",
+    "&a: b\n",
+    "a: &x: 1\n",
+    "a: [*x:]\n",
+    "Q&A: a * b\n",
+    "!!!str a\n",
+    "!!a!b c\n",
+    "!e%21 a\n",
+    "|#\n",
+    "a: >-#c\n  x\n",
+    "a: | # c\n  x\n",
     "- - - - a\n",
     "a: [b, {c: d}, [e]]\n",
     "'quoted key': 1\n\"k\": 2\n",
@@ -227,7 +238,9 @@ def mutated(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised: the same examples every run, so a run can't fail on a newly drawn example; widen the search by
+# hand with a larger max_examples and derandomize=False when changing the C path's hand-off rules.
+FUZZ = settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ

@@ -1,0 +1,91 @@
+"""`ghlops validate` of N manifests, side by side: the pure-Python YAML parser against the C (libyaml) path.
+
+Writes N manifests of M objects each (the benchmarks' shared workload, ``bench/workload.py``: 1,000 clinics x
+60 objects over all six kinds), then runs ``ghlops validate DIR`` as a user would (a fresh process each time,
+with placeholder credentials so every check runs; nothing is sent anywhere: validate makes no API call),
+alternating ``GHLOPS_YAML_PARSER=pure`` with the default path, and prints the median of each and their ratio.
+The issue's target (#15) is a ratio of at least 5.
+
+    python -m bench.bench_validate                 # 1,000 x 60, 3 runs each
+    python -m bench.bench_validate --locations 250 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.workload import Workload
+
+TARGET_RATIO = 5.0
+# Placeholders so that validate runs its credential checks too; validate never calls GHL.
+ENV = {"GHL_TOKEN": "bench-token", "GHL_AGENCY_TOKEN": "bench-agency-token", "GHL_COMPANY_ID": "BenchCompany00000001"}
+
+
+def time_validate(directory: Path, parser: str) -> tuple[float, str]:
+    """Wall time of one ``ghlops validate`` process, and its output line."""
+    env = {**os.environ, **ENV}
+    env.pop("GHLOPS_YAML_PARSER", None)
+    if parser == "pure":
+        env["GHLOPS_YAML_PARSER"] = "pure"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "ghlops", "validate", str(directory)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        raise SystemExit(f"validate failed ({parser} parser, exit {done.returncode}): {' / '.join(tail)}")
+    return seconds, done.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--locations", type=int, default=1000)
+    parser.add_argument("--objects", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each path; medians are compared")
+    parser.add_argument("--dir", type=Path, default=None, help="write the manifests here (default: a temp dir)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="ghlops-bench-validate-") as scratch:
+        directory = args.dir or Path(scratch) / "manifests"
+        Workload(args.locations, args.objects).write(directory, seed=False)
+        files = sorted(directory.glob("*.yaml"))
+        size = sum(path.stat().st_size for path in files)
+        print(
+            f"ghlops validate: {len(files):,} manifests x {args.objects} objects ({size / 1024 / 1024:.1f} MB), "
+            f"{args.runs} runs of each parser path, alternating"
+        )
+        times: dict[str, list[float]] = {"pure": [], "c": []}
+        for run in range(1, args.runs + 1):
+            for path in ("pure", "c"):
+                seconds, line = time_validate(directory, path)
+                times[path].append(seconds)
+                print(f"  run {run} {path:>4}: {seconds:6.2f} s  {line}")
+    pure, c = statistics.median(times["pure"]), statistics.median(times["c"])
+    ratio = pure / c
+    print()
+    print(f"{'path':>6} {'median':>9} {'min':>8} {'max':>8} {'per file':>10}")
+    for path, label in (("pure", "pure"), ("c", "C")):
+        values = times[path]
+        print(
+            f"{label:>6} {statistics.median(values):>8.2f}s {min(values):>7.2f}s {max(values):>7.2f}s "
+            f"{statistics.median(values) / len(files) * 1000:>8.2f}ms"
+        )
+    verdict = "meets" if ratio >= TARGET_RATIO else "misses"
+    print(f"\nC path is {ratio:.1f}x faster than the pure path (target >= {TARGET_RATIO:.0f}x: {verdict} it)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
