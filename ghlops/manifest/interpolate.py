@@ -72,5 +72,3 @@ def interpolate_env(data: Any, env: Mapping[str, str]) -> list[ManifestError]:
     ``m.yaml:7:12: spec.customValues[0].value: environment variable API_KEY is not set``.
     """
     return rewrite_strings(data, lambda value: interpolate_string(value, env), marker="$")
-
-

@@ -8,10 +8,11 @@ live on the containers, per entry, so they survive copying entries between docum
   (``value_pos``), plus ``pos``: where the mapping itself starts.
 * ``PosList`` keeps, per item, where the item starts (``item_pos``), plus ``pos`` for the sequence itself.
 
-Ordinary ``dict``/``list`` mutations keep the bookkeeping consistent (a removed entry forgets its position,
-a value assigned over an existing key or index keeps the old position, new entries added without a position
-have none). Use :meth:`PosDict.set_with_pos`, :meth:`PosDict.copy_entry`, :meth:`PosList.append_with_pos`,
-``copy()`` and ``copy.deepcopy`` to move entries while keeping their positions.
+Positions are recorded once, by the YAML builder, and carried by the template merge, which only ever builds
+new containers: :meth:`PosDict.set_with_pos`, :meth:`PosDict.copy_entry`, :meth:`PosList.append_with_pos`,
+``copy()`` and ``copy.deepcopy`` move entries with their positions. A value assigned over an existing key or
+index keeps the old position; a removed key forgets its positions. Other list mutations (sorting, inserting)
+are not tracked: build a new ``PosList`` instead (an item whose position is unknown reports ``None``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import copy as _copy
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, SupportsIndex, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 from ghlops.errors import ManifestError, SourcePos
 
@@ -111,30 +112,6 @@ class PosDict(dict[str, Any]):
         self._forget(key)
         return super().pop(key, *default)
 
-    def popitem(self) -> tuple[str, Any]:
-        key, value = super().popitem()
-        self._forget(key)
-        return key, value
-
-    def clear(self) -> None:
-        super().clear()
-        self._key_pos.clear()
-        self._value_pos.clear()
-
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:
-        """``dict.update`` that also takes over the entry positions when ``other`` is a ``PosDict``."""
-        if isinstance(other, PosDict):
-            for key in other:
-                self.copy_entry(other, key)
-        else:
-            super().update(other)
-        if kwargs:
-            super().update(kwargs)
-
-    def __ior__(self, other: Any) -> PosDict:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
     def copy(self) -> PosDict:
         """Shallow copy that keeps ``pos`` and every entry's positions."""
         return PosDict(self)
@@ -199,21 +176,6 @@ class PosList(list[Any]):
         list.append(self, value)
         self._item_pos.append(pos)
 
-    def insert_with_pos(self, index: SupportsIndex, value: Any, pos: SourcePos | None) -> None:
-        self._sync()
-        super().insert(index, value)
-        self._item_pos.insert(index, pos)
-
-    def copy_item(self, source: PosList, index: int) -> None:
-        """Append ``source[index]`` (the same value object) with its position."""
-        self.append_with_pos(source[index], source.item_pos(index))
-
-    def _positions_of(self, items: Iterable[Any]) -> tuple[list[Any], list[SourcePos | None]]:
-        values = list(items)
-        if isinstance(items, PosList):
-            return values, [items.item_pos(i) for i in range(len(values))]
-        return values, [None] * len(values)
-
     def _sync(self) -> None:
         """Repair the position list if an operation this class does not know about changed the length."""
         missing = len(self) - len(self._item_pos)
@@ -221,83 +183,6 @@ class PosList(list[Any]):
             self._item_pos.extend([None] * missing)
         elif missing < 0:
             del self._item_pos[len(self) :]
-
-    # -- list operations that must keep the bookkeeping right ---------------------------------------------
-
-    def append(self, value: Any, /) -> None:
-        self.append_with_pos(value, None)
-
-    def insert(self, index: SupportsIndex, value: Any, /) -> None:
-        self.insert_with_pos(index, value, None)
-
-    def extend(self, items: Iterable[Any], /) -> None:
-        values, positions = self._positions_of(items)
-        self._sync()
-        super().extend(values)
-        self._item_pos.extend(positions)
-
-    def __iadd__(self, items: Iterable[Any]) -> PosList:
-        self.extend(items)
-        return self
-
-    def __add__(self, other: list[Any]) -> PosList:
-        result = self.copy()
-        result.extend(other)
-        return result
-
-    def __imul__(self, times: SupportsIndex) -> PosList:
-        self._sync()
-        positions = list(self._item_pos)
-        super().__imul__(times)
-        self._item_pos = positions * max(int(times), 0) if positions else []
-        self._sync()
-        return self
-
-    def pop(self, index: SupportsIndex = -1, /) -> Any:
-        self._sync()
-        value = super().pop(index)
-        self._item_pos.pop(index)
-        return value
-
-    def remove(self, value: Any, /) -> None:
-        del self[self.index(value)]
-
-    def clear(self) -> None:
-        super().clear()
-        self._item_pos = []
-
-    @overload
-    def __setitem__(self, index: SupportsIndex, value: Any, /) -> None: ...
-
-    @overload
-    def __setitem__(self, index: slice, value: Iterable[Any], /) -> None: ...
-
-    def __setitem__(self, index: SupportsIndex | slice, value: Any, /) -> None:
-        self._sync()
-        if isinstance(index, slice):
-            values, positions = self._positions_of(value)
-            super().__setitem__(index, values)
-            self._item_pos[index] = positions
-            self._sync()
-        else:
-            super().__setitem__(index, value)  # the slot keeps its position
-
-    def __delitem__(self, index: SupportsIndex | slice, /) -> None:
-        self._sync()
-        super().__delitem__(index)
-        del self._item_pos[index]
-
-    def reverse(self) -> None:
-        self._sync()
-        super().reverse()
-        self._item_pos.reverse()
-
-    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
-        self._sync()
-        pairs = list(zip(self, self._item_pos, strict=True))
-        pairs.sort(key=(lambda p: key(p[0])) if key is not None else (lambda p: p[0]), reverse=reverse)
-        super().__setitem__(slice(None), [value for value, _ in pairs])
-        self._item_pos = [pos for _, pos in pairs]
 
     def copy(self) -> PosList:
         """Shallow copy that keeps ``pos`` and every item's position."""

@@ -25,10 +25,9 @@ import gc
 import os
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +46,9 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
+_CParser: Any
 try:  # ruamel.yaml.clib: libyaml's scanner and parser, producing the same event objects as the pure parser
-    from ruamel.yaml.cyaml import CParser as _CParser
+    from ruamel.yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - the wheel is a dependency; the pure parser still works without it
     _CParser = None
 
@@ -758,7 +758,7 @@ class _Builder:
             resolved = _STR
         else:
             resolved = str(tag)
-        value: Any = text
+        value = text
         merge = False
         if resolved == _NULL:
             value = None
