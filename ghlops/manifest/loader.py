@@ -32,7 +32,7 @@ from ghlops.manifest.templates import (
     value_at,
 )
 from ghlops.manifest.validation import validate
-from ghlops.manifest.yaml_io import RawDocument, discover_files, load_found
+from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
 from ghlops.state import LocationDesired
 
 
@@ -133,6 +133,11 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offli
     ``offline``: check the manifests alone, as a pre-commit hook or CI job without tokens can. Variables missing
     from ``env`` leave their ``${NAME}`` as written instead of being errors, and tokens are not required.
     """
+    with few_collections():
+        return _load_manifests(paths, env, offline=offline)
+
+
+def _load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool) -> Manifests:
     from ghlops.manifest.checks import check_manifests
 
     sources = read_sources(paths)
@@ -170,7 +175,7 @@ def validate_composed(
     name = value_at(composed.doc.data, ("metadata", "name"))
     where = name if isinstance(name, str) else None
     problems = list(composed.merged_errors)
-    unset = [e for e in interpolate_env(composed.doc.data, env)]
+    unset = interpolate_env(composed.doc.data, env) if composed.doc.dollars else []
     problems.extend(e for e in unset if not (offline and e.message.startswith("environment variable ")))
     model, invalid = validate(LocationDocument, composed.doc.data)
     problems.extend(invalid)

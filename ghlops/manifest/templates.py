@@ -334,7 +334,8 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
         # Nothing to merge: the location is its own merged document. Only its strings are rewritten later
         # (variables, ${ENV}), in place: no copy, and no second tree kept beside it.
         composed = Composed(doc=location, source=location, errors=errors)
-        composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",)))
+        if location.braces:
+            composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",)))
         return composed
     data = copy.deepcopy(location.data)
     spec = data["spec"]
