@@ -44,7 +44,7 @@ from ghlops.manifest.positions import (
     rewrite_strings,
 )
 from ghlops.manifest.suggest import did_you_mean, suggest
-from ghlops.manifest.validation import describe_value
+from ghlops.manifest.values import describe_value
 from ghlops.manifest.yaml_io import RawDocument
 
 __all__ = [

@@ -27,8 +27,9 @@ from pydantic_core import ErrorDetails
 from ghlops.errors import ManifestError, SourcePos, one_line
 from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
+from ghlops.manifest.values import describe_value, kind_of
 
-__all__ = ["describe_value", "map_validation_error", "validate"]
+__all__ = ["describe_value", "kind_of", "map_validation_error", "validate"]  # the first two: old import path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -280,39 +281,6 @@ _EXPECTED: dict[str, str] = {
 }
 _CONTAINER_EXPECTATIONS = frozenset({"a mapping", "a list"})
 _MISMATCH_TYPES = frozenset(_EXPECTED) | {"enum", "literal_error", "union_tag_invalid", "is_instance_of"}
-
-
-def kind_of(value: Any) -> str:
-    """What sort of YAML value this is, as error messages name it (`a mapping`, `a list`, `null`, ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple | set | frozenset):
-        return "a list"
-    return type(value).__name__
-
-
-def describe_value(value: Any, *, limit: int = 60) -> str:
-    """A scalar as YAML shows it (``'abc'``, ``12``, ``true``, ``null``); a container by kind (``a list``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        shown = value if len(value) <= limit else value[: limit - 3] + "..."
-        return repr(shown)
-    if isinstance(value, Enum):
-        return describe_value(value.value, limit=limit)
-    return kind_of(value)
 
 
 def _show_allowed(value: Any) -> str:

@@ -20,7 +20,6 @@ parse them as the model wants. ``<<`` merge keys are supported (explicit keys wi
 
 from __future__ import annotations
 
-import fnmatch
 import gc
 import os
 import re
@@ -46,15 +45,16 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
+from ghlops.errors import ManifestError, SourcePos, one_line
+from ghlops.manifest.discovery import MANIFEST_SUFFIXES, discover, discover_files
+from ghlops.manifest.positions import PosDict, PosList
+from ghlops.manifest.values import kind_of
+
 _CParser: Any
 try:  # ruamel.yaml.clib: libyaml's scanner and parser, producing the same event objects as the pure parser
     from ruamel.yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - the wheel is a dependency; the pure parser still works without it
     _CParser = None
-
-from ghlops.errors import ManifestError, ManifestErrors, SourcePos, one_line
-from ghlops.manifest.positions import PosDict, PosList
-from ghlops.manifest.validation import kind_of
 
 __all__ = [
     "MANIFEST_SUFFIXES",
@@ -77,7 +77,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_NODES = 200_000
 MAX_ERRORS_PER_FILE = 100
-MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 PARSER_ENV = "GHLOPS_YAML_PARSER"
 """``pure`` reads every file with ruamel's pure-Python parser (the reference, and the benchmark's baseline);
@@ -109,111 +108,6 @@ class RawDocument:
     # substitution has nothing to do in this document and its strings need not be walked.
     dollars: bool = field(default=True, compare=False)
     braces: bool = field(default=True, compare=False)
-
-
-# -- discovery ------------------------------------------------------------------------------------------
-
-
-def _is_manifest_name(name: str) -> bool:
-    return name.lower().endswith(MANIFEST_SUFFIXES)
-
-
-def discover_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[ManifestError]]:
-    """Like :func:`discover` but never raises: ``([(path, display name), ...], errors)``."""
-    found: list[tuple[Path, str]] = []
-    errors: list[ManifestError] = []
-    seen: set[Path] = set()
-    if not paths:
-        errors.append(ManifestError("no manifest files or directories given"))
-    for raw in paths:
-        shown = os.fspath(raw)
-        path = Path(raw)
-        candidates: list[tuple[Path, str]] = []
-        if path.is_dir():
-            candidates = _walk_directory(path, errors)
-            if not candidates:
-                errors.append(ManifestError(f"{shown}: no manifests (*.yaml, *.yml) in this directory"))
-        elif path.is_file():
-            candidates = [(path, shown)]
-        elif path.exists():
-            errors.append(ManifestError(f"{shown}: not a regular file or a directory"))
-        else:
-            errors.append(ManifestError(f"{shown}: no such file or directory"))
-        for candidate, display in candidates:
-            try:
-                identity = candidate.resolve()
-            except (OSError, RuntimeError):
-                identity = candidate.absolute()
-            if identity not in seen:
-                seen.add(identity)
-                found.append((candidate, display))
-    return found, errors
-
-
-def _walk_directory(root: Path, errors: list[ManifestError]) -> list[tuple[Path, str]]:
-    """Every ``*.yaml``/``*.yml`` below ``root`` (hidden files and directories skipped), in tree order."""
-    results: list[tuple[tuple[str, ...], Path]] = []
-
-    def on_error(exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else root
-        errors.append(ManifestError(f"{where}: cannot read directory: {exc.strerror or exc}"))
-
-    ignored = _ignore_patterns(root)
-    for directory, subdirs, files in os.walk(root, onerror=on_error):
-        here = Path(directory)
-        subdirs[:] = sorted(
-            d for d in subdirs if not d.startswith(".") and not _ignored((here / d).relative_to(root), ignored, True)
-        )
-        for name in files:
-            if name.startswith(".") or not _is_manifest_name(name):
-                continue
-            path = here / name
-            if _ignored(path.relative_to(root), ignored, False):
-                continue
-            if path.is_file():
-                results.append((path.relative_to(root).parts, path))
-    results.sort(key=lambda item: item[0])
-    return [(path, str(path)) for _, path in results]
-
-
-IGNORE_FILE = ".ghlopsignore"
-
-
-def _ignore_patterns(root: Path) -> list[str]:
-    """Patterns from ``root/.ghlopsignore`` (one per line, ``#`` comments), for YAML that is not a manifest
-    kept beside manifests, such as CI workflows. ``dir/`` matches a directory, other patterns are globs
-    relative to root."""
-    try:
-        text = (root / IGNORE_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
-def _ignored(relative: Path, patterns: list[str], is_dir: bool) -> bool:
-    rel = relative.as_posix()
-    for pattern in patterns:
-        if pattern.endswith("/"):
-            if is_dir and fnmatch.fnmatchcase(rel, pattern.rstrip("/")):
-                return True
-        elif fnmatch.fnmatchcase(rel, pattern):
-            return True
-    return False
-
-
-def discover(paths: Sequence[str | Path]) -> list[Path]:
-    """Manifest files named by ``paths``: files as given, directories searched recursively for ``*.yaml`` and
-    ``*.yml`` (sorted, hidden files and directories skipped), duplicates dropped.
-
-    Raises ``ManifestError`` for a missing path or a directory without manifests (``ManifestErrors`` when
-    there are several such problems).
-    """
-    found, errors = discover_files(paths)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ManifestErrors(errors)
-    return [path for path, _ in found]
 
 
 def load_paths(
