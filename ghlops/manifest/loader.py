@@ -32,6 +32,7 @@ from ghlops.manifest.templates import (
     value_at,
 )
 from ghlops.manifest.validation import validate
+from ghlops.manifest.discovery import IGNORE_FILE
 from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
 from ghlops.state import LocationDesired
 
@@ -97,6 +98,9 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
     by_folded: dict[str, TemplateSource] = {}
     for doc in docs:
         kind = doc.data.get("kind")
+        if kind is None and "apiVersion" not in doc.data:
+            errors.append(not_a_manifest(doc))
+            continue
         if kind is None or kind == "Location":
             locations.append(doc)
         elif kind == "Template":
@@ -125,6 +129,16 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
                 )
             )
     return Sources([path for path, _ in found], docs, locations, templates, errors, Origins(docs))
+
+
+def not_a_manifest(doc: RawDocument) -> ManifestError:
+    """One line for YAML that is no manifest at all (mkdocs.yml, a CI workflow kept beside manifests), instead of
+    a "missing required key" for each of apiVersion, kind, metadata and spec and an "unknown key" for the rest."""
+    return ManifestError(
+        "not a ghlops manifest (no apiVersion or kind); if this YAML is something else kept beside the "
+        f"manifests, list it in {IGNORE_FILE} to leave it out",
+        pos=doc.pos,
+    )
 
 
 def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:

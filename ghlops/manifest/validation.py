@@ -228,6 +228,21 @@ def _key_names(candidates: list[Any], tags: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
+    """`` (it belongs under spec: indent it ...)`` when ``key`` is a key of a mapping one level down (a section
+    dedented out of ``spec``, say); empty otherwise."""
+    homes: list[str] = []
+    for model in (c for c in candidates if _is_model(c)):
+        for name, info in model.model_fields.items():
+            inner = [m for m in _flatten(info.annotation) if _is_model(m)]
+            if any(_field_annotation(m, key)[0] for m in inner):
+                homes.append(info.alias or name)
+    if len(homes) != 1:
+        return ""
+    home = render_path((*parent, homes[0]))
+    return f" (it belongs under {home}: indent it to the level of the other keys of {home})"
+
+
 def _allowed_values(candidates: list[Any]) -> list[Any]:
     values: list[Any] = []
     for candidate in candidates:
@@ -342,8 +357,10 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
         parent = loc[:-1]
         tags = issue.tags[-1] if issue.tags else ()
-        names = _key_names(_candidates_at(model, parent, issue.tags), tags)
-        message = f"unknown key {describe_value(loc[-1])}{did_you_mean(loc[-1], names)}"
+        candidates = _candidates_at(model, parent, issue.tags)
+        names = _key_names(candidates, tags)
+        hint = did_you_mean(loc[-1], names) or _belongs_under(candidates, loc[-1], root_path + parent)
+        message = f"unknown key {describe_value(loc[-1])}{hint}"
         return _Line(locate_key(data, loc), render_path(root_path + parent), message, None, None, base)
     if kind in ("enum", "literal_error"):
         allowed = _allowed_values(_candidates_at(model, loc, issue.tags))
