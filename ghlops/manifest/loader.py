@@ -17,6 +17,7 @@ from ghlops.errors import ManifestError, ManifestErrors
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
 from ghlops.kinds.products import Product
+from ghlops.manifest.discovery import IGNORE_FILE
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
 from ghlops.manifest.positions import PosDict, locate, locate_key, render_path
@@ -32,7 +33,6 @@ from ghlops.manifest.templates import (
     value_at,
 )
 from ghlops.manifest.validation import validate
-from ghlops.manifest.discovery import IGNORE_FILE
 from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
 from ghlops.state import LocationDesired
 
@@ -195,7 +195,10 @@ def validate_composed(
     problems.extend(invalid)
     report.final(composed.errors, location=where)
     report.merged(problems, composed.doc.data, location=where)
-    return model if not composed.errors else None
+    # A location whose merge had problems (an unknown template, say) still takes part in the cross-document
+    # checks when the rest of it validates: every problem of the run is reported together. The run fails on the
+    # merge errors anyway, so its desired state is never used.
+    return model
 
 
 def check_template(doc: RawDocument, origins: Origins, *, used: bool) -> list[ManifestError]:

@@ -334,8 +334,11 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
         # Nothing to merge: the location is its own merged document. Only its strings are rewritten later
         # (variables, ${ENV}), in place: no copy, and no second tree kept beside it.
         composed = Composed(doc=location, source=location, errors=errors)
+        used: set[str] = set()
         if location.braces:
-            composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",)))
+            composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",), used=used))
+        if not composed.merged_errors:  # a broken reference may be what leaves a variable unused: that one is shown
+            composed.errors.extend(_unused_vars(spec, used))
         return composed
     data = copy.deepcopy(location.data)
     spec = data["spec"]
@@ -368,8 +371,34 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
     composed.errors.extend(merger.errors)
     composed.protected = {kind: frozenset(keys) for kind, keys in merger.protected.items()}
     variables = _variables([layer_spec for _, layer_spec in layers])
-    composed.merged_errors.extend(substitute_vars(spec, variables, root_path=("spec",)))
+    used = set()
+    composed.merged_errors.extend(substitute_vars(spec, variables, root_path=("spec",), used=used))
+    if not composed.merged_errors:
+        composed.errors.extend(_unused_vars(location.data["spec"], used))
     return composed
+
+
+def _unused_vars(spec: PosDict, used: set[str]) -> list[ManifestError]:
+    """A location's own ``vars`` that nothing refers to: most often a typo (``cty:`` for ``city``), which would
+    otherwise be ignored silently while a template's default fills the value."""
+    declared = spec.get("vars")
+    if not isinstance(declared, PosDict):
+        return []
+    errors: list[ManifestError] = []
+    for name in declared:
+        if name in used or not _NAME.match(name) or not isinstance(declared[name], str | int | float):
+            continue  # badly named or typed variables have their own errors
+        best = suggest(name, sorted(used - set(declared)))
+        hint = f" (did you mean {best!r}, which is used?)" if best is not None else ""
+        errors.append(
+            ManifestError(
+                f"variable {name!r} is not used: no template and no value of this location refers to "
+                f"{{{{ vars.{name} }}}}{hint}",
+                pos=declared.key_pos(name) or declared.pos,
+                path=render_path(("spec", "vars", name)),
+            )
+        )
+    return errors
 
 
 def _has_remove(spec: PosDict) -> bool:
@@ -454,7 +483,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
+def expand(text: str, variables: Mapping[str, Any], used: set[str] | None = None) -> tuple[str, list[str]]:
     """``text`` with its ``{{ vars.NAME }}`` references replaced: ``(result, problems)``.
 
     Variables are text: a number or boolean is written as YAML shows it (``45``, ``true``); a field that wants
@@ -481,6 +510,8 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
             break
         name = text[match.end() : close].strip()
         reference = text[match.start() : close + 2]
+        if used is not None:
+            used.add(name)
         if not _NAME.match(name):
             problems.append(
                 f"invalid variable reference {reference!r}: names are letters, digits and '_' "
@@ -500,11 +531,14 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
     return "".join(out), []
 
 
-def substitute_vars(data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = ()) -> list[ManifestError]:
-    """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place."""
+def substitute_vars(
+    data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = (), used: set[str] | None = None
+) -> list[ManifestError]:
+    """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place;
+    ``used`` collects every name referenced."""
     return rewrite_strings(
         data,
-        lambda value: expand(value, variables),
+        lambda value: expand(value, variables, used),
         root_path=root_path,
         skip_root_keys=("vars", "templates"),
         marker="{{",

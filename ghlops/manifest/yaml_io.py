@@ -352,6 +352,11 @@ def _syntax_error(exc: MarkedYAMLError, text: str, file: str) -> ManifestError:
         if before.strip(" \t") == "":
             return ManifestError("tab character used for indentation; indent YAML with spaces", pos=pos)
         return ManifestError("tab character is not allowed here; use spaces", pos=pos)
+    advice = _indentation_advice(problem, text, mark) if mark is not None else None
+    if advice is not None and mark is not None:
+        return ManifestError(
+            f"invalid YAML: {advice}", pos=SourcePos(file, mark.line + 1, _indent(text, mark.line) + 1)
+        )
     if not problem:
         problem, context = context, ""
     message = problem
@@ -363,6 +368,40 @@ def _syntax_error(exc: MarkedYAMLError, text: str, file: str) -> ManifestError:
             where = f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
         message = f"{problem} ({context}{where})"
     return ManifestError(f"invalid YAML: {_clean(message)}", pos=pos)
+
+
+def _indent(text: str, line: int) -> int:
+    source = _source_line(text, line)
+    return len(source) - len(source.lstrip(" "))
+
+
+def _indentation_advice(problem: str, text: str, mark: Any) -> str | None:
+    """What to do about the two errors a mis-indented line gives, in place of the parser's wording
+    ("expected <block end>, but found '<block mapping start>'", "mapping values are not allowed here")."""
+    if mark is None:
+        return None
+    source = _source_line(text, mark.line)
+    indent = _indent(text, mark.line)
+    if problem.startswith("expected <block end>, but found"):
+        spaces = "space" if indent == 1 else "spaces"
+        return (
+            f"this line is indented by {indent} {spaces}, which matches no mapping or list above it; "
+            "check the indentation of this line and the line above"
+        )
+    if problem == "mapping values are not allowed here":
+        before = source[: mark.column]
+        key = before.strip()
+        above = next((n for n in range(mark.line - 1, -1, -1) if _source_line(text, n).strip()), None)
+        if ": " in before or not key or key.startswith(("-", "[", "{", "#")) or above is None:
+            return None  # a value with ': ' in it, not an indentation problem
+        above_line = _source_line(text, above)
+        if indent <= _indent(text, above) or not re.search(r":\s+\S", above_line):
+            return None
+        return (
+            f"{_shown(key + ':')} is indented more than the key on line {above + 1}, which already has a value; "
+            "check the indentation of the line above"
+        )
+    return None
 
 
 def _reader_error(exc: ReaderError, text: str, file: str) -> ManifestError:
