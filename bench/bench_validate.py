@@ -8,6 +8,8 @@ The issue's target (#15) is a ratio of at least 5.
 
     python -m bench.bench_validate                 # 1,000 x 60, 3 runs each
     python -m bench.bench_validate --locations 250 --runs 5
+    git archive 3029aa0 ghlops | tar -x -C /tmp/ghlops-before   # also time the code before the C path:
+    python -m bench.bench_validate --baseline /tmp/ghlops-before
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ TARGET_RATIO = 5.0
 ENV = {"GHL_TOKEN": "bench-token", "GHL_AGENCY_TOKEN": "bench-agency-token", "GHL_COMPANY_ID": "BenchCompany00000001"}
 
 
-def time_validate(directory: Path, parser: str) -> tuple[float, float, str]:
+def time_validate(directory: Path, parser: str, source: Path | None = None) -> tuple[float, float, str]:
     """Wall time and CPU time (user + system) of one ``ghlops validate`` process, and its output line.
 
     On a shared machine the wall time swings with the other processes' load; the CPU time is the work the run
@@ -38,6 +40,8 @@ def time_validate(directory: Path, parser: str) -> tuple[float, float, str]:
     env.pop("GHLOPS_YAML_PARSER", None)
     if parser == "pure":
         env["GHLOPS_YAML_PARSER"] = "pure"
+    if source is not None:  # another checkout of ghlops (its parent directory holds the ghlops package)
+        env["PYTHONPATH"] = str(source)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -62,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3, help="runs of each path; medians are compared")
     parser.add_argument("--dir", type=Path, default=None, help="write the manifests here (default: a temp dir)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="also time this source tree (e.g. ghlops before the C path)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ghlops-bench-validate-") as scratch:
@@ -73,18 +80,22 @@ def main(argv: list[str] | None = None) -> int:
             f"ghlops validate: {len(files):,} manifests x {args.objects} objects ({size / 1024 / 1024:.1f} MB), "
             f"{args.runs} runs of each parser path, alternating"
         )
-        wall: dict[str, list[float]] = {"pure": [], "c": []}
-        cpu: dict[str, list[float]] = {"pure": [], "c": []}
+        paths = ["pure", "c"] + (["before"] if args.baseline else [])
+        wall: dict[str, list[float]] = {path: [] for path in paths}
+        cpu: dict[str, list[float]] = {path: [] for path in paths}
         for run in range(1, args.runs + 1):
-            for path in ("pure", "c"):
-                seconds, used, line = time_validate(directory, path)
+            for path in paths:
+                source = args.baseline if path == "before" else None
+                seconds, used, line = time_validate(directory, "pure" if path == "before" else path, source)
                 wall[path].append(seconds)
                 cpu[path].append(used)
                 print(f"  run {run} {path:>4}: {seconds:6.2f} s wall, {used:6.2f} s CPU  {line}")
     print()
     print(f"{'':>12} {'median':>9} {'min':>8} {'max':>8} {'per file':>10}")
     for label, times in (("wall", wall), ("CPU", cpu)):
-        for path, name in (("pure", "pure"), ("c", "C")):
+        for path, name in (("pure", "pure"), ("c", "C"), ("before", "before")):
+            if path not in times:
+                continue
             values = times[path]
             print(
                 f"{name + ' ' + label:>12} {statistics.median(values):>8.2f}s {min(values):>7.2f}s "
@@ -96,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     for label, ratio in (("wall time", wall_ratio), ("CPU time", cpu_ratio)):
         verdict = "meets" if ratio >= TARGET_RATIO else "misses"
         print(f"C path vs pure path, median {label}: {ratio:.1f}x faster (target >= {TARGET_RATIO:.0f}x: {verdict} it)")
+    if "before" in wall:
+        for label, times in (("wall time", wall), ("CPU time", cpu)):
+            ratio = statistics.median(times["before"]) / statistics.median(times["c"])
+            print(f"C path vs the baseline source tree, median {label}: {ratio:.1f}x faster")
     return 0
 
 

@@ -525,6 +525,8 @@ class _Builder:
         self.braces = True
         # Plain scalars resolve by their text alone (YAML 1.2); the C path's many repeated texts skip the regexes.
         self.resolved: dict[str, str] | None = _RESOLVED if c_events else None
+        self.starts = _implicit_starts() if c_events else None
+        self.max_nodes = limits.max_nodes
         self.limits = limits
         self.resolver = yaml.resolver
         self.constructor = yaml.constructor
@@ -665,10 +667,10 @@ class _Builder:
         if cache is not None and tag is None and text and event.anchor is None and frames and event.implicit[0]:
             # The common case on the C path, kept short: a plain, already-resolved scalar in a container.
             resolved = cache.get(text)
-            starts = _implicit_starts()
+            starts = self.starts
             if resolved is None and starts is not None and text[0] not in starts:
                 resolved = _STR  # no implicit type (bool, number, null, ...) starts with this character
-            if resolved is not None and self.nodes < self.limits.max_nodes:
+            if resolved is not None and self.nodes < self.max_nodes:
                 value: Any = text
                 if resolved != _STR:
                     value = _CONSTRUCTED.get((resolved, text), _MISSING)
