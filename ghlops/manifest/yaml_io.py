@@ -286,15 +286,19 @@ def _load_c(text: str, file: str, limits: Limits) -> tuple[list[RawDocument], li
         parser = _CParser(text)
     except Exception:  # pragma: no cover - defensive: the pure parser reports whatever the problem is
         return None
+    handlers = _HANDLERS
+    get_event = parser.get_event
     try:
         while True:
             try:
-                if not parser.check_event():
-                    break
-                event = parser.get_event()
+                event = get_event()  # None after the stream's end
             except Exception:  # any C-side problem: the pure parser decides, and words the message
                 return None
-            builder.feed(event)
+            if event is None:
+                break
+            handler = handlers.get(type(event))  # builder.feed, inlined: this loop runs once per event
+            if handler is not None:
+                handler(builder, event)
     except _Abort:
         pass
     except _NeedPure:
