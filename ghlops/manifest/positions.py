@@ -49,6 +49,9 @@ class PosDict(dict[str, Any]):
     pos: SourcePos | None
     _key_pos: dict[str, SourcePos]
     _value_pos: dict[str, SourcePos]
+    # Set by the template merge on a mapping it built: the (document, path) of every source it combines.
+    # Never copied (a copy is not the merge's result), like positions it is recorded exactly once.
+    sources: list[tuple[Any, KeyPath]] | None = None
 
     def __init__(
         self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, *, pos: SourcePos | None = None
@@ -144,6 +147,7 @@ class PosList(list[Any]):
 
     pos: SourcePos | None
     _item_pos: list[SourcePos | None]
+    sources: list[tuple[Any, KeyPath]] | None = None  # as for PosDict: set by the template merge on its lists
 
     def __init__(self, items: Iterable[Any] = (), /, *, pos: SourcePos | None = None) -> None:
         super().__init__(items)

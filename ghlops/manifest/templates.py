@@ -556,7 +556,6 @@ class Origins:
     """
 
     def __init__(self, documents: Sequence[RawDocument]) -> None:
-        self._sources: dict[int, list[Origin]] = {}
         self._keep: list[Any] = []
         self._by_pos: dict[SourcePos, Origin] = {}
         self._indexed: set[int] = set()
@@ -566,12 +565,12 @@ class Origins:
         for starts in self._starts.values():
             starts.sort(key=lambda item: (item[0], item[1]))
 
-    def add(self, node: Any, sources: list[Origin]) -> None:
-        self._keep.append(node)  # keeps the id unique while this object lives
-        self._sources[id(node)] = sources
+    def add(self, node: PosDict | PosList, sources: list[Origin]) -> None:
+        node.sources = sources  # provenance lives on the merged container itself, recorded once, here
 
     def of(self, node: Any) -> list[Origin]:
-        return self._sources.get(id(node), [])
+        found = node.sources if isinstance(node, PosDict | PosList) else None
+        return list(found) if found else []
 
     def document_at(self, pos: SourcePos | None) -> RawDocument | None:
         """The source document a position lies in."""
@@ -616,7 +615,7 @@ class Origins:
 
     def lookup(self, node: Any, pos: SourcePos | None) -> list[Origin]:
         """Where ``node`` (found at ``pos`` in merged data) came from."""
-        own = self._sources.get(id(node)) if isinstance(node, PosDict | PosList) else None
+        own = node.sources if isinstance(node, PosDict | PosList) else None
         if own:
             return list(own)
         found = self._origin_at(pos) if pos is not None else None
