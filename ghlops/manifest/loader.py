@@ -44,7 +44,8 @@ class Loaded:
     """One validated Location document, kept with its source so later checks can point at lines.
 
     ``doc`` holds the merged document (templates applied, variables substituted); its values keep the
-    positions of the documents that wrote them. ``source`` is the document as written.
+    positions of the documents that wrote them. ``source`` is the document as loaded; for a location without
+    templates (or ``remove`` entries) it is the same object as ``doc``: no second tree is kept.
     """
 
     doc: RawDocument
