@@ -47,8 +47,11 @@ class PosDict(dict[str, Any]):
     """
 
     pos: SourcePos | None
-    _key_pos: dict[str, SourcePos]
-    _value_pos: dict[str, SourcePos]
+    # Positions are SourcePos, or (as the YAML builder stores them, to build fewer objects) ``line << 24 | col``
+    # in the file ``_file``; the accessors always return SourcePos.
+    _key_pos: dict[str, SourcePos | int]
+    _value_pos: dict[str, SourcePos | int]
+    _file: str = ""
     # Set by the template merge on a mapping it built: the (document, path) of every source it combines.
     # Never copied (a copy is not the merge's result), like positions it is recorded exactly once.
     sources: list[tuple[Any, KeyPath]] | None = None
@@ -63,6 +66,7 @@ class PosDict(dict[str, Any]):
         if isinstance(items, PosDict):
             self._key_pos.update(items._key_pos)
             self._value_pos.update(items._value_pos)
+            self._file = items._file
             if pos is None:
                 self.pos = items.pos
 
@@ -70,18 +74,31 @@ class PosDict(dict[str, Any]):
 
     def key_pos(self, key: str) -> SourcePos | None:
         """Where ``key`` itself was written, if known."""
-        return self._key_pos.get(key)
+        found = self._key_pos.get(key)
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
     def value_pos(self, key: str) -> SourcePos | None:
         """Where the value of ``key`` starts, if known."""
-        return self._value_pos.get(key)
+        found = self._value_pos.get(key)
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
-    def set_with_pos(self, key: str, value: Any, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+    def set_packed(self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: int) -> None:
+        """``set_with_pos`` for the YAML builder: positions packed as ``line << 24 | col`` in ``_file``."""
+        dict.__setitem__(self, key, value)
+        if key_pos is None:
+            self._key_pos.pop(key, None)
+        else:
+            self._key_pos[key] = key_pos
+        self._value_pos[key] = value_pos
+
+    def set_with_pos(
+        self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None
+    ) -> None:
         """Set ``self[key] = value`` and record (or, for ``None``, forget) both positions."""
         self[key] = value
         self.set_pos(key, key_pos=key_pos, value_pos=value_pos)
 
-    def set_pos(self, key: str, *, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+    def set_pos(self, key: str, *, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None) -> None:
         """Record (or, for ``None``, forget) the positions of an existing entry."""
         if key_pos is None:
             self._key_pos.pop(key, None)
@@ -130,7 +147,7 @@ class PosDict(dict[str, Any]):
         return result
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos}
+        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos, "_file": self._file}
         return (PosDict, (), state, None, iter(self.items()))
 
     def _forget(self, key: str) -> None:
@@ -146,7 +163,8 @@ class PosList(list[Any]):
     """
 
     pos: SourcePos | None
-    _item_pos: list[SourcePos | None]
+    _item_pos: list[SourcePos | int | None]  # as PosDict's: SourcePos, or packed in ``_file``
+    _file: str = ""
     sources: list[tuple[Any, KeyPath]] | None = None  # as for PosDict: set by the template merge on its lists
 
     def __init__(self, items: Iterable[Any] = (), /, *, pos: SourcePos | None = None) -> None:
@@ -166,13 +184,21 @@ class PosList(list[Any]):
         if len(self._item_pos) != len(self):
             self._sync()
         try:
-            return self._item_pos[index]
+            found = self._item_pos[index]
         except IndexError:
             return None
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
     def set_item_pos(self, index: int, pos: SourcePos | None) -> None:
         self._sync()
         self._item_pos[index] = pos
+
+    def append_packed(self, value: Any, pos: int) -> None:
+        """``append_with_pos`` for the YAML builder: the position packed as ``line << 24 | col`` in ``_file``."""
+        if len(self._item_pos) != len(self):
+            self._sync()
+        list.append(self, value)
+        self._item_pos.append(pos)
 
     def append_with_pos(self, value: Any, pos: SourcePos | None) -> None:
         if len(self._item_pos) != len(self):
@@ -204,7 +230,7 @@ class PosList(list[Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         self._sync()
-        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos}, iter(self))
+        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos, "_file": self._file}, iter(self))
 
 
 def container_pos(value: Any) -> SourcePos | None:

@@ -472,7 +472,7 @@ class _Frame:
     height: int = 1
     key_state: int = _NO_KEY
     key: str = ""
-    key_pos: SourcePos | None = None
+    key_pos: SourcePos | int | None = None  # int: packed as line << 24 | col (see PosDict)
     merges: list[PosDict] | None = None
 
 
@@ -614,6 +614,7 @@ class _Builder:
         if tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
             self._error(pos, f"unsupported YAML tag {_short_tag(str(tag))}")
         container: PosDict | PosList = PosDict(pos=pos) if mapping else PosList(pos=pos)
+        container._file = self.file
         anchor = event.anchor
         if anchor is not None:
             self.open_anchors.add(anchor)
@@ -686,16 +687,17 @@ class _Builder:
                         top.size += 1
                         mark = event.start_mark
                         top.key_state = _NO_KEY
-                        container.set_with_pos(  # type: ignore[union-attr]
-                            top.key, value, top.key_pos, SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        # Positions packed (line << 24 | col): no SourcePos built unless one is asked for.
+                        container.set_packed(  # type: ignore[union-attr]
+                            top.key, value, top.key_pos, ((mark.line + 1) << 24) | (mark.column + 1)
                         )
                         return
                     if top.is_list:
                         self.nodes += 1
                         top.size += 1
                         mark = event.start_mark
-                        container.append_with_pos(  # type: ignore[union-attr]
-                            value, SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        container.append_packed(  # type: ignore[union-attr]
+                            value, ((mark.line + 1) << 24) | (mark.column + 1)
                         )
                         return
                     if top.key_state == _NO_KEY and resolved == _STR and text not in container:
@@ -704,7 +706,7 @@ class _Builder:
                         mark = event.start_mark
                         top.key_state = _HAVE_KEY
                         top.key = text
-                        top.key_pos = SourcePos(self.file, mark.line + 1, mark.column + 1)
+                        top.key_pos = ((mark.line + 1) << 24) | (mark.column + 1)
                         return
         if self.c_events and tag is not None:
             raise _NeedPure  # libyaml scans odd tags ("!!!str", "!a!b") differently; tags are rare in manifests
