@@ -61,7 +61,9 @@ def test_debug_logs_every_request_given_before_or_after_the_subcommand(cli: Cli,
     result = cli(*args)
     assert result.exit_code == 0, result.stderr
     logged = [line for line in result.stderr.splitlines() if re.search(r" ghlops\.http (GET|POST) .* -> 200 ", line)]
-    assert len(logged) == 11  # the users search, then five list calls per location
+    # The users search, then six list calls per location (calendar groups included), then one notifications list
+    # per live calendar (none yet).
+    assert len(logged) == 13
     assert '"Authorization": "Bearer ***"' in result.stderr
 
 
