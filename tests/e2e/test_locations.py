@@ -14,8 +14,7 @@ from ghlops.commands.io import Io
 from ghlops.commands.locations import PAGE_SIZE, locations_command
 from ghlops.errors import ConfigError
 from ghlops.sandbox import Sandbox
-from ghlops.sandbox.routes import ROUTES
-from ghlops.sandbox.routes import locations_search
+from ghlops.sandbox.routes import ROUTES, locations_search
 from ghlops.sandbox.seed import create_locations, sandbox_env
 from ghlops.workflow import Settings
 from tests.e2e.conftest import EXAMPLES
