@@ -163,14 +163,23 @@ def _scalar(value: Any, style: str | None, *, flow: bool) -> str | None:
     return value
 
 
-def _flow(value: Any) -> str:
-    """A value in flow style (inside ``[...]`` / ``{...}``)."""
+def _flow(value: Any, style: str | None = None) -> str:
+    """A value in flow style (inside ``[...]`` / ``{...}``); strings quoted in ``style`` (that of the items the
+    old value held) where it is a quote."""
     if isinstance(value, list):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
+        return "[" + ", ".join(_flow(v, style) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
-    text = _scalar(value, None, flow=True)
+        return "{" + ", ".join(f"{_flow(k)}: {_flow(v, style)}" for k, v in value.items()) + "}"
+    text = _scalar(value, style if style in ("'", '"') else None, flow=True)
     return text if text is not None else json.dumps(value, ensure_ascii=False)
+
+
+def _item_style(node: Node) -> str | None:
+    """The quoting of a flow sequence's scalar items when they all share one (``["1-10", "11-50"]``)."""
+    if not isinstance(node, SequenceNode):
+        return None
+    styles = {item.style for item in node.value if isinstance(item, ScalarNode) and item.tag.endswith(":str")}
+    return styles.pop() if len(styles) == 1 else None
 
 
 def _content_end(text: str, node: Node) -> int:
@@ -200,7 +209,7 @@ def _splice_value(file: _File, key: Node, value: Node, new: Any) -> None:
             file.splices.append((value.start_mark.index, value.end_mark.index, text))
             return
     if (isinstance(value, MappingNode | SequenceNode) and value.flow_style) or flow:
-        file.splices.append((value.start_mark.index, _content_end(file.text, value), _flow(new)))
+        file.splices.append((value.start_mark.index, _content_end(file.text, value), _flow(new, _item_style(value))))
         return
     # A block value (or one that needs a block now): re-render `key: value` at the key's indentation.
     indent = " " * key.start_mark.column
@@ -235,7 +244,17 @@ def _apply(file: _File) -> str:
 
 
 def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_tidy(value), ensure_ascii=False)
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    return value
 
 
 class _Puller:

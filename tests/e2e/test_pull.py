@@ -206,3 +206,42 @@ def test_entries_gone_live_are_reported_and_kept(sandbox: Sandbox, seeded: Path)
         "note: downtown-dental: tag 'lapsed': in the manifest but not in GHL; left in the file "
         "(apply creates it, or remove it)"
     ) in captured.out
+
+
+def test_nested_lists_flow_mappings_prices_and_users_pull_to_a_clean_plan(sandbox: Sandbox, seeded: Path) -> None:
+    dental = seeded / "downtown-dental.yaml"
+    before = dental.read_text()
+    with ghl(sandbox, DENTAL) as client:
+        fields = client.get(f"/locations/{DENTAL}/customFields", params={"model": "all"}).json()["customFields"]
+        size = find(fields, "Company Size")
+        client.put(
+            f"/locations/{DENTAL}/customFields/{size['id']}",
+            json={"name": "Company Size", "options": ["1-10", "11-50", "51-200", "201+"]},
+        ).raise_for_status()
+        calendars = client.get("/calendars/", params={"locationId": DENTAL}).json()["calendars"]
+        sales = find(calendars, "Sales Consultation")
+        team = [{**m, "priority": 1 if m["priority"] != 1 else 0.5} for m in sales["teamMembers"]]
+        client.put(f"/calendars/{sales['id']}", json={"teamMembers": team}).raise_for_status()
+        products = client.get("/products/", params={"locationId": DENTAL}).json()["products"]
+        premium = find(products, "Premium Package")
+        prices = client.get(f"/products/{premium['_id']}/price", params={"locationId": DENTAL}).json()["prices"]
+        monthly = find(prices, "Monthly")
+        body = {k: monthly[k] for k in ("name", "type", "currency")}
+        body |= {"locationId": DENTAL, "amount": 250, "recurring": {"interval": "month", "intervalCount": 3}}
+        client.put(f"/products/{premium['_id']}/price/{monthly['_id']}", json=body).raise_for_status()
+    agency = {"Authorization": f"Bearer {sandbox.agency_token}", "Version": "2021-07-28"}
+    with httpx.Client(base_url=sandbox.url, headers=agency) as client:
+        users = client.get("/users/search", params={"companyId": sandbox.company_id}).json()["users"]
+        omar = next(u for u in users if u["email"] == "omar@example.com")
+        client.put(f"/users/{omar['id']}", json={"firstName": "Omari"}).raise_for_status()
+    code, captured = pull(sandbox, [seeded])
+    assert code == 0, captured.out
+    after = dental.read_text()
+    assert 'options: ["1-10", "11-50", "51-200", "201+"]' in after  # a flow list stays flow, items keep quotes
+    assert "recurring: {interval: month, intervalCount: 3}" in after  # a flow mapping is edited key by key
+    assert "amount: 250\n" in after
+    assert "firstName: Omari\n" in after
+    assert "        - user: jane@example.com\n          priority: 0.5\n" in after
+    assert after.splitlines()[0] == before.splitlines()[0]  # the top comment
+    assert "No changes." in plan_text(sandbox, [seeded])
+    assert "downtown-dental: price 'Premium Package/Monthly': amount: 200 -> 250 (" in "\n".join(captured.out)
