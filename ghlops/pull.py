@@ -178,7 +178,7 @@ def _item_style(node: Node) -> str | None:
     """The quoting of a flow sequence's scalar items when they all share one (``["1-10", "11-50"]``)."""
     if not isinstance(node, SequenceNode):
         return None
-    styles = {item.style for item in node.value if isinstance(item, ScalarNode) and item.tag.endswith(":str")}
+    styles = {item.style for item in node.value if isinstance(item, ScalarNode) and str(item.tag).endswith(":str")}
     return styles.pop() if len(styles) == 1 else None
 
 
