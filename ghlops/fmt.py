@@ -16,6 +16,7 @@ in any value or type is refused (the file is left as it is). Formatting the outp
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -99,6 +100,26 @@ def _child(model: type[BaseModel] | None, key: str) -> tuple[type[BaseModel] | N
     return _one(_models_in(info.annotation)), _one(_item_models(info.annotation))
 
 
+def _detach_leads(node: CommentedMap) -> dict[Any, str]:
+    """The comment lines written above each key, taken off the key before it (where ruamel keeps them), so
+    they move with the key they describe when keys are reordered. Only after a scalar value: a comment after a
+    nested block sits on that block's last item, and stays there."""
+    keys = list(node)
+    leads: dict[Any, str] = {}
+    for prev, key in itertools.pairwise(keys):
+        entry = node.ca.items.get(prev)
+        token = entry[2] if entry and len(entry) > 2 else None
+        if token is None or isinstance(node[prev], CommentedMap | CommentedSeq):
+            continue
+        head, _, rest = str(token.value).partition("\n")
+        lines = [line.strip() for line in rest.split("\n") if line.strip().startswith("#")]
+        if not lines:
+            continue
+        token.value = head + "\n"
+        leads[key] = "\n".join(line[1:].removeprefix(" ") for line in lines)
+    return leads
+
+
 def _scalar(value: Any) -> Any:
     if isinstance(value, str) and not isinstance(value, bool):
         text = str(value)
@@ -111,22 +132,40 @@ def _scalar(value: Any) -> Any:
 
 
 def _canon(
-    node: Any, model: type[BaseModel] | None, items: type[BaseModel] | None, indent: int, order: Sequence[str] = ()
+    node: Any,
+    model: type[BaseModel] | None,
+    items: type[BaseModel] | None,
+    indent: int,
+    order: Sequence[str] = (),
+    above: list[str] | None = None,
 ) -> Any:
+    """``node`` in canonical form; keys of a mapping sit at column ``indent``. ``above`` (for a sequence item)
+    receives the comment of a key that moved to the front, which its sequence writes above the item's dash."""
     if isinstance(node, CommentedMap):
         node.fa.set_block_style()
         if not getattr(node, "merge", None):  # `<<:` merges are left in their order
             wanted = list(order) or (key_order(model) if model is not None else [])
             known = [k for k in wanted if k in node]
-            for key in known + [k for k in list(node) if k not in known]:
-                node.move_to_end(key)
+            new_order = known + [k for k in list(node) if k not in known]
+            if new_order != list(node):
+                leads = _detach_leads(node)
+                for key in new_order:
+                    node.move_to_end(key)
+                for key, text in leads.items():
+                    if key == new_order[0] and above is not None:
+                        above.append(text)
+                    else:
+                        node.yaml_set_comment_before_after_key(key, before=text, indent=indent)
         for key in list(node):
             sub_model, sub_items = _child(model, str(key))
             node[key] = _canon(node[key], sub_model, sub_items, indent + 2)
         return node
     if isinstance(node, CommentedSeq):
         for index, item in enumerate(node):
-            node[index] = _canon(item, items, None, indent + 2)
+            moved: list[str] = []
+            node[index] = _canon(item, items, None, indent + 2, above=moved)
+            if moved:
+                node.yaml_set_comment_before_after_key(index, before=moved[0], indent=indent)
         scalars = all(
             isinstance(i, str | int | float | bool) and not (isinstance(i, str) and ("\n" in i or not i)) for i in node
         )

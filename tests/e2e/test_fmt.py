@@ -121,3 +121,18 @@ def test_the_examples_keep_their_meaning_under_fmt(tmp_path: Path) -> None:
     after = [item.model for item in load_manifests([tmp_path], {}, offline=True).loaded]
     assert after == before
     assert (tmp_path / "downtown-dental.yaml").read_text().startswith("# A dental clinic's sub-account.")
+
+
+def test_a_comment_above_a_key_moves_with_that_key() -> None:
+    text = (
+        "kind: Location\napiVersion: ghlops/v1\nmetadata: {name: m}\nspec:\n  tags: [vip]\n  # the clinic's id\n"
+        "  locationId: abc\n  users:\n    - role: admin\n      # her work address\n      email: j@example.com\n"
+        "      firstName: J\n      lastName: K\n"
+    )
+    once = format_text(text, "m.yaml")
+    assert once == (
+        "apiVersion: ghlops/v1\nkind: Location\nmetadata:\n  name: m\nspec:\n  # the clinic's id\n  locationId: abc\n"
+        "  tags: [vip]\n  users:\n    # her work address\n    - email: j@example.com\n      firstName: J\n"
+        "      lastName: K\n      role: admin\n"
+    )
+    assert format_text(once, "m.yaml") == once
