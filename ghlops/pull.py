@@ -211,6 +211,18 @@ def _splice_value(file: _File, key: Node, value: Node, new: Any) -> None:
     if (isinstance(value, MappingNode | SequenceNode) and value.flow_style) or flow:
         file.splices.append((value.start_mark.index, _content_end(file.text, value), _flow(new, _item_style(value))))
         return
+    if isinstance(value, SequenceNode) and not value.flow_style and isinstance(new, list) and new:
+        # A block list stays a block list, at its own dash column; the key's line (and its comment) stays.
+        if all(not isinstance(v, dict | list) for v in new):
+            style = _item_style(value)
+            lines = [f"- {_scalar(v, style, flow=False) or json.dumps(v, ensure_ascii=False)}" for v in new]
+        else:
+            lines = [line[2:] for line in to_yaml({"k": new}).rstrip("\n").split("\n")[1:]]
+        end = _content_end(file.text, value)
+        line_end = file.text.find("\n", end)
+        rendered = ("\n" + " " * value.start_mark.column).join(lines)
+        file.splices.append((value.start_mark.index, len(file.text) if line_end < 0 else line_end, rendered))
+        return
     # A block value (or one that needs a block now): re-render `key: value` at the key's indentation.
     indent = " " * key.start_mark.column
     lines = to_yaml({str(key.value): new}).rstrip("\n").split("\n")

@@ -245,3 +245,52 @@ def test_nested_lists_flow_mappings_prices_and_users_pull_to_a_clean_plan(sandbo
     assert after.splitlines()[0] == before.splitlines()[0]  # the top comment
     assert "No changes." in plan_text(sandbox, [seeded])
     assert "downtown-dental: price 'Premium Package/Monthly': amount: 200 -> 250 (" in "\n".join(captured.out)
+
+
+STYLED = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata: {name: downtown-dental}
+spec:
+  locationId: ve9EPM428h8vShlRW1KT
+  customFields:
+    - name: Company Size
+      dataType: SINGLE_OPTIONS
+      options:            # sizes we sell to
+        - "1-10"
+        - "11-50"
+        - "51+"
+  customValues:
+    - {name: business_hours, value: 'Mon-Fri'}   # flow entry
+    - name: front_desk_phone
+      value: |
+        call us
+        any time
+"""
+
+
+def test_styles_survive_a_pull_flow_entries_quotes_blocks_and_values_yaml_would_misread(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    seed(sandbox, [EXAMPLES])
+    manifest = tmp_path / "dental.yaml"
+    manifest.write_text(STYLED)
+    with ghl(sandbox, DENTAL) as client:
+        values = client.get(f"/locations/{DENTAL}/customValues").json()["customValues"]
+        for name, value in (("business_hours", "yes"), ("front_desk_phone", "line one\nline two: here\n")):
+            item = find(values, name)
+            client.put(f"/locations/{DENTAL}/customValues/{item['id']}", json={"name": name, "value": value})
+        fields = client.get(f"/locations/{DENTAL}/customFields", params={"model": "all"}).json()["customFields"]
+        size = find(fields, "Company Size")
+        client.put(
+            f"/locations/{DENTAL}/customFields/{size['id']}", json={"name": "Company Size", "options": ["1-10", "a: b"]}
+        ).raise_for_status()
+    code, captured = pull(sandbox, [tmp_path])
+    assert code == 0, captured.out
+    assert manifest.read_text() == (
+        STYLED.replace("value: 'Mon-Fri'", "value: 'yes'")
+        .replace("        call us\n        any time\n", "        line one\n        line two: here\n")
+        .replace('options:            # sizes we sell to\n        - "1-10"\n        - "11-50"\n        - "51+"\n',
+                 'options:            # sizes we sell to\n        - "1-10"\n        - "a: b"\n')
+    )  # fmt: skip
+    assert "No changes." in plan_text(sandbox, [tmp_path])
