@@ -170,7 +170,11 @@ def _canon(
             isinstance(i, str | int | float | bool) and not (isinstance(i, str) and ("\n" in i or not i)) for i in node
         )
         short = indent + sum(len(str(i)) + 2 for i in node) < _INLINE_WIDTH
-        has_comments = bool(node.ca.items)
+        # Comments on items keep a list in block style (ruamel leaves empty placeholders: they don't count).
+        # A comment after the list's key too: ruamel writes it in odd places around a flow list.
+        has_comments = any(any(part for part in entry) for entry in node.ca.items.values()) or any(
+            node.ca.comment or ()
+        )
         if not node or (scalars and short and not has_comments):  # an empty list can only be written `[]`
             node.fa.set_flow_style()
         else:
