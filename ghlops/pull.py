@@ -80,6 +80,7 @@ class _File:
     name: str
     text: str
     docs: dict[tuple[int, int], _Doc]  # by the position of the document's root
+    flow: set[int]  # text offsets where nodes inside a flow collection start
     splices: list[tuple[int, int, str]] = field(default_factory=list)
 
     def find_key(self, pos: SourcePos) -> tuple[tuple[int, int], Node, Node] | None:
@@ -107,6 +108,7 @@ def _read_file(name: str) -> _File:
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
     docs: dict[tuple[int, int], _Doc] = {}
+    flow: set[int] = set()  # where nodes inside a flow collection start
     try:
         roots = list(YAML(typ="rt").compose_all(text))
     except YAMLError as exc:  # the strict reader accepted it a moment ago: the file changed under us
@@ -115,19 +117,24 @@ def _read_file(name: str) -> _File:
         if root is None:
             continue
         doc = _Doc(root, {}, {})
-        stack: list[Node] = [root]
+        stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
-            node = stack.pop()
+            node, in_flow = stack.pop()
+            inner = in_flow or bool(getattr(node, "flow_style", False))
             if isinstance(node, MappingNode):
                 for key, value in node.value:
                     doc.keys[_at(key)] = (key, value)
-                    stack.append(value)
+                    if inner:
+                        flow.update((key.start_mark.index, value.start_mark.index))
+                    stack.append((value, inner))
             elif isinstance(node, SequenceNode):
                 for item in node.value:
                     doc.items[_at(item)] = (item, node)
-                    stack.append(item)
+                    if inner:
+                        flow.add(item.start_mark.index)
+                    stack.append((item, inner))
         docs[_at(root)] = doc
-    return _File(name, text, docs)
+    return _File(name, text, docs, flow)
 
 
 # -- rendering values as YAML text --------------------------------------------------------------------------------
@@ -194,10 +201,8 @@ def _content_end(text: str, node: Node) -> int:
 
 
 def _in_flow(file: _File, node: Node) -> bool:
-    """Whether ``node`` sits inside a flow collection (its parent's brackets)."""
-    line_start = file.text.rfind("\n", 0, node.start_mark.index) + 1
-    before = file.text[line_start : node.start_mark.index]
-    return before.count("{") + before.count("[") > before.count("}") + before.count("]")
+    """Whether ``node`` sits inside a flow collection (where ``,[]{}`` end a plain scalar)."""
+    return node.start_mark.index in file.flow
 
 
 def _splice_value(file: _File, key: Node, value: Node, new: Any) -> None:

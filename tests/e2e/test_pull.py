@@ -261,7 +261,8 @@ spec:
         - "11-50"
         - "51+"
   customValues:
-    - {name: business_hours, value: 'Mon-Fri'}   # flow entry
+    - {name: business_hours,   # a flow entry over two lines
+       value: Mon-Fri}
     - name: front_desk_phone
       value: |
         call us
@@ -277,7 +278,7 @@ def test_styles_survive_a_pull_flow_entries_quotes_blocks_and_values_yaml_would_
     manifest.write_text(STYLED)
     with ghl(sandbox, DENTAL) as client:
         values = client.get(f"/locations/{DENTAL}/customValues").json()["customValues"]
-        for name, value in (("business_hours", "yes"), ("front_desk_phone", "line one\nline two: here\n")):
+        for name, value in (("business_hours", "Mon, Tue {am}"), ("front_desk_phone", "line one\nline two: here\n")):
             item = find(values, name)
             client.put(f"/locations/{DENTAL}/customValues/{item['id']}", json={"name": name, "value": value})
         fields = client.get(f"/locations/{DENTAL}/customFields", params={"model": "all"}).json()["customFields"]
@@ -288,7 +289,7 @@ def test_styles_survive_a_pull_flow_entries_quotes_blocks_and_values_yaml_would_
     code, captured = pull(sandbox, [tmp_path])
     assert code == 0, captured.out
     assert manifest.read_text() == (
-        STYLED.replace("value: 'Mon-Fri'", "value: 'yes'")
+        STYLED.replace("value: Mon-Fri}", 'value: "Mon, Tue {am}"}')
         .replace("        call us\n        any time\n", "        line one\n        line two: here\n")
         .replace('options:            # sizes we sell to\n        - "1-10"\n        - "11-50"\n        - "51+"\n',
                  'options:            # sizes we sell to\n        - "1-10"\n        - "a: b"\n')
