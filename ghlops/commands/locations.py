@@ -54,8 +54,9 @@ def search_request(company_id: str, skip: int) -> Request:
     )
 
 
-def parse_page(body: Any, warnings: list[str]) -> list[CompanyLocation]:
-    """One answer's locations; ValueError when the answer is not ``{"locations": [...]}``."""
+def parse_page(body: Any, warnings: list[str]) -> tuple[list[CompanyLocation], int]:
+    """One answer's locations and how many items it listed (``skip`` counts those, usable or not); ValueError
+    when the answer is not ``{"locations": [...]}``."""
     if not isinstance(body, Mapping) or not isinstance(body.get("locations"), list):
         raise ValueError("expected an object with a 'locations' array")
     found = []
@@ -66,7 +67,7 @@ def parse_page(body: Any, warnings: list[str]) -> list[CompanyLocation]:
             continue
         name = item.get("name")
         found.append(CompanyLocation(location_id, name if isinstance(name, str) and name.strip() else None))
-    return found
+    return found, len(body["locations"])
 
 
 def read_company_locations(client: GHLClient, company_id: str, warnings: list[str]) -> list[CompanyLocation]:
@@ -77,23 +78,23 @@ def read_company_locations(client: GHLClient, company_id: str, warnings: list[st
         req = search_request(company_id, skip)
         body = client.send(req)
         try:
-            page = parse_page(body, warnings)
+            page, listed = parse_page(body, warnings)
         except ValueError as exc:
             raise ApiResponseError(
                 f"unexpected answer from GHL: {exc}", status=200, method=req.method, endpoint=req.endpoint
             ) from exc
         new = [loc for loc in page if loc.location_id not in seen]
-        if not page:
+        if not listed:
             return list(seen.values())
-        if not new:
+        if page and not new:
             # A server that ignored skip would answer the same page for ever.
             warnings.append(f"GHL answered skip={skip} with locations already listed; stopped paging there")
             return list(seen.values())
         for loc in new:
             seen[loc.location_id] = loc
-        skip += len(page)
-        if len(seen) >= MAX_LOCATIONS:
-            warnings.append(f"stopped after {MAX_LOCATIONS:,} locations")
+        skip += listed
+        if skip >= MAX_LOCATIONS:  # counted in items listed, so pages of unusable items end too
+            warnings.append(f"stopped after {MAX_LOCATIONS:,} listed locations")
             return list(seen.values())
 
 
@@ -159,7 +160,7 @@ def locations_command(paths: Sequence[str | Path], *, settings: Settings, io: Io
                 _token_label(sources.get(loc.location_id), target),
             ]
         )
-    for warning in warnings:
+    for warning in dict.fromkeys(warnings):  # once each, however many pages repeat it
         io.err(f"warning: {warning}")
     if found:
         for line in _table(rows):

@@ -106,3 +106,32 @@ def test_tokens_never_appear_in_the_output(company: Sandbox) -> None:
     text = "\n".join(captured.out + captured.err)
     secrets = [env["GHL_AGENCY_TOKEN"], *json.loads(env["GHL_LOCATION_TOKENS"]).values()]
     assert code == 0 and all(secret not in text for secret in secrets)
+
+
+def test_odd_answers_are_read_tolerantly_and_a_server_ignoring_skip_cannot_loop() -> None:
+    import httpx
+
+    pages: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        pages.append(request.url.params["skip"])
+        assert request.url.path == "/locations/search" and request.url.params["companyId"] == "c1"
+        body = {
+            "locations": [{"id": "A1", "name": "Alpha", "extra": {"x": 1}}, {"name": "no id"}, "junk", {"id": "B2"}]
+        }
+        return httpx.Response(200, json=body)  # the same page whatever skip says
+
+    captured = Captured()
+    env = {"GHL_AGENCY_TOKEN": "agency-pit-token", "GHL_COMPANY_ID": "c1"}
+    settings = Settings(env=env, rate_limit=False, transport=httpx.MockTransport(answer))
+    assert locations_command([], settings=settings, io=captured.io()) == 0
+    assert pages == ["0", "4"]
+    assert captured.out[1:] == [
+        "-      B2  -         no",
+        "Alpha  A1  -         no",
+        "2 locations in company c1: 0 named by a manifest, 0 with a token, 2 without.",
+    ]
+    assert captured.err == [
+        "warning: GHL listed a location without an id; left out",
+        "warning: GHL answered skip=4 with locations already listed; stopped paging there",
+    ]
