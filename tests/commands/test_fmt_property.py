@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -20,6 +20,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 
 from ghlops.fmt import format_text
 from ghlops.manifest.loader import load_manifests
+from ghlops.manifest.yaml_io import load_text
 
 # Strings YAML reads as something else when written plain, or that need care in flow or block context.
 AWKWARD = ["yes", "no", "on", "1.0", "007", "null", "true", "a: b", "#hash", "x #y", "- dash", "[1]", "{a}", "'q'",
@@ -127,7 +128,11 @@ def manifests_text(draw: st.DrawFn) -> str:
         doc["spec"]["locationId"] = f"{doc['spec']['locationId'][:18]}{i:02d}"
     indent = draw(st.sampled_from([(2, 4, 2), (2, 2, 0), (4, 4, 2), (3, 5, 2)]))
     top = "# a manifest\n" if draw(st.booleans()) else ""
-    return top + "---\n".join(dump(styled(doc, draw), indent) for doc in docs)
+    text = top + "---\n".join(dump(styled(doc, draw), indent) for doc in docs)
+    # ruamel's emitter writes a few odd strings (a plain '?x' starting a flow line) as YAML it cannot read back:
+    # such inputs are not manifests anyone has, so they are not generated.
+    assume(not load_text(text, "m.yaml")[1])
+    return text
 
 
 # GHLOPS_FMT_EXAMPLES=1000 for a longer search than the suite's.
