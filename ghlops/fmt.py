@@ -125,7 +125,9 @@ def _scalar(value: Any) -> Any:
         text = str(value)
         if "\n" in text:
             return LiteralScalarString(text)
-        if text.casefold() in _YAML11_BOOLS:
+        # YAML 1.1 booleans, for other readers; and `?x`, which ruamel writes plain inside a flow list where it
+        # reads back as a mapping.
+        if text.casefold() in _YAML11_BOOLS or text.startswith("?"):
             return SingleQuotedScalarString(text)
         return text
     return value

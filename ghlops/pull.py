@@ -146,6 +146,8 @@ def _plain_ok(text: str, *, flow: bool) -> bool:
     if flow and _FLOW_UNSAFE & set(text):
         return False
     try:
+        if flow:  # `?x` is a plain string in a block, a mapping key inside brackets
+            return bool(YAML(typ="safe", pure=True).load(f"k: [{text}]\n") == {"k": [text]})
         return bool(YAML(typ="safe", pure=True).load(f"k: {text}\n") == {"k": text})
     except YAMLError:
         return False

@@ -18,14 +18,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
+from ghlops.errors import ManifestErrors
 from ghlops.fmt import format_text
 from ghlops.manifest.loader import load_manifests
 from ghlops.manifest.yaml_io import load_text
 
 # Strings YAML reads as something else when written plain, or that need care in flow or block context.
-AWKWARD = ["yes", "no", "on", "1.0", "007", "null", "true", "a: b", "#hash", "x #y", "- dash", "[1]", "{a}", "'q'",
-           '"dq"', "multi\nline", "tab\there", "trailing ", " leading", "ünïcode", "{{ contact.name }}", "1e3", "~",
-           "@at", "`tick", "%pct", "!bang", "&amp", "*star", "a, b"]  # fmt: skip
+AWKWARD = ["?q", "yes", "no", "on", "1.0", "007", "null", "true", "a: b", "#hash", "x #y", "- dash", "[1]", "{a}",
+           "'q'", '"dq"', "multi\nline", "tab\there", "trailing ", " leading", "ünïcode", "{{ contact.name }}", "1e3",
+           "~", "@at", "`tick", "%pct", "!bang", "&amp", "*star", "a, b"]  # fmt: skip
 texts = st.one_of(
     st.sampled_from(AWKWARD),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12),
@@ -143,7 +144,11 @@ def manifests_text(draw: st.DrawFn) -> str:
 )
 @given(manifests_text())
 def test_fmt_keeps_the_meaning_of_every_generated_manifest_and_is_idempotent(text: str) -> None:
-    before = meaning(text)
+    try:
+        before = meaning(text)
+    except ManifestErrors:
+        assume(False)  # ruamel wrote a generated string as YAML that means something else (`?x` in a flow list)
+        raise
     once = format_text(text, "m.yaml")
     assert meaning(once) == before
     assert format_text(once, "m.yaml") == once
