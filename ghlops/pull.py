@@ -318,9 +318,8 @@ class _Puller:
             return
         written = file.text[value_node.start_mark.index : _content_end(file.text, value_node)]
         if "${" in written:
-            self.result.notes.append(
-                f"{what}: {path}: value comes from ${{ENV}} interpolation; left as it is (live: {_shown(new)})"
-            )
+            # The live value is not shown: what comes from the environment is often a secret.
+            self.result.notes.append(f"{what}: {path}: value comes from ${{ENV}} interpolation; left as it is")
             return
         if "{{" in written and "vars." in written:
             self.result.notes.append(

@@ -192,6 +192,7 @@ def test_template_vars_and_env_values_are_left_alone_and_reported(sandbox: Sandb
     assert any("'front_desk_phone': value: value comes from a {{ vars }} reference" in n for n in notes)
     assert any("'api_key': value: value comes from ${ENV} interpolation" in n for n in notes)
     assert "k-1" not in "\n".join(captured.out + captured.err)
+    assert not any("api_key" in n and "changed" in n for n in notes)  # an env value's live value is not shown
 
 
 def test_entries_gone_live_are_reported_and_kept(sandbox: Sandbox, seeded: Path) -> None:
