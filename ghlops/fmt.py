@@ -194,12 +194,7 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def format_text(text: str, name: str) -> str:
-    """``text`` (the file ``name``) in canonical form. ManifestErrors when the YAML is broken; ConfigError when
-    the canonical form would not read back as the same data (the file is then left as it is)."""
-    before, errors = load_text(text, name)
-    if errors:
-        raise ManifestErrors(errors)
+def _format_once(text: str, name: str) -> str:
     yaml = _yaml()
     try:
         documents = [doc for doc in yaml.load_all(text) if doc is not None]
@@ -212,8 +207,25 @@ def format_text(text: str, name: str) -> str:
     out = io.StringIO()
     if documents:
         yaml.dump_all(documents, out)
-    result = out.getvalue()
-    after, errors = load_text(result, name)
-    if errors or not _same([d.data for d in before], [d.data for d in after]):
-        raise ConfigError(f"{name}: fmt cannot rewrite this file without changing what it means; left as it is")
+    return out.getvalue()
+
+
+# Comments ruamel attaches after a nested block can land elsewhere once keys move; a second pass settles them.
+_MAX_PASSES = 3
+
+
+def format_text(text: str, name: str) -> str:
+    """``text`` (the file ``name``) in canonical form. ManifestErrors when the YAML is broken; ConfigError when
+    the canonical form would not read back as the same data (the file is then left as it is)."""
+    before, errors = load_text(text, name)
+    if errors:
+        raise ManifestErrors(errors)
+    result = text
+    for _ in range(_MAX_PASSES):
+        previous, result = result, _format_once(result, name)
+        after, errors = load_text(result, name)
+        if errors or not _same([d.data for d in before], [d.data for d in after]):
+            raise ConfigError(f"{name}: fmt cannot rewrite this file without changing what it means; left as it is")
+        if result == previous:
+            break
     return result
