@@ -538,6 +538,43 @@ def demo() -> int:
     return demo_command(io=_io())
 
 
+@main.command()
+@paths_argument
+@location_option
+@parallelism_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when pull would change a manifest (drift jobs).")
+@click.option("--diff", is_flag=True, help="Print the changes as a unified diff instead of writing them.")
+@_boundary
+def pull(paths: tuple[str, ...], locations: tuple[str, ...], parallelism: int | None, check: bool, diff: bool) -> int:
+    """Write the live values of the fields the manifests manage back into them (refresh-only)."""
+    from ghlops.commands.pull import pull_command
+
+    return pull_command(paths, locations=locations, check=check, diff=diff, settings=_settings(parallelism), io=_io())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_boundary
+def locations(paths: tuple[str, ...]) -> int:
+    """List the company's locations (agency token): which a manifest in PATHS names, which have a token."""
+    from ghlops.commands.locations import locations_command
+
+    return locations_command(paths, settings=_settings(None), io=_io())
+
+
+@main.command(name="fmt")
+@paths_argument
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 listing the files that would change (CI, pre-commit)."
+)
+@_boundary
+def fmt_(paths: tuple[str, ...], check: bool) -> int:
+    """Rewrite manifests in canonical form (export's key order, indentation and quoting), keeping their meaning."""
+    from ghlops.commands.fmt import fmt_command
+
+    return fmt_command(paths, check=check, io=_io())
+
+
 # -- adopt and reuse: export, clone, render, schema ------------------------------------------------------------
 
 kinds_option = click.option(

@@ -95,6 +95,7 @@ def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
     }
     user = _ok(agency.post("/users/", json=user_body))
     _ok(agency.get("/users/search", params={"companyId": COMPANY}))
+    _ok(agency.get("/locations/search", params={"companyId": COMPANY, "skip": 0, "limit": 10}))
     _ok(api.get("/users/", params={"locationId": LOC}))  # location tokens only (users.json security)
     _ok(agency.get(f"/users/{user['id']}"))
     _ok(agency.put(f"/users/{user['id']}", json={"role": "admin"}))

@@ -8,6 +8,7 @@ from ghlops.sandbox.routes import (
     calendars,
     contacts,
     locations,
+    locations_search,
     oauth,
     products,
     users,
@@ -17,6 +18,7 @@ from ghlops.sandbox.routing import Route
 # /users/search must be tried before /users/{userId}; each module lists its literal paths first.
 ROUTES: tuple[Route, ...] = (
     *oauth.ROUTES,
+    *locations_search.ROUTES,  # before locations: /locations/search is not /locations/{locationId}
     *locations.ROUTES,
     *calendar_groups.ROUTES,  # before calendars: /calendars/groups is not /calendars/{calendarId}
     *calendar_notifications.ROUTES,
