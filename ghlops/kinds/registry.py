@@ -29,6 +29,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "ghlops.kinds.custom_values",
     "ghlops.kinds.products",
     "ghlops.kinds.calendars",
+    "ghlops.kinds.links",
 )
 
 

@@ -7,6 +7,7 @@ from ghlops.sandbox.routes import (
     calendar_notifications,
     calendars,
     contacts,
+    links,
     locations,
     oauth,
     products,
@@ -24,4 +25,5 @@ ROUTES: tuple[Route, ...] = (
     *products.ROUTES,
     *users.ROUTES,
     *contacts.ROUTES,
+    *links.ROUTES,
 )
