@@ -10,7 +10,8 @@ DENTAL = "ve9EPM428h8vShlRW1KT"
 
 # The comment names every section exported: links joined them as a built-in kind (issue 11).
 DENTAL_EXPORT = """\
-# Exported by ghlops from location ve9EPM428h8vShlRW1KT (customFields, customValues, tags, users, calendars, products, links).
+# Exported by ghlops from location ve9EPM428h8vShlRW1KT (customFields, customValues, tags, users, calendars, \
+products, links).
 apiVersion: ghlops/v1
 kind: Location
 metadata:

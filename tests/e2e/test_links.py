@@ -93,7 +93,12 @@ def test_trigger_links_converge_update_in_place_prune_and_export_to_an_empty_pla
         for p in openapi_contract.problems(r.method, urlsplit(r.path).path, r.query, r.headers, r.json)
     ]
     assert problems == []
-    assert sorted({r.method for r in cli.sb.requests if r.path.startswith("/links")}) == ["DELETE", "GET", "POST", "PUT"]
+    assert sorted({r.method for r in cli.sb.requests if r.path.startswith("/links")}) == [
+        "DELETE",
+        "GET",
+        "POST",
+        "PUT",
+    ]
 
 
 # Depends on the lead's loader change (helper "manifest" owns ghlops/manifest/loader.py): `prune: all` covers only

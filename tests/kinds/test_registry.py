@@ -10,8 +10,24 @@ from ghlops.manifest.model import SECTIONS, SPEC_ORDER, LocationSpec, TemplateSp
 
 
 def test_sections_follow_the_dependency_order_and_documents_their_own_order() -> None:
-    assert registry.section_names() == ("users", "tags", "customFields", "customValues", "products", "calendars", "links")
-    assert registry.document_order() == ("customFields", "customValues", "tags", "users", "calendars", "products", "links")
+    assert registry.section_names() == (
+        "users",
+        "tags",
+        "customFields",
+        "customValues",
+        "products",
+        "calendars",
+        "links",
+    )
+    assert registry.document_order() == (
+        "customFields",
+        "customValues",
+        "tags",
+        "users",
+        "calendars",
+        "products",
+        "links",
+    )
     assert (registry.section_names(), registry.document_order()) == (SECTIONS, SPEC_ORDER)
 
 
