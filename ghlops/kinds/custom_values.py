@@ -10,7 +10,6 @@ from pydantic import Field, field_validator
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
 from ghlops.request import Request
 
-
 # The custom value that holds a location's apply lease (ghlops/lease.py): plans, export and prune never see it,
 # and manifests may not declare it.
 LEASE_NAME = "ghlops.lock"
