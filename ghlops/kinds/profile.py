@@ -112,6 +112,9 @@ class Profiles(Kind[Profile]):
     document_order = 5
     singleton = True
     stored_as = "locationProfile"
+    # What identifies the source location (its name, phone, address, website): a clone leaves them out, so a new
+    # location is never renamed or readdressed as its source; settings, social, country and timezone are copied.
+    location_references = ("name", "phone", "address", "city", "state", "postalCode", "website")
     key_field = "name"
 
     def key(self, obj: Profile) -> str:

@@ -116,6 +116,18 @@ def flatten(section: str, entries: Sequence[Entry]) -> dict[str, list[Entry]]:
     return out
 
 
+def declared(kind: Kind[Any], value: Any) -> list[Entry]:
+    """A section's value as its entries: a singleton's section is one object (``spec.profile``), others a list."""
+    if value is None:
+        return []
+    return [value] if kind.singleton else list(value)
+
+
+def section_value(kind: Kind[Any], entries: Sequence[Any]) -> Any:
+    """A section's value in a document from its entries: the one object of a singleton, else the list."""
+    return entries[0] if kind.singleton else list(entries)
+
+
 def kinds_help() -> str:
     """One line for `--kinds` help: the sections to choose from."""
     return "comma-separated sections: " + ", ".join(document_order())

@@ -335,8 +335,9 @@ def diff_kind(
                 reason=reason,
             )
         )
+    # A singleton no manifest declares is simply not managed (every location has its profile): never reported.
     leftovers = sorted(
-        (obj for key, obj in index.items() if key not in claimed and key not in desired_keys),
+        (obj for key, obj in index.items() if key not in claimed and key not in desired_keys and not kind.singleton),
         key=lambda o: natural(kind.display(o.obj)),
     )
     for obj in leftovers:
