@@ -1,14 +1,17 @@
 """Click commands only: parse options, call one command function, map errors to exit codes.
 
-This module is the one error boundary: every GhlopsError becomes its message on stderr and exit code 1.
+This module is the one error boundary: every error (a GhlopsError, a click usage error, a closed stdout) becomes
+one ``error:`` line on stderr and exit code 1, as terraform does. Exit 2 means "changes present", and only under
+``plan --detailed-exitcode``; 130 an interrupt.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -18,21 +21,76 @@ from ghlops import __version__
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
+from ghlops.kinds.registry import section_names
 from ghlops.plan.model import Guard
 from ghlops.progress import progress_factory
+from ghlops.selection import Shard, parse_shard
 from ghlops.workflow import Settings, parallelism_from
 
 F = TypeVar("F", bound=Callable[..., int])
+C = TypeVar("C", bound=Callable[..., Any])
+
+# What the global options (given before or after the subcommand) leave in the root context's meta.
+_COLOUR = "ghlops.colour"
+_DEBUG_HANDLER = "ghlops.debug_handler"
+_WARNINGS_HANDLER = "ghlops.warnings_handler"
+
+
+def colour_wanted(flag: bool | None, env: Mapping[str, str], tty: bool) -> bool:
+    """Whether text output is coloured: --color / --no-color first; then NO_COLOR (no-color.org) off;
+    FORCE_COLOR on (force-color.org: CI logs that render ANSI, where stdout is no terminal); TERM=dumb off;
+    otherwise only on a terminal."""
+    if flag is not None:
+        return flag
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return tty
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _root_meta() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().meta if ctx is not None else {}
 
 
 def _io() -> Io:
     tty = sys.stdout.isatty()
-    colour = tty and not os.environ.get("NO_COLOR")
     return Io(
-        colour=colour,
+        colour=colour_wanted(_root_meta().get(_COLOUR), os.environ, tty),
         interactive=tty and sys.stdin.isatty(),
         ask=lambda prompt: click.prompt(prompt, default="", show_default=False),
     )
+
+
+def _error(message: str) -> None:
+    try:
+        for line in message.splitlines() or ["error"]:
+            click.echo(f"error: {line}", err=True)
+    except (OSError, ValueError):  # stderr closed too: nothing left to tell
+        pass
+
+
+def _closed_stdout() -> int:
+    """A reader that went away (``| head -1``): stop cleanly, exit 1, and keep Python's exit-time flush of
+    stdout from raising again (its "Exception ignored" lines) by pointing stdout at /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests' captured stdout)
+        pass
+    _error("standard output was closed before ghlops finished writing (broken pipe)")
+    return exit_codes.ERROR
 
 
 def _boundary(fn: F) -> F:
@@ -41,9 +99,10 @@ def _boundary(fn: F) -> F:
         try:
             code = fn(*args, **kwargs)
         except GhlopsError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"error: {line}", err=True)
+            _error(str(exc) or type(exc).__name__)
             code = exc.exit_code
+        except BrokenPipeError:
+            code = _closed_stdout()
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             code = exit_codes.INTERRUPTED
@@ -52,19 +111,111 @@ def _boundary(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _OwnMessage(click.UsageError):
+    """A usage error whose message already names the option (ghlops's own wording, e.g. --shard's)."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+# Not ParamType[Shard]: ParamType is generic only in recent click releases, and pyproject accepts older ones.
+class ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``--shard I/N``: parsed (and refused, as one line) while click reads the command line."""
+
+    name = "I/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        try:
+            return parse_shard(str(value))
+        except ConfigError as exc:
+            raise _OwnMessage(str(exc), ctx) from None
+
+
+class GhlopsGroup(click.Group):
+    """The top-level group: click's usage errors exit 1 with one line, not click's 2 (which under terraform's
+    convention, and plan --detailed-exitcode's, means "changes present")."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            return super().main(args, prog_name or "ghlops", complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            own = isinstance(exc, _OwnMessage) or exc.ctx is None
+            hint = "" if own else f" (see {exc.ctx.command_path} --help)"  # type: ignore[union-attr]
+            _error(exc.format_message() + hint)
+            code = exit_codes.ERROR
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            code = exit_codes.ERROR
+        except click.Abort:
+            _error("aborted")
+            code = exit_codes.ERROR
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            code = _closed_stdout()
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value:
+        return
+    meta = ctx.find_root().meta
+    if _DEBUG_HANDLER in meta:
+        return
+    # Only ghlops's own loggers: they redact tokens; httpx's would print URLs and headers unfiltered.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    logger = logging.getLogger("ghlops")
+    warnings = meta.pop(_WARNINGS_HANDLER, None)
+    if warnings is not None:  # the debug handler prints warnings too: never twice
+        logger.removeHandler(warnings)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    meta[_DEBUG_HANDLER] = handler
+    ctx.find_root().call_on_close(lambda: logger.removeHandler(handler))
+
+
+def _set_colour(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        ctx.find_root().meta[_COLOUR] = value
+
+
+def global_options(fn: C) -> C:
+    """The options every command takes before or after its name: ``ghlops --debug plan`` and
+    ``ghlops plan ghl/ --debug`` are the same."""
+    fn = click.option(
+        "--color/--no-color", "colour", default=None, expose_value=False, callback=_set_colour,
+        help="Colour text output, or not (default: on a terminal; NO_COLOR, FORCE_COLOR and TERM=dumb apply).",
+    )(fn)  # fmt: skip
+    fn = click.option(
+        "--debug", is_flag=True, expose_value=False, callback=_set_debug,
+        help="Log every HTTP request (tokens redacted) to stderr.",
+    )(fn)  # fmt: skip
+    return fn
+
+
 def _settings(
     parallelism: int | None, max_delete_percent: float = 25.0, max_contacts_affected: int | None = None
 ) -> Settings:
     env = dict(os.environ)
-    if not 0 <= max_delete_percent <= 100:
-        raise ConfigError("--max-delete-percent must be between 0 and 100")
-    if max_contacts_affected is not None and max_contacts_affected < 0:
-        raise ConfigError("--max-contacts-affected must not be negative")
     return Settings(
         env=env,
         parallelism=parallelism_from(parallelism, env),
         guard=Guard(max_delete_percent=max_delete_percent, max_contacts_affected=max_contacts_affected),
-        progress=progress_factory(sys.stderr, env),
+        progress=progress_factory(
+            sys.stderr, env, colour=colour_wanted(_root_meta().get(_COLOUR), env, _isatty(sys.stderr))
+        ),
     )
 
 
@@ -74,14 +225,14 @@ location_option = click.option(
 )
 max_delete_option = click.option(
     "--max-delete-percent",
-    type=float,
+    type=click.FloatRange(0, 100),
     default=25.0,
     show_default=True,
     help="Refuse to apply when a location would lose more than this share of a kind (once it has 10+).",
 )
 max_contacts_option = click.option(
     "--max-contacts-affected",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     metavar="N",
     help="Refuse to apply when the destructive changes take data from more than N contacts in total.",
@@ -92,10 +243,11 @@ no_impact_option = click.option(
     help="Skip counting the contacts each destructive change affects (one contacts search per change).",
 )
 parallelism_option = click.option(
-    "--parallelism", type=int, default=None, help="Locations handled at once (default 8, or GHLOPS_PARALLELISM)."
-)
+    "--parallelism", type=click.IntRange(min=1), default=None, envvar="GHLOPS_PARALLELISM",
+    help="Locations handled at once (default 8, or GHLOPS_PARALLELISM).",
+)  # fmt: skip
 shard_option = click.option(
-    "--shard", default=None, metavar="I/N", help="Only the locations of shard I of N (stable by name), e.g. 2/4."
+    "--shard", type=ShardType(), default=None, help="Only the locations of shard I of N (stable by name), e.g. 2/4."
 )
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
@@ -103,25 +255,44 @@ format_option = click.option(
 )  # fmt: skip
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """Every subcommand takes the global options too (after its name)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_params())
+
+
+class _SubGroup(click.Group):
+    command_class = _Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_params())
+
+
+def _global_params() -> list[click.Parameter]:
+    holder = global_options(lambda: 0)
+    return list(getattr(holder, "__click_params__", []))
+
+
+GhlopsGroup.command_class = _Command
+GhlopsGroup.group_class = _SubGroup
+
+
+@click.group("ghlops", cls=GhlopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ghlops")
-@click.option("--debug", is_flag=True, help="Log every HTTP request (tokens redacted) to stderr.")
+@global_options
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context) -> None:
     """GoHighLevel sub-account configuration as code: validate, plan and apply YAML manifests."""
-    if debug:
-        # Only ghlops's own loggers: they redact tokens; httpx's would print URLs and headers unfiltered.
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger = logging.getLogger("ghlops")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        ctx.call_on_close(lambda: logger.removeHandler(handler))
-    else:
+    meta = ctx.find_root().meta
+    if _DEBUG_HANDLER not in meta:
         # Warnings (a live object ghlops left alone) are one line each on stderr, whatever else is logged.
         warnings = _EchoWarnings()
         ghlops_logger = logging.getLogger("ghlops")
         ghlops_logger.addHandler(warnings)
+        meta[_WARNINGS_HANDLER] = warnings
         ctx.call_on_close(lambda: ghlops_logger.removeHandler(warnings))
 
 
@@ -163,7 +334,7 @@ def validate(paths: tuple[str, ...], offline: bool) -> int:
 def plan(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
-    shard: str | None,
+    shard: Shard | None,
     parallelism: int | None,
     max_delete_percent: float,
     max_contacts_affected: int | None,
@@ -183,7 +354,7 @@ def plan(
         io=_io(),
         fmt=fmt,
         out=out,
-        shard=shard,
+        shard=str(shard) if shard else None,
         impact=not no_impact,
     )
 
@@ -193,8 +364,13 @@ def plan(
 @location_option
 @shard_option
 @click.option(
-    "--plan", "plan_file", type=click.Path(dir_okay=False), default=None,
+    "--plan", "plan_file", type=click.Path(dir_okay=False), multiple=True,
     help="Apply exactly this saved plan (from plan --out); refused if the manifests or live state changed since.",
+)  # fmt: skip
+@click.option("--confirm", is_flag=True, help="With --plan: ask before applying (a saved plan is its own approval).")
+@click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+    help="Wait this long for a location another apply holds (its lock); 0 fails at once, naming the holder.",
 )  # fmt: skip
 @parallelism_option
 @max_delete_option
@@ -207,8 +383,10 @@ def plan(
 def apply(
     paths: tuple[str, ...],
     locations: tuple[str, ...],
-    shard: str | None,
-    plan_file: str | None,
+    shard: Shard | None,
+    plan_file: tuple[str, ...],
+    confirm: bool,
+    lock_timeout: float,
     parallelism: int | None,
     max_delete_percent: float,
     max_contacts_affected: int | None,
@@ -228,10 +406,23 @@ def apply(
         io=_io(),
         log_file=log_file,
         allow_mass_delete=allow_mass_delete,
-        plan_file=plan_file,
-        shard=shard,
+        plan_file=plan_file or None,
+        shard=str(shard) if shard else None,
         impact=not no_impact,
+        confirm=confirm,
+        lock_timeout=lock_timeout,
     )
+
+
+@main.command("force-unlock")
+@click.argument("location")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@_boundary
+def force_unlock(location: str, paths: tuple[str, ...]) -> int:
+    """Remove LOCATION's apply lock (name or glob in the manifests under PATHS) when its holder is known to be gone."""
+    from ghlops.commands.unlock import force_unlock_command
+
+    return force_unlock_command(paths, locations=(location,), settings=_settings(None), io=_io())
 
 
 @main.command()
@@ -304,9 +495,7 @@ def auth_login(client_id: str | None, white_label: bool, port: int) -> int:
     def prompt(text: str, hidden: bool) -> str:
         return str(click.prompt(text, hide_input=hidden, err=True))
 
-    return login(
-        env=dict(os.environ), io=_io(), client_id=client_id, white_label=white_label, port=port, prompt=prompt
-    )
+    return login(env=dict(os.environ), io=_io(), client_id=client_id, white_label=white_label, port=port, prompt=prompt)
 
 
 @auth.command("status")
@@ -356,7 +545,7 @@ kinds_option = click.option(
     "kinds",
     multiple=True,
     metavar="LIST",
-    help="Only these sections, comma-separated (users, tags, customFields, customValues, products, calendars).",
+    help=f"Only these sections, comma-separated ({', '.join(section_names())}).",
 )
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None, help="Write here, not stdout."
@@ -423,24 +612,29 @@ def clone(
 
 @main.command()
 @paths_argument
-@click.option("--location", "location", required=True, metavar="NAME", help="The Location document to render.")
+@click.option(
+    "--location", "locations", required=True, multiple=True, metavar="NAME",
+    help="The Location document to render (name or glob, as plan's); repeatable.",
+)  # fmt: skip
 @output_option
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
 @_boundary
-def render(paths: tuple[str, ...], location: str, output: str | None) -> int:
-    """Print a location with its templates merged and vars substituted (valid input for validate)."""
+def render(paths: tuple[str, ...], locations: tuple[str, ...], output: str | None, force: bool) -> int:
+    """Print locations with their templates merged and vars substituted (valid input for validate)."""
     from ghlops.commands.render import render_command
 
-    return render_command(paths, location=location, output=output, env=dict(os.environ), io=_io())
+    return render_command(paths, location=locations, output=output, env=dict(os.environ), io=_io(), force=force)
 
 
 @main.command()
 @output_option
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
 @_boundary
-def schema(output: str | None) -> int:
+def schema(output: str | None, force: bool) -> int:
     """Print (or write with -o) the JSON Schema of manifests, for editor completion and checks."""
     from ghlops.commands.schema import schema_command
 
-    return schema_command(output=output, io=_io())
+    return schema_command(output=output, io=_io(), force=force)
 
 
 if __name__ == "__main__":  # pragma: no cover

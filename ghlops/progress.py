@@ -1,9 +1,10 @@
 """Progress of long runs (locations done / total, requests made, elapsed), on stderr only.
 
-On a terminal the line is redrawn in place once the run has lasted ``TTY_DELAY_S`` (short runs show nothing)
-and erased when the run ends, so the plan on stdout reads exactly as without it. Elsewhere (CI logs, files)
-a bar would be noise: a plain line is written every ``PLAIN_INTERVAL_S`` seconds instead, and only if the run
-lasts that long, plus a last line at the end when any was written.
+On a terminal, rich's progress bar (locations done / total, requests, elapsed) appears once the run has lasted
+``TTY_DELAY_S`` (short runs show nothing) and is transient: erased when the run ends, so the plan on stdout
+reads exactly as without it. Elsewhere (CI logs, files) a bar would be noise: a plain line is written every
+``PLAIN_INTERVAL_S`` seconds instead, and only if the run lasts that long, plus a last line at the end when any
+was written, ending "finished", or "failed" when the run failed.
 
 A :class:`Progress` is thread-safe: worker threads call :meth:`Progress.location_done`; a background ticker
 thread does all the drawing. The clock, the stream and the request counter are injected, so tests drive it
@@ -13,18 +14,23 @@ off.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Protocol, TextIO
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+
 PLAIN_INTERVAL_S = 5.0
 TTY_DELAY_S = 1.0
 TTY_REDRAW_S = 0.1
 ENV_PROGRESS = "GHLOPS_PROGRESS"
 
-_ERASE_LINE = "\r\x1b[K"
 
 
 class ProgressFactory(Protocol):
@@ -62,6 +68,7 @@ class Progress:
         interval_s: float = PLAIN_INTERVAL_S,
         delay_s: float = TTY_DELAY_S,
         redraw_s: float = TTY_REDRAW_S,
+        colour: bool = True,
     ) -> None:
         self.phase = phase
         self.total = total
@@ -72,11 +79,12 @@ class Progress:
         self._interval = interval_s
         self._delay = delay_s
         self._redraw = redraw_s
+        self._colour = colour  # the bar's colours (--no-color, NO_COLOR and TERM=dumb turn them off)
         self._lock = threading.Lock()
         self._done = 0
         self._started: float | None = None
         self._baseline = 0
-        self._shown = ""  # what the terminal line shows now ("" when nothing is drawn)
+        self._bar: _Bar | None = None  # the terminal bar, once the run lasted TTY_DELAY_S
         self._next_plain = 0.0
         self._plain_lines = 0
         self._stop = threading.Event()
@@ -95,8 +103,12 @@ class Progress:
             self._ticker.start()
         return self
 
-    def stop(self) -> None:
-        """Stop the ticker; erase the terminal line, or end the plain lines with a last one. Safe twice."""
+    def stop(self, *, failed: bool | None = None) -> None:
+        """Stop the ticker; erase the terminal bar, or end the plain lines with a last one ("finished", or
+        "failed"). ``failed`` None means: failed if an exception is propagating (stop called from a ``finally``
+        or ``__exit__`` while the run raises). Safe twice."""
+        if failed is None:
+            failed = sys.exc_info()[0] is not None
         self._stop.set()
         if self._ticker is not None and self._ticker is not threading.current_thread():
             self._ticker.join()
@@ -104,12 +116,11 @@ class Progress:
         with self._lock:
             if self._started is None:
                 return
-            if self.tty:
-                if self._shown:
-                    self._write(_ERASE_LINE)
-                    self._shown = ""
-            elif self._plain_lines:
-                self._write(self._text() + ", finished\n")
+            if self._bar is not None:
+                self._bar.hide()
+                self._bar = None
+            elif not self.tty and self._plain_lines:
+                self._write(self._text() + (", failed\n" if failed else ", finished\n"))
             self._started = None
 
     def __enter__(self) -> Progress:
@@ -118,7 +129,7 @@ class Progress:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        self.stop(failed=exc_type is not None)
 
     # -- events ------------------------------------------------------------------------------------------
 
@@ -133,26 +144,29 @@ class Progress:
             return self._done
 
     def above(self, write: Callable[[], None]) -> None:
-        """Run ``write`` (which prints a line on stdout) with the terminal line out of its way."""
+        """Run ``write`` (which prints a line on stdout) with the terminal bar out of its way."""
         with self._lock:
-            shown = self._shown
-            if shown:
-                self._write(_ERASE_LINE)
-                self._shown = ""
+            bar = self._bar
+            if bar is not None:
+                bar.hide()
             write()
-            if shown:
+            if bar is not None:
+                bar.show()
                 self._draw()
 
     # -- drawing -----------------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Draw if due: redraw the terminal line when its text changed, or write the next plain line."""
+        """Draw if due: refresh the terminal bar, or write the next plain line."""
         with self._lock:
             if self._started is None:
                 return
             now = self._clock()
             if self.tty:
                 if now - self._started >= self._delay:
+                    if self._bar is None:
+                        self._bar = _Bar(self._stream, self.phase, self.total, self._clock, self._started, self._colour)
+                        self._bar.show()
                     self._draw()
             elif now >= self._next_plain:
                 self._write(self._text() + "\n")
@@ -166,17 +180,18 @@ class Progress:
 
     def _text(self) -> str:
         started = self._started if self._started is not None else self._clock()
-        requests = max(self._requests() - self._baseline, 0)
+        requests = self._requests_made()
         return (
             f"{self.phase}: {self._done}/{self.total} locations, {requests:,} request{'s' if requests != 1 else ''}, "
             f"{elapsed_text(self._clock() - started)} elapsed"
         )
 
+    def _requests_made(self) -> int:
+        return max(self._requests() - self._baseline, 0)
+
     def _draw(self) -> None:
-        text = self._text()
-        if text != self._shown:
-            self._write(_ERASE_LINE + text)
-            self._shown = text
+        if self._bar is not None:
+            self._bar.update(self._done, self._requests_made())
 
     def _write(self, text: str) -> None:
         try:
@@ -191,6 +206,50 @@ class Progress:
             self.tick()
 
 
+class _Bar:
+    """rich's transient progress bar on the terminal stream: drawn only when refreshed (by the ticker, under the
+    reporter's lock), never by a thread of rich's own, so an injected clock drives it in tests."""
+
+    def __init__(
+        self, stream: TextIO, phase: str, total: int, clock: Callable[[], float], started: float, colour: bool
+    ) -> None:
+        console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False, no_color=not colour)
+        self._progress = RichProgress(
+            TextColumn("{task.description}:"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("locations, {task.fields[requests]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=False,
+            get_time=clock,
+            redirect_stdout=False,  # stdout carries the plan: never routed through the bar's stream
+            redirect_stderr=False,
+        )
+        self._task = self._progress.add_task(phase, total=total, requests=_requests_text(0))
+        self._progress.tasks[0].start_time = started  # elapsed counts from the run's start, not the bar's
+
+    def show(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a closed stderr: progress is never worth failing a run
+            self._progress.start()
+
+    def update(self, done: int, requests: int) -> None:
+        try:
+            self._progress.update(self._task, completed=done, requests=_requests_text(requests))
+            self._progress.refresh()
+        except (OSError, ValueError):
+            pass
+
+    def hide(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._progress.stop()
+
+
+def _requests_text(requests: int) -> str:
+    return f"{requests:,} request{'s' if requests != 1 else ''}"
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -202,12 +261,15 @@ def enabled(env: Mapping[str, str]) -> bool:
     return env.get(ENV_PROGRESS, "").strip().lower() not in ("0", "off", "false", "no")
 
 
-def progress_factory(stream: TextIO, env: Mapping[str, str]) -> ProgressFactory | None:
+def progress_factory(stream: TextIO, env: Mapping[str, str], *, colour: bool = True) -> ProgressFactory | None:
     """What commands use: reporters on ``stream`` (stderr), or None when GHLOPS_PROGRESS turns them off."""
     if not enabled(env):
         return None
 
+    # A dumb terminal can't redraw a bar in place: it gets the plain lines, as a log does.
+    tty = False if env.get("TERM") == "dumb" else None
+
     def make(phase: str, total: int, requests: Callable[[], int]) -> Progress:
-        return Progress(phase, total, stream=stream, requests=requests)
+        return Progress(phase, total, stream=stream, requests=requests, tty=tty, colour=colour)
 
     return make

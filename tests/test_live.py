@@ -36,6 +36,10 @@ def empty_location(request: httpx.Request) -> httpx.Response:
         return ok({"customValues": []})
     if path == "/calendars/":
         return ok({"calendars": []})
+    if path == "/calendars/groups":
+        return ok({"groups": []})
+    if path.startswith("/calendars/") and path.endswith("/notifications"):
+        return ok([])  # a bare array (calendars.json)
     if path == "/products/":
         return ok({"products": [], "total": [{"total": 0}]})
     # Kinds registered since (issue 11): trigger links, and the location's profile where it is registered.
@@ -82,7 +86,8 @@ def test_products_and_prices_are_read_page_by_page_with_one_price_list_per_produ
     assert {p.raw["product"] for p in live.of("prices")} == {p["_id"] for p in products}
     product_pages = [r.url.params["offset"] for r in log if r.url.path == "/products/"]
     assert product_pages == ["0", "100", "200"]
-    # One call per other location kind (from the registry) + 3 product pages + 230 price lists; nothing else.
+    # One call per other location kind (from the registry: calendar groups, links...) + 3 product pages + 230
+    # price lists; nothing else. No calendars, so no notification lists.
     others = len(TOP_KINDS) - 1
     assert len(log) == others + 3 + 230
 

@@ -1,8 +1,9 @@
-"""Progress on stderr: a bar redrawn in place on a terminal, plain lines every few seconds elsewhere."""
+"""Progress on stderr: rich's transient bar on a terminal, plain lines every few seconds elsewhere."""
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,15 @@ from ghlops.sandbox.seed import create_locations, sandbox_env
 from ghlops.workflow import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-ERASE = "\r\x1b[K"
+ERASE = "\x1b[2K"
+
+
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich reads the terminal's kind from the environment: a colour terminal here, whatever this run's is."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
 
 
 class Clock:
@@ -78,7 +87,12 @@ def test_off_a_terminal_a_plain_line_is_written_every_five_seconds_and_a_last_on
     ]
 
 
-def test_on_a_terminal_the_line_is_redrawn_in_place_and_erased_at_the_end() -> None:
+def visible(text: str) -> str:
+    """The text a terminal shows, control sequences (cursor, erase, colour) left out."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+def test_on_a_terminal_rich_s_bar_appears_after_a_second_and_is_erased_at_the_end() -> None:
     clock, requests = Clock(), Counter()
     reporter, stream = progress(True, clock, requests, total=3)
     clock.now += 0.5
@@ -86,19 +100,26 @@ def test_on_a_terminal_the_line_is_redrawn_in_place_and_erased_at_the_end() -> N
     assert stream.getvalue() == ""  # quick runs never flash a bar
     clock.now += 0.5
     reporter.tick()
-    reporter.tick()  # nothing changed: nothing redrawn
+    assert "plan: " in visible(stream.getvalue())
+    assert visible(stream.getvalue()).rstrip().endswith("0/3 locations, 0 requests 0:00:01")
     reporter.location_done()
     requests.value = 1
+    clock.now += 1
     reporter.tick()
+    assert visible(stream.getvalue()).rstrip().endswith("1/3 locations, 1 request 0:00:02")
     reporter.stop()
-    assert stream.getvalue() == (
-        ERASE
-        + "plan: 0/3 locations, 0 requests, 1s elapsed"
-        + ERASE
-        + "plan: 1/3 locations, 1 request, 1s elapsed"
-        + ERASE
-    )
-    assert "\n" not in stream.getvalue()
+    assert stream.getvalue().endswith(ERASE)  # transient: the bar's line is erased, nothing of it is left
+
+
+def test_the_bar_has_no_colour_when_colour_is_off() -> None:
+    for colour in (True, False):
+        clock = Clock()
+        stream = io.StringIO()
+        reporter = Progress("plan", 2, stream=stream, tty=True, clock=clock, colour=colour).start(ticker=False)
+        clock.now += 2
+        reporter.tick()
+        reporter.stop()
+        assert ("\x1b[32m" in stream.getvalue()) is colour  # rich's green done/total
 
 
 def test_a_stdout_line_printed_during_a_run_is_written_with_the_bar_out_of_its_way() -> None:
@@ -106,11 +127,49 @@ def test_a_stdout_line_printed_during_a_run_is_written_with_the_bar_out_of_its_w
     reporter, stream = progress(True, clock, total=1)
     clock.now += 2
     reporter.tick()
+    before = len(stream.getvalue())
     reporter.above(lambda: stream.write("clinic: + tag vip: done\n"))
-    assert stream.getvalue() == (
-        ERASE + "plan: 0/1 locations, 0 requests, 2s elapsed" + ERASE + "clinic: + tag vip: done\n"
-        + ERASE + "plan: 0/1 locations, 0 requests, 2s elapsed"
-    )  # fmt: skip
+    after = stream.getvalue()[before:]
+    erased, found, redrawn = after.partition("clinic: + tag vip: done\n")
+    assert found
+    assert erased.endswith(ERASE)  # the bar is gone before the line is written...
+    assert visible(redrawn).rstrip().endswith("0/1 locations, 0 requests 0:00:02")  # ...and back after it
+    reporter.stop()
+
+
+def test_off_a_terminal_the_last_line_says_failed_when_the_run_raised() -> None:
+    clock = Clock()
+    reporter, stream = progress(False, clock)
+    clock.now += 5
+    reporter.tick()
+    with pytest.raises(RuntimeError):
+        try:
+            raise RuntimeError("GHL is down")
+        finally:
+            reporter.stop()
+    assert stream.getvalue().splitlines() == [
+        "plan: 0/10 locations, 0 requests, 5s elapsed",
+        "plan: 0/10 locations, 0 requests, 5s elapsed, failed",
+    ]
+
+
+def test_a_context_managed_reporter_says_failed_when_its_block_raised_and_finished_otherwise() -> None:
+    for error, word in ((ValueError("boom"), "failed"), (None, "finished")):
+        clock = Clock()
+        reporter, stream = progress(False, clock, total=1)
+        clock.now += 5
+        reporter.tick()
+        reporter.__exit__(type(error) if error else None, error, None)
+        assert stream.getvalue().splitlines()[-1] == f"plan: 0/1 locations, 0 requests, 5s elapsed, {word}"
+
+
+def test_an_explicit_failed_overrides_what_stop_would_guess() -> None:
+    clock = Clock()
+    reporter, stream = progress(False, clock)
+    clock.now += 5
+    reporter.tick()
+    reporter.stop(failed=True)
+    assert stream.getvalue().splitlines()[-1].endswith(", failed")
 
 
 def test_locations_finished_on_many_threads_are_all_counted() -> None:
@@ -136,6 +195,11 @@ def test_the_ticker_thread_draws_by_itself_until_stopped() -> None:
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0s"), (7.9, "7s"), (125, "2m05s"), (3723, "1h02m03s")])
 def test_elapsed_time_reads_like_a_stopwatch(seconds: float, text: str) -> None:
     assert elapsed_text(seconds) == text
+
+
+def test_a_dumb_terminal_gets_the_plain_lines_not_a_bar() -> None:
+    make = progress_factory(io.StringIO(), {"TERM": "dumb"})
+    assert make is not None and make("plan", 1, lambda: 0).tty is False
 
 
 @pytest.mark.parametrize("value", ["0", "off", "false", "NO"])

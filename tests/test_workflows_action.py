@@ -104,6 +104,36 @@ def test_an_error_fails_the_step_with_exit_code_1(run: Runner) -> None:
     assert "error: no-such-dir: no such file or directory" in log
 
 
+def test_the_install_step_installs_the_checkout_of_the_pinned_tag(tmp_path: Path) -> None:
+    # The runner puts the action's checkout (of the tag or commit `uses:` names) in GITHUB_ACTION_PATH; pip is
+    # replaced by a recorder, so the step's real script shows what it would install.
+    action = YAML(typ="safe").load((REPO / "action.yml").read_text())
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Install ghlops"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pip").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    (bin_dir / "pip").chmod(0o755)
+    checkout = tmp_path / "_actions" / "your-org" / "ghlops" / "v1"
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env={"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin", "GITHUB_ACTION_PATH": str(checkout),
+             "RECORD": str(tmp_path / "argv")},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "argv").read_text().splitlines() == [
+        "install", "--disable-pip-version-check", "--quiet", str(checkout),
+    ]  # fmt: skip
+
+
+def test_a_bad_format_is_an_error_never_reported_as_changes_planned(run: Runner) -> None:
+    # Click's usage errors exit 1, not 2: a typo must not read as "changes planned" (or open a drift issue).
+    code, log, outputs = run(format="md", args="--detailed-exitcode")
+    assert (code, outputs) == (1, {"exit-code": "1"})
+    assert "changes planned" not in log
+    assert "error: Invalid value for '--format': 'md' is not one of 'text', 'json', 'markdown'." in log
+
+
 def test_an_unknown_command_is_refused_before_running_anything(run: Runner) -> None:
     code, log, outputs = run(command="rm")
     assert (code, outputs) == (1, {})

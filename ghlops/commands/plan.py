@@ -22,6 +22,14 @@ def check_impact_options(settings: Settings, impact: bool) -> None:
         raise ConfigError("--max-contacts-affected needs the contacts count: drop --no-impact")
 
 
+def check_out(out: str) -> None:
+    """Where plan --out writes must exist before anything is read: a typo in the directory fails in an instant,
+    not after minutes of reading hundreds of locations."""
+    parent = Path(out).parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {out}: directory {parent} does not exist")
+
+
 def plan_command(
     paths: Sequence[str | Path],
     *,
@@ -39,6 +47,8 @@ def plan_command(
     from ghlops.selection import optional_shard
 
     check_impact_options(settings, impact)
+    if out is not None:
+        check_out(out)
     saved = make_saved_plan(paths, locations, settings, optional_shard(shard), impact=impact)
     result = saved.plan
     io.out(render(saved, fmt, colour=io.colour))

@@ -8,7 +8,8 @@ from ghlops.commands.io import Io
 from ghlops.manifest.schema import schema_text
 
 
-def schema_command(*, output: str | None, io: Io) -> int:
-    # A generated file: overwriting it is the point.
-    write_output(schema_text(), output, force=True, io=io)
+def schema_command(*, output: str | None, io: Io, force: bool = False) -> int:
+    # Like export and render: an existing file is overwritten only with --force (a typo in -o must not
+    # replace a file that happens to be there).
+    write_output(schema_text(), output, force=force, io=io)
     return exit_codes.OK

@@ -363,7 +363,8 @@ class GHLClient:
         )
         self.oauth: AgencyOAuth | None = None
         if credentials.oauth is not None:
-            http = OAuthHttp(self._http, self._base_url, user_agent, credentials.all_secrets)
+            # Mints and refreshes count against the agency's window, the one its users calls use: one limiter.
+            http = OAuthHttp(self._http, self._base_url, user_agent, credentials.all_secrets, limiter=self._limiter)
             self.oauth = AgencyOAuth(credentials.oauth, http, clock=wall_clock)
             credentials.bind(self.oauth)
 
@@ -607,6 +608,19 @@ class GHLClient:
         if status == 403 and call.req.auth is Auth.LOCATION and call.location_id and "this location" in message:
             # GHL's answer to a sub-account token used on another location: say which token and what to set.
             call.fail(ApiError, f"{message}; {call.unreachable()}", status)
+        if (
+            status == 401
+            and call.req.auth is Auth.LOCATION
+            and self._credentials.source_of(call.location_id) is Source.MINTED
+        ):
+            # TokenAuth has already minted a fresh token once and GHL refused that one too: say what to check.
+            call.fail(
+                ApiError,
+                f"{message}; GHL refused the location token minted from the agency OAuth token even after "
+                "minting a new one: is the app installed on this location with the scopes ghlops needs? "
+                "(see `ghlops auth status`)",
+                status,
+            )
         call.fail(ApiError, message, status)
 
 

@@ -379,6 +379,13 @@ class Kind(Generic[M]):
     ) -> Request:
         raise NotImplementedError
 
+    def update_requests(
+        self, location_id: str, live: LiveObject[M], desired: M, fields: Sequence[str], resolver: Resolver
+    ) -> tuple[Request, ...]:
+        """The calls of one update, in order: GHL may change some fields only through their own endpoint (a
+        calendar group's isActive). Kinds with one update call override update_request instead."""
+        return (self.update_request(location_id, live, desired, fields, resolver),)
+
     def delete_request(self, location_id: str, live: LiveObject[M]) -> Request:
         raise NotImplementedError
 

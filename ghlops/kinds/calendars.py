@@ -1,17 +1,20 @@
 """Calendars (API Version 2021-04-15). Team members reference users by email in manifests and by user id
-in GHL; the resolver maps between the two. A calendar's type cannot change in place."""
+in GHL; the resolver maps between the two. A calendar names its group (`group: NAME`, a reference to calendar
+groups) and holds its notifications (a child kind, ghlops/kinds/calendar_notifications.py). A calendar's type
+cannot change in place."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ghlops.kinds.base import (
     Entry,
+    Found,
     Kind,
     LiveObject,
     Model,
@@ -22,6 +25,9 @@ from ghlops.kinds.base import (
     plain,
     require_str,
 )
+from ghlops.kinds.calendar_groups import NAME as GROUPS
+from ghlops.kinds.calendar_groups import group_name
+from ghlops.kinds.calendar_notifications import CalendarNotification
 from ghlops.request import Request
 
 #: The API version the calendars endpoints need.
@@ -121,7 +127,12 @@ class Calendar(Entry):
     eventType: EventType | None = None
     eventTitle: str | None = None
     eventColor: str | None = None
-    groupId: str | None = None
+    group: str | None = Field(
+        default=None,
+        description='The calendar group\'s name: one a manifest declares, or one the location has. "" takes the '
+        "calendar out of its group.",
+    )
+    groupId: str | None = Field(default=None, description="The group's id (prefer `group`, by name).")
     isActive: bool | None = None
     teamMembers: list[TeamMember] | None = Field(default=None, description="Members, by user email.")
     locationConfigurations: list[LocationConfiguration] | None = None
@@ -163,9 +174,21 @@ class Calendar(Entry):
     consentLabel: str | None = None
     calendarCoverImage: str | None = None
     lookBusyConfig: LookBusyConfig | None = None
+    notifications: list[CalendarNotification] = Field(
+        default_factory=list,
+        description="Confirmations, reminders and follow-ups, matched by (notificationType, channel, receiverType).",
+    )
+
+    @model_validator(mode="after")
+    def _one_group(self) -> Calendar:
+        if self.group is not None and self.groupId is not None:
+            raise ValueError("set group (by name) or groupId, not both")
+        return self
 
 
-_MODEL_FIELDS = frozenset(Calendar.model_fields) - {"renamedFrom", "ignoreChanges", "protect"}
+# `group` is derived from groupId; GHL's calendar objects carry a `notifications` key of their own (the older
+# embedded shape, CalendarNotification in calendars.json) that is not the notifications API's objects.
+_MODEL_FIELDS = frozenset(Calendar.model_fields) - {"renamedFrom", "ignoreChanges", "protect", "group", "notifications"}
 
 # CalendarCreateDTO's documented defaults: what GHL fills in when a create leaves them out (exports drop them).
 CALENDAR_DEFAULTS: Mapping[str, Any] = {
@@ -211,9 +234,13 @@ class Calendars(Kind[Calendar]):
     section_description = "Calendars."
     document_order = 50
     stored_as = "calendar"
-    references = (Reference(("teamMembers", "*", "user"), "users", "team member"),)
+    references = (
+        Reference(("teamMembers", "*", "user"), "users", "team member"),
+        Reference(("group",), GROUPS, "group"),
+    )
+    children = frozenset({"notifications"})
     export_defaults = CALENDAR_DEFAULTS
-    # Ids of calendar groups and forms, which ghlops does not manage.
+    # Ids of forms, which ghlops does not manage, and of groups when named by id (`group` names them portably).
     location_references = ("groupId", "formId")
 
     def list_request(self, location_id: str) -> Request:
@@ -230,12 +257,25 @@ class Calendars(Kind[Calendar]):
         members = raw.get("teamMembers")
         if isinstance(members, list):
             data["teamMembers"] = [_member_from_live(m, resolver) for m in members if isinstance(m, Mapping)]
+        group_id = raw.get("groupId")
+        if isinstance(group_id, str) and group_id:
+            # A calendar that left its group holds groupId "" (the sandbox's, and the document's, way to leave).
+            # A group no read knows (another location's, or groups not read) still shows, so the diff is honest.
+            data["group"] = group_name(resolver, group_id) or f"id:{group_id}"
         return data
+
+    def referenced(self, entry: Calendar) -> Iterator[Found]:
+        # `group: ""` names no group: the calendar is out of any.
+        return (f for f in super().referenced(entry) if f.value or f.reference.target != GROUPS)
 
     def compare_value(self, field_name: str, desired: Calendar, resolver: Resolver) -> Any:
         value = plain(getattr(desired, field_name))
         if field_name == "teamMembers" and value is not None:
             return sorted(({**m, "user": m["user"].casefold()} for m in value), key=lambda m: str(m["user"]))
+        if field_name == "group":
+            # Names match case-insensitively, like every natural key; "" (no group) is what a calendar without one
+            # reads as.
+            return value.casefold() or None if isinstance(value, str) else None
         return value
 
     def _wire(
@@ -245,6 +285,13 @@ class Calendars(Kind[Calendar]):
         body: dict[str, Any] = {}
         for f in fields:
             value = plain(getattr(desired, f))
+            if f in self.children:
+                continue  # planned by their own kind
+            if f == "group":
+                # The group's id (a ref when the same apply creates it); leaving a group sends "" (null is not a
+                # string in CalendarUpdateDTO).
+                body["groupId"] = resolver.ref(GROUPS, value.casefold()) if value else ""
+                continue
             if f == "teamMembers" and value is not None:
                 value = _team_to_wire(value, live.get("teamMembers") if live else None, resolver)
             elif live is not None and isinstance(value, dict | list):
@@ -254,7 +301,8 @@ class Calendars(Kind[Calendar]):
         return body
 
     def create_request(self, location_id: str, desired: Calendar, resolver: Resolver) -> Request:
-        body = {"locationId": location_id, **self._wire(desired, desired.managed_fields(), resolver)}
+        fields = [f for f in desired.managed_fields() if f != "group" or desired.group]
+        body = {"locationId": location_id, **self._wire(desired, fields, resolver)}
         return Request("POST", ("/calendars/",), version=VERSION_CALENDARS, body=body, id_field=("calendar", "id"))
 
     def update_request(
@@ -271,6 +319,10 @@ class Calendars(Kind[Calendar]):
     def export_entry(self, data: dict[str, Any], live: LiveObject[Calendar], notes: list[str]) -> Any:
         for key in [k for k, v in data.items() if v == []]:
             del data[key]  # GHL lists unset arrays (teamMembers, openHours...) as []
+        if str(data.get("group", "")).startswith("id:"):
+            del data["group"]  # a group no read knows: its id stays (a clone leaves it out, with a note)
+        elif data.get("group") is not None or data.get("groupId") == "":
+            data.pop("groupId", None)  # named by `group`, or no group at all
         widget = data.get("widgetSlug")
         if widget is not None and (widget == data.get("slug") or _GENERATED_WIDGET_SLUG.search(str(widget))):
             del data["widgetSlug"]  # GHL derives or generates the widget slug; GHL's lists carry no `slug`

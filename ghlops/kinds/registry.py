@@ -28,7 +28,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "ghlops.kinds.custom_fields",
     "ghlops.kinds.custom_values",
     "ghlops.kinds.products",
+    "ghlops.kinds.calendar_groups",  # before calendars, which name their group
     "ghlops.kinds.calendars",
+    "ghlops.kinds.calendar_notifications",  # children of calendars
     "ghlops.kinds.links",
 )
 

@@ -71,6 +71,4 @@ def interpolate_env(data: Any, env: Mapping[str, str]) -> list[ManifestError]:
     Errors point at the string's position and name its path, e.g.
     ``m.yaml:7:12: spec.customValues[0].value: environment variable API_KEY is not set``.
     """
-    return rewrite_strings(data, lambda value: interpolate_string(value, env))
-
-
+    return rewrite_strings(data, lambda value: interpolate_string(value, env), marker="$")

@@ -8,6 +8,7 @@ its path *in that document*; an error in a template's value reached through a lo
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,11 @@ from typing import Any
 from ghlops.errors import ManifestError, ManifestErrors
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
-from ghlops.kinds.products import Product
+from ghlops.kinds.registry import flatten
+from ghlops.manifest.discovery import IGNORE_FILE
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
-from ghlops.manifest.positions import PosDict, locate, locate_key, render_path
+from ghlops.manifest.positions import KeyPath, PosDict, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.manifest.templates import (
     Composed,
@@ -32,7 +34,8 @@ from ghlops.manifest.templates import (
     value_at,
 )
 from ghlops.manifest.validation import validate
-from ghlops.manifest.yaml_io import RawDocument, discover_files, load_found
+from ghlops.manifest.values_check import CREDENTIAL_ENVS, credential_names, credential_references, unsendable_values
+from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
 from ghlops.state import LocationDesired
 
 
@@ -41,7 +44,8 @@ class Loaded:
     """One validated Location document, kept with its source so later checks can point at lines.
 
     ``doc`` holds the merged document (templates applied, variables substituted); its values keep the
-    positions of the documents that wrote them. ``source`` is the document as written.
+    positions of the documents that wrote them. ``source`` is the document as loaded; for a location without
+    templates (or ``remove`` entries) it is the same object as ``doc``: no second tree is kept.
     """
 
     doc: RawDocument
@@ -97,6 +101,9 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
     by_folded: dict[str, TemplateSource] = {}
     for doc in docs:
         kind = doc.data.get("kind")
+        if kind is None and "apiVersion" not in doc.data:
+            errors.append(not_a_manifest(doc))
+            continue
         if kind is None or kind == "Location":
             locations.append(doc)
         elif kind == "Template":
@@ -127,12 +134,27 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
     return Sources([path for path, _ in found], docs, locations, templates, errors, Origins(docs))
 
 
+def not_a_manifest(doc: RawDocument) -> ManifestError:
+    """One line for YAML that is no manifest at all (mkdocs.yml, a CI workflow kept beside manifests), instead of
+    a "missing required key" for each of apiVersion, kind, metadata and spec and an "unknown key" for the rest."""
+    return ManifestError(
+        "not a ghlops manifest (no apiVersion or kind); if this YAML is something else kept beside the "
+        f"manifests, list it in {IGNORE_FILE} to leave it out",
+        pos=doc.pos,
+    )
+
+
 def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
     """Load, merge templates, interpolate and validate every document; raise ManifestErrors listing all problems.
 
     ``offline``: check the manifests alone, as a pre-commit hook or CI job without tokens can. Variables missing
     from ``env`` leave their ``${NAME}`` as written instead of being errors, and tokens are not required.
     """
+    with few_collections():
+        return _load_manifests(paths, env, offline=offline)
+
+
+def _load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool) -> Manifests:
     from ghlops.manifest.checks import check_manifests
 
     sources = read_sources(paths)
@@ -140,10 +162,11 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offli
     report = Report(sources.origins)
     report.final(sources.errors)
     used: set[str] = set()
+    credentials = credential_names(doc.data for doc in sources.documents)
     for doc in sources.locations:
         composed = compose(doc, sources.templates, sources.origins)
         used.update(t.name for t in composed.templates)
-        model = validate_composed(composed, env, report, offline=offline)
+        model = validate_composed(composed, env, report, offline=offline, credentials=credentials)
         if model is not None:
             manifests.loaded.append(
                 Loaded(
@@ -164,19 +187,74 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str], *, offli
 
 
 def validate_composed(
-    composed: Composed, env: Mapping[str, str], report: Report, *, offline: bool = False
+    composed: Composed,
+    env: Mapping[str, str],
+    report: Report,
+    *,
+    offline: bool = False,
+    credentials: Mapping[str, str] = CREDENTIAL_ENVS,
 ) -> LocationDocument | None:
-    """Interpolate ``${ENV}`` and validate one composed location, reporting its problems."""
-    name = value_at(composed.doc.data, ("metadata", "name"))
+    """Interpolate ``${ENV}`` and validate one composed location, reporting its problems.
+
+    ``credentials``: variables a ``${VAR}`` may never name (:func:`credential_names`); such a reference is an
+    error and the location's variables are then not expanded at all. ``offline``: a value still holding an
+    unset ``${VAR}`` is unknown, so only its shape is checked: a number or boolean field holding ``${SLOTS}``
+    passes (the real value is checked by ``validate`` with the environment).
+    """
+    data = composed.doc.data
+    name = value_at(data, ("metadata", "name"))
     where = name if isinstance(name, str) else None
     problems = list(composed.merged_errors)
-    unset = [e for e in interpolate_env(composed.doc.data, env)]
-    problems.extend(e for e in unset if not (offline and e.message.startswith("environment variable ")))
-    model, invalid = validate(LocationDocument, composed.doc.data)
+    secret = credential_references(data, credentials) if composed.doc.dollars else []
+    problems.extend(secret)
+    unset = interpolate_env(data, env) if composed.doc.dollars and not secret else []
+    unknown = {e.path for e in unset if offline and e.message.startswith("environment variable ")}
+    problems.extend(e for e in unset if e.path not in unknown)
+    model, invalid = validate(LocationDocument, data)
+    if unknown and any(e.path in unknown for e in invalid):
+        model, invalid = _validate_shape(data, invalid, unknown)
+    # Non-finite numbers get their own line in place of whatever a range check said; nulls are reported where
+    # the model would have taken them (elsewhere its own error already stands at that path).
+    refused = unsendable_values(data)
+    nonfinite = {e.path for e in refused if e.message.endswith("numbers must be finite")}
+    invalid = [e for e in invalid if e.path not in nonfinite]
+    reported = {e.path for e in invalid}
     problems.extend(invalid)
+    problems.extend(e for e in refused if e.path in nonfinite or e.path not in reported)
     report.final(composed.errors, location=where)
     report.merged(problems, composed.doc.data, location=where)
-    return model if not composed.errors else None
+    # A location whose merge had problems (an unknown template, say) still takes part in the cross-document
+    # checks when the rest of it validates: every problem of the run is reported together. The run fails on the
+    # merge errors anyway, so its desired state is never used.
+    return model
+
+
+def _validate_shape(
+    data: Any, invalid: list[ManifestError], unknown: set[str]
+) -> tuple[LocationDocument | None, list[ManifestError]]:
+    """Offline: validate again with a stand-in for each unresolved value that failed (the text "1", which
+    pydantic reads as a number or true as readily as text), so the rest of the document is still checked and a
+    desired state exists; problems at the unresolved number and boolean values themselves are dropped."""
+    trial = copy.deepcopy(data)
+    for error in invalid:
+        if error.path in unknown:
+            _replace(trial, parse_path(error.path), "1")
+    model, again = validate(LocationDocument, trial)
+    # A stand-in that still fails (a field with a fixed set of values) keeps the value's own error: the check
+    # can't be done offline, and a document is never passed without being checked.
+    still = {e.path for e in again if e.path in unknown}
+    return model, [e for e in again if e.path not in unknown] + [e for e in invalid if e.path in still]
+
+
+def _replace(data: Any, path: KeyPath | None, value: Any) -> None:
+    if not path:
+        return
+    parent = value_at(data, path[:-1])
+    key = path[-1]
+    if isinstance(parent, dict) and isinstance(key, str) and key in parent:  # noqa: SIM114 - mypy needs the split
+        parent[key] = value
+    elif isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
+        parent[key] = value
 
 
 def check_template(doc: RawDocument, origins: Origins, *, used: bool) -> list[ManifestError]:
@@ -288,14 +366,8 @@ def to_desired(
         declared = getattr(spec, section)
         if declared is None:
             continue
-        entries[section] = list(declared)
-        if section == "products":
-            entries["prices"] = [
-                price.with_product(product.name)
-                for product in declared
-                if isinstance(product, Product)
-                for price in product.prices
-            ]
+        # With each child kind's entries (a product's prices, a calendar's notifications), each told its parent.
+        entries.update(flatten(section, list(declared)))
     for kind in BY_NAME:
         if kind in prune and kind not in entries:
             entries[kind] = []

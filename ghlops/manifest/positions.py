@@ -8,10 +8,11 @@ live on the containers, per entry, so they survive copying entries between docum
   (``value_pos``), plus ``pos``: where the mapping itself starts.
 * ``PosList`` keeps, per item, where the item starts (``item_pos``), plus ``pos`` for the sequence itself.
 
-Ordinary ``dict``/``list`` mutations keep the bookkeeping consistent (a removed entry forgets its position,
-a value assigned over an existing key or index keeps the old position, new entries added without a position
-have none). Use :meth:`PosDict.set_with_pos`, :meth:`PosDict.copy_entry`, :meth:`PosList.append_with_pos`,
-``copy()`` and ``copy.deepcopy`` to move entries while keeping their positions.
+Positions are recorded once, by the YAML builder, and carried by the template merge, which only ever builds
+new containers: :meth:`PosDict.set_with_pos`, :meth:`PosDict.copy_entry`, :meth:`PosList.append_with_pos`,
+``copy()`` and ``copy.deepcopy`` move entries with their positions. A value assigned over an existing key or
+index keeps the old position; a removed key forgets its positions. Other list mutations (sorting, inserting)
+are not tracked: build a new ``PosList`` instead (an item whose position is unknown reports ``None``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import copy as _copy
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, SupportsIndex, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 from ghlops.errors import ManifestError, SourcePos
 
@@ -46,8 +47,14 @@ class PosDict(dict[str, Any]):
     """
 
     pos: SourcePos | None
-    _key_pos: dict[str, SourcePos]
-    _value_pos: dict[str, SourcePos]
+    # Positions are SourcePos, or (as the YAML builder stores them, to build fewer objects) ``line << 24 | col``
+    # in the file ``_file``; the accessors always return SourcePos.
+    _key_pos: dict[str, SourcePos | int]
+    _value_pos: dict[str, SourcePos | int]
+    _file: str = ""
+    # Set by the template merge on a mapping it built: the (document, path) of every source it combines.
+    # Never copied (a copy is not the merge's result), like positions it is recorded exactly once.
+    sources: list[tuple[Any, KeyPath]] | None = None
 
     def __init__(
         self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, *, pos: SourcePos | None = None
@@ -59,6 +66,7 @@ class PosDict(dict[str, Any]):
         if isinstance(items, PosDict):
             self._key_pos.update(items._key_pos)
             self._value_pos.update(items._value_pos)
+            self._file = items._file
             if pos is None:
                 self.pos = items.pos
 
@@ -66,18 +74,31 @@ class PosDict(dict[str, Any]):
 
     def key_pos(self, key: str) -> SourcePos | None:
         """Where ``key`` itself was written, if known."""
-        return self._key_pos.get(key)
+        found = self._key_pos.get(key)
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
     def value_pos(self, key: str) -> SourcePos | None:
         """Where the value of ``key`` starts, if known."""
-        return self._value_pos.get(key)
+        found = self._value_pos.get(key)
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
-    def set_with_pos(self, key: str, value: Any, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+    def set_packed(self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: int) -> None:
+        """``set_with_pos`` for the YAML builder: positions packed as ``line << 24 | col`` in ``_file``."""
+        dict.__setitem__(self, key, value)
+        if key_pos is None:
+            self._key_pos.pop(key, None)
+        else:
+            self._key_pos[key] = key_pos
+        self._value_pos[key] = value_pos
+
+    def set_with_pos(
+        self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None
+    ) -> None:
         """Set ``self[key] = value`` and record (or, for ``None``, forget) both positions."""
         self[key] = value
         self.set_pos(key, key_pos=key_pos, value_pos=value_pos)
 
-    def set_pos(self, key: str, *, key_pos: SourcePos | None, value_pos: SourcePos | None) -> None:
+    def set_pos(self, key: str, *, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None) -> None:
         """Record (or, for ``None``, forget) the positions of an existing entry."""
         if key_pos is None:
             self._key_pos.pop(key, None)
@@ -111,30 +132,6 @@ class PosDict(dict[str, Any]):
         self._forget(key)
         return super().pop(key, *default)
 
-    def popitem(self) -> tuple[str, Any]:
-        key, value = super().popitem()
-        self._forget(key)
-        return key, value
-
-    def clear(self) -> None:
-        super().clear()
-        self._key_pos.clear()
-        self._value_pos.clear()
-
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:
-        """``dict.update`` that also takes over the entry positions when ``other`` is a ``PosDict``."""
-        if isinstance(other, PosDict):
-            for key in other:
-                self.copy_entry(other, key)
-        else:
-            super().update(other)
-        if kwargs:
-            super().update(kwargs)
-
-    def __ior__(self, other: Any) -> PosDict:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
     def copy(self) -> PosDict:
         """Shallow copy that keeps ``pos`` and every entry's positions."""
         return PosDict(self)
@@ -150,7 +147,7 @@ class PosDict(dict[str, Any]):
         return result
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos}
+        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos, "_file": self._file}
         return (PosDict, (), state, None, iter(self.items()))
 
     def _forget(self, key: str) -> None:
@@ -166,7 +163,9 @@ class PosList(list[Any]):
     """
 
     pos: SourcePos | None
-    _item_pos: list[SourcePos | None]
+    _item_pos: list[SourcePos | int | None]  # as PosDict's: SourcePos, or packed in ``_file``
+    _file: str = ""
+    sources: list[tuple[Any, KeyPath]] | None = None  # as for PosDict: set by the template merge on its lists
 
     def __init__(self, items: Iterable[Any] = (), /, *, pos: SourcePos | None = None) -> None:
         super().__init__(items)
@@ -182,35 +181,30 @@ class PosList(list[Any]):
 
     def item_pos(self, index: int) -> SourcePos | None:
         """Where item ``index`` starts, if known (negative indexes count from the end)."""
-        self._sync()
+        if len(self._item_pos) != len(self):
+            self._sync()
         try:
-            return self._item_pos[index]
+            found = self._item_pos[index]
         except IndexError:
             return None
+        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
 
     def set_item_pos(self, index: int, pos: SourcePos | None) -> None:
         self._sync()
         self._item_pos[index] = pos
 
+    def append_packed(self, value: Any, pos: int) -> None:
+        """``append_with_pos`` for the YAML builder: the position packed as ``line << 24 | col`` in ``_file``."""
+        if len(self._item_pos) != len(self):
+            self._sync()
+        list.append(self, value)
+        self._item_pos.append(pos)
+
     def append_with_pos(self, value: Any, pos: SourcePos | None) -> None:
-        super().append(value)
-        self._sync()
-        self._item_pos[-1] = pos
-
-    def insert_with_pos(self, index: SupportsIndex, value: Any, pos: SourcePos | None) -> None:
-        self._sync()
-        super().insert(index, value)
-        self._item_pos.insert(index, pos)
-
-    def copy_item(self, source: PosList, index: int) -> None:
-        """Append ``source[index]`` (the same value object) with its position."""
-        self.append_with_pos(source[index], source.item_pos(index))
-
-    def _positions_of(self, items: Iterable[Any]) -> tuple[list[Any], list[SourcePos | None]]:
-        values = list(items)
-        if isinstance(items, PosList):
-            return values, [items.item_pos(i) for i in range(len(values))]
-        return values, [None] * len(values)
+        if len(self._item_pos) != len(self):
+            self._sync()
+        list.append(self, value)
+        self._item_pos.append(pos)
 
     def _sync(self) -> None:
         """Repair the position list if an operation this class does not know about changed the length."""
@@ -219,83 +213,6 @@ class PosList(list[Any]):
             self._item_pos.extend([None] * missing)
         elif missing < 0:
             del self._item_pos[len(self) :]
-
-    # -- list operations that must keep the bookkeeping right ---------------------------------------------
-
-    def append(self, value: Any, /) -> None:
-        self.append_with_pos(value, None)
-
-    def insert(self, index: SupportsIndex, value: Any, /) -> None:
-        self.insert_with_pos(index, value, None)
-
-    def extend(self, items: Iterable[Any], /) -> None:
-        values, positions = self._positions_of(items)
-        self._sync()
-        super().extend(values)
-        self._item_pos.extend(positions)
-
-    def __iadd__(self, items: Iterable[Any]) -> PosList:
-        self.extend(items)
-        return self
-
-    def __add__(self, other: list[Any]) -> PosList:
-        result = self.copy()
-        result.extend(other)
-        return result
-
-    def __imul__(self, times: SupportsIndex) -> PosList:
-        self._sync()
-        positions = list(self._item_pos)
-        super().__imul__(times)
-        self._item_pos = positions * max(int(times), 0) if positions else []
-        self._sync()
-        return self
-
-    def pop(self, index: SupportsIndex = -1, /) -> Any:
-        self._sync()
-        value = super().pop(index)
-        self._item_pos.pop(index)
-        return value
-
-    def remove(self, value: Any, /) -> None:
-        del self[self.index(value)]
-
-    def clear(self) -> None:
-        super().clear()
-        self._item_pos = []
-
-    @overload
-    def __setitem__(self, index: SupportsIndex, value: Any, /) -> None: ...
-
-    @overload
-    def __setitem__(self, index: slice, value: Iterable[Any], /) -> None: ...
-
-    def __setitem__(self, index: SupportsIndex | slice, value: Any, /) -> None:
-        self._sync()
-        if isinstance(index, slice):
-            values, positions = self._positions_of(value)
-            super().__setitem__(index, values)
-            self._item_pos[index] = positions
-            self._sync()
-        else:
-            super().__setitem__(index, value)  # the slot keeps its position
-
-    def __delitem__(self, index: SupportsIndex | slice, /) -> None:
-        self._sync()
-        super().__delitem__(index)
-        del self._item_pos[index]
-
-    def reverse(self) -> None:
-        self._sync()
-        super().reverse()
-        self._item_pos.reverse()
-
-    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
-        self._sync()
-        pairs = list(zip(self, self._item_pos, strict=True))
-        pairs.sort(key=(lambda p: key(p[0])) if key is not None else (lambda p: p[0]), reverse=reverse)
-        super().__setitem__(slice(None), [value for value, _ in pairs])
-        self._item_pos = [pos for _, pos in pairs]
 
     def copy(self) -> PosList:
         """Shallow copy that keeps ``pos`` and every item's position."""
@@ -313,7 +230,7 @@ class PosList(list[Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         self._sync()
-        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos}, iter(self))
+        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos, "_file": self._file}, iter(self))
 
 
 def container_pos(value: Any) -> SourcePos | None:
@@ -388,9 +305,13 @@ def rewrite_strings(
     *,
     root_path: KeyPath = (),
     skip_root_keys: Collection[str] = (),
+    marker: str = "",
 ) -> list[ManifestError]:
     """Replace every string value (never a key) under ``data`` in place with what ``rewrite`` returns, keeping
-    positions; each problem ``rewrite`` reports becomes an error at the string's position and path."""
+    positions; each problem ``rewrite`` reports becomes an error at the string's position and path.
+
+    ``marker``: ``rewrite`` leaves strings without this text unchanged and reports nothing for them, so they are
+    not passed to it (most strings of a manifest have neither ``{{`` nor ``$``)."""
     errors: list[ManifestError] = []
     stack: list[tuple[Any, KeyPath, SourcePos | None]] = [(data, root_path, container_pos(data))]
 
@@ -403,21 +324,24 @@ def rewrite_strings(
     while stack:
         node, path, node_pos = stack.pop()
         if isinstance(node, dict):
-            for key in list(node):
-                if path == root_path and key in skip_root_keys:
-                    continue
-                value = node[key]
-                pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
+            for key, value in node.items():
                 if isinstance(value, str):
-                    node[key] = one(value, (*path, key), pos)
-                elif isinstance(value, dict | list):
+                    if marker not in value or (path == root_path and key in skip_root_keys):
+                        continue
+                    pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
+                    node[key] = one(value, (*path, key), pos)  # an existing key: iteration stays valid
+                elif isinstance(value, dict | list) and not (path == root_path and key in skip_root_keys):
+                    pos = (node.value_pos(key) if isinstance(node, PosDict) else None) or node_pos
                     stack.append((value, (*path, key), container_pos(value) or pos))
         elif isinstance(node, list):
             for index, value in enumerate(node):
-                pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                 if isinstance(value, str):
+                    if marker not in value:
+                        continue
+                    pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                     node[index] = one(value, (*path, index), pos)
                 elif isinstance(value, dict | list):
+                    pos = (node.item_pos(index) if isinstance(node, PosList) else None) or node_pos
                     stack.append((value, (*path, index), container_pos(value) or pos))
     errors.sort(key=lambda error: error.sort_key())
     return errors

@@ -44,7 +44,7 @@ from ghlops.manifest.positions import (
     rewrite_strings,
 )
 from ghlops.manifest.suggest import did_you_mean, suggest
-from ghlops.manifest.validation import describe_value
+from ghlops.manifest.values import describe_value
 from ghlops.manifest.yaml_io import RawDocument
 
 __all__ = [
@@ -325,12 +325,26 @@ def _without_remove(entry: Any) -> Any:
 
 def compose(location: RawDocument, templates: Mapping[str, TemplateSource], origins: Origins) -> Composed:
     """Merge the templates a Location lists into a copy of it, then substitute its variables."""
-    data = copy.deepcopy(location.data)
-    composed = Composed(doc=RawDocument(location.file, location.index, data, location.pos), source=location)
-    spec = data.get("spec") if isinstance(data, PosDict) else None
+    spec = location.data.get("spec") if isinstance(location.data, PosDict) else None
     if not isinstance(spec, PosDict):
+        return Composed(doc=location, source=location)
+    errors: list[ManifestError] = []
+    chosen = _resolve_templates(spec, templates, errors)
+    if not chosen and not _has_remove(spec):
+        # Nothing to merge: the location is its own merged document. Only its strings are rewritten later
+        # (variables, ${ENV}), in place: no copy, and no second tree kept beside it.
+        composed = Composed(doc=location, source=location, errors=errors)
+        used: set[str] = set()
+        if location.braces:
+            composed.merged_errors.extend(substitute_vars(spec, _variables([spec]), root_path=("spec",), used=used))
+        if not composed.merged_errors:  # a broken reference may be what leaves a variable unused: that one is shown
+            composed.errors.extend(_unused_vars(spec, used))
         return composed
-    composed.templates = _resolve_templates(spec, templates, composed.errors)
+    data = copy.deepcopy(location.data)
+    spec = data["spec"]
+    composed = Composed(doc=RawDocument(location.file, location.index, data, location.pos), source=location)
+    composed.templates = chosen
+    composed.errors.extend(errors)
     layers: list[tuple[_Layer, PosDict]] = [
         (_Layer(t.doc, False), copy.deepcopy(t.doc.data["spec"]))
         for t in composed.templates
@@ -357,8 +371,50 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
     composed.errors.extend(merger.errors)
     composed.protected = {kind: frozenset(keys) for kind, keys in merger.protected.items()}
     variables = _variables([layer_spec for _, layer_spec in layers])
-    composed.merged_errors.extend(substitute_vars(spec, variables, root_path=("spec",)))
+    used = set()
+    composed.merged_errors.extend(substitute_vars(spec, variables, root_path=("spec",), used=used))
+    if not composed.merged_errors:
+        composed.errors.extend(_unused_vars(location.data["spec"], used))
     return composed
+
+
+def _unused_vars(spec: PosDict, used: set[str]) -> list[ManifestError]:
+    """A location's own ``vars`` that nothing refers to: most often a typo (``cty:`` for ``city``), which would
+    otherwise be ignored silently while a template's default fills the value."""
+    declared = spec.get("vars")
+    if not isinstance(declared, PosDict):
+        return []
+    errors: list[ManifestError] = []
+    for name in declared:
+        if name in used or not _NAME.match(name) or not isinstance(declared[name], str | int | float):
+            continue  # badly named or typed variables have their own errors
+        best = suggest(name, sorted(used - set(declared)))
+        hint = f" (did you mean {best!r}, which is used?)" if best is not None else ""
+        errors.append(
+            ManifestError(
+                f"variable {name!r} is not used: no template and no value of this location refers to "
+                f"{{{{ vars.{name} }}}}{hint}",
+                pos=declared.key_pos(name) or declared.pos,
+                path=render_path(("spec", "vars", name)),
+            )
+        )
+    return errors
+
+
+def _has_remove(spec: PosDict) -> bool:
+    """Whether any entry (or product price) of the sections says ``remove``: merging then has work to do."""
+    for section in SECTIONS:
+        entries = spec.get(section)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if isinstance(entry, dict):
+                if REMOVE in entry:
+                    return True
+                prices = entry.get("prices") if section == "products" else None
+                if isinstance(prices, list) and any(isinstance(p, dict) and REMOVE in p for p in prices):
+                    return True
+    return False
 
 
 def strip_template(template: RawDocument, origins: Origins) -> tuple[Any, list[ManifestError]]:
@@ -427,7 +483,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
+def expand(text: str, variables: Mapping[str, Any], used: set[str] | None = None) -> tuple[str, list[str]]:
     """``text`` with its ``{{ vars.NAME }}`` references replaced: ``(result, problems)``.
 
     Variables are text: a number or boolean is written as YAML shows it (``45``, ``true``); a field that wants
@@ -454,6 +510,8 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
             break
         name = text[match.end() : close].strip()
         reference = text[match.start() : close + 2]
+        if used is not None:
+            used.add(name)
         if not _NAME.match(name):
             problems.append(
                 f"invalid variable reference {reference!r}: names are letters, digits and '_' "
@@ -473,10 +531,17 @@ def expand(text: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]:
     return "".join(out), []
 
 
-def substitute_vars(data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = ()) -> list[ManifestError]:
-    """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place."""
+def substitute_vars(
+    data: Any, variables: Mapping[str, Any], *, root_path: KeyPath = (), used: set[str] | None = None
+) -> list[ManifestError]:
+    """Replace ``{{ vars.NAME }}`` in every string under ``data`` (except ``vars`` and ``templates``) in place;
+    ``used`` collects every name referenced."""
     return rewrite_strings(
-        data, lambda value: expand(value, variables), root_path=root_path, skip_root_keys=("vars", "templates")
+        data,
+        lambda value: expand(value, variables, used),
+        root_path=root_path,
+        skip_root_keys=("vars", "templates"),
+        marker="{{",
     )
 
 
@@ -491,21 +556,21 @@ class Origins:
     """
 
     def __init__(self, documents: Sequence[RawDocument]) -> None:
-        self._sources: dict[int, list[Origin]] = {}
         self._keep: list[Any] = []
         self._by_pos: dict[SourcePos, Origin] = {}
+        self._indexed: set[int] = set()
         self._starts: dict[str, list[tuple[int, int, RawDocument]]] = {}
         for doc in documents:
-            self._index(doc)
+            self._starts.setdefault(doc.file, []).append((doc.pos.line, doc.pos.col, doc))
         for starts in self._starts.values():
             starts.sort(key=lambda item: (item[0], item[1]))
 
-    def add(self, node: Any, sources: list[Origin]) -> None:
-        self._keep.append(node)  # keeps the id unique while this object lives
-        self._sources[id(node)] = sources
+    def add(self, node: PosDict | PosList, sources: list[Origin]) -> None:
+        node.sources = sources  # provenance lives on the merged container itself, recorded once, here
 
     def of(self, node: Any) -> list[Origin]:
-        return self._sources.get(id(node), [])
+        found = node.sources if isinstance(node, PosDict | PosList) else None
+        return list(found) if found else []
 
     def document_at(self, pos: SourcePos | None) -> RawDocument | None:
         """The source document a position lies in."""
@@ -517,8 +582,21 @@ class Origins:
         at = bisect.bisect_right(starts, (pos.line, pos.col), key=lambda item: (item[0], item[1])) - 1
         return starts[at][2] if at >= 0 else starts[0][2]
 
+    def _origin_at(self, pos: SourcePos) -> Origin | None:
+        """The (document, path) that wrote the value at ``pos``. A position lies in exactly one document, so only
+        that document is indexed, the first time one of its positions is asked for: a run without templates or
+        errors indexes nothing. (Documents are never changed in their structure before that: a location with
+        templates is merged into a copy, one without keeps its shape and only has strings rewritten.)"""
+        doc = self.document_at(pos)
+        if doc is None:
+            return None
+        if id(doc) not in self._indexed:
+            self._indexed.add(id(doc))
+            self._keep.append(doc)
+            self._index(doc)
+        return self._by_pos.get(pos)
+
     def _index(self, doc: RawDocument) -> None:
-        self._starts.setdefault(doc.file, []).append((doc.pos.line, doc.pos.col, doc))
         stack: list[tuple[Any, KeyPath]] = [(doc.data, ())]
         if doc.data is not None and container_pos(doc.data) is not None:
             self._by_pos.setdefault(container_pos(doc.data), (doc, ()))  # type: ignore[arg-type]
@@ -537,12 +615,13 @@ class Origins:
 
     def lookup(self, node: Any, pos: SourcePos | None) -> list[Origin]:
         """Where ``node`` (found at ``pos`` in merged data) came from."""
-        own = self._sources.get(id(node)) if isinstance(node, PosDict | PosList) else None
+        own = node.sources if isinstance(node, PosDict | PosList) else None
         if own:
             return list(own)
-        found = self._by_pos.get(pos) if pos is not None else None
-        if found is None and container_pos(node) is not None:
-            found = self._by_pos.get(container_pos(node))  # type: ignore[arg-type]
+        found = self._origin_at(pos) if pos is not None else None
+        start = container_pos(node)
+        if found is None and start is not None:
+            found = self._origin_at(start)
         return [found] if found else []
 
     def translate(self, merged: Any, path: KeyPath, target: RawDocument) -> KeyPath | None:

@@ -13,7 +13,7 @@ type errors of the remaining members are combined (``expected a list or a string
 
 from __future__ import annotations
 
-import ast
+import functools
 import re
 import types
 from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
@@ -27,8 +27,9 @@ from pydantic_core import ErrorDetails
 from ghlops.errors import ManifestError, SourcePos, one_line
 from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
+from ghlops.manifest.values import describe_value, kind_of
 
-__all__ = ["describe_value", "map_validation_error", "validate"]
+__all__ = ["describe_value", "kind_of", "map_validation_error", "validate"]  # the first two: old import path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -227,6 +228,21 @@ def _key_names(candidates: list[Any], tags: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
+    """`` (it belongs under spec: indent it ...)`` when ``key`` is a key of a mapping one level down (a section
+    dedented out of ``spec``, say); empty otherwise."""
+    homes: list[str] = []
+    for model in (c for c in candidates if _is_model(c)):
+        for name, info in model.model_fields.items():
+            inner = [m for m in _flatten(info.annotation) if _is_model(m)]
+            if any(_field_annotation(m, key)[0] for m in inner):
+                homes.append(info.alias or name)
+    if len(homes) != 1:
+        return ""
+    home = render_path((*parent, homes[0]))
+    return f" (it belongs under {home}: indent it to the level of the other keys of {home})"
+
+
 def _allowed_values(candidates: list[Any]) -> list[Any]:
     values: list[Any] = []
     for candidate in candidates:
@@ -241,13 +257,49 @@ def _allowed_values(candidates: list[Any]) -> list[Any]:
     return unique
 
 
-def _parse_expected(text: str) -> list[Any] | None:
-    """pydantic's ``"'A', 'B' or 'C'"`` -> ``['A', 'B', 'C']`` (``None`` when it cannot be read safely)."""
-    try:
-        parsed = ast.literal_eval("[" + re.sub(r"(?<=['\"\d]) or (?=['\"\d-])", ", ", text) + "]")
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, list) else None
+def _schema_values(model: type[BaseModel], loc: KeyPath) -> list[Any]:
+    """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there), for
+    a choice the type annotations do not spell out."""
+    schema = _json_schema(model)
+    definitions = schema.get("$defs", {})
+
+    def expand(node: Any) -> list[dict[str, Any]]:
+        pending, out = [node], []
+        while pending:
+            current = pending.pop(0)
+            if not isinstance(current, dict):
+                continue
+            ref = current.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                pending.append(definitions.get(ref.removeprefix("#/$defs/")))
+                continue
+            alternatives = current.get("anyOf") or current.get("oneOf") or current.get("allOf")
+            if isinstance(alternatives, list):
+                pending.extend(alternatives)
+            else:
+                out.append(current)
+        return out
+
+    nodes = expand(schema)
+    for segment in loc:
+        following: list[dict[str, Any]] = []
+        for node in nodes:
+            child = node.get("properties", {}).get(segment) if isinstance(segment, str) else node.get("items")
+            if isinstance(segment, str) and child is None and isinstance(node.get("additionalProperties"), dict):
+                child = node["additionalProperties"]
+            following.extend(expand(child))
+        nodes = following
+    values: list[Any] = []
+    for node in nodes:
+        for value in node.get("enum", [node["const"]] if "const" in node else []):
+            if value not in values:
+                values.append(value)
+    return values
+
+
+@functools.cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
 
 
 # -- messages -------------------------------------------------------------------------------------------
@@ -280,39 +332,6 @@ _EXPECTED: dict[str, str] = {
 }
 _CONTAINER_EXPECTATIONS = frozenset({"a mapping", "a list"})
 _MISMATCH_TYPES = frozenset(_EXPECTED) | {"enum", "literal_error", "union_tag_invalid", "is_instance_of"}
-
-
-def kind_of(value: Any) -> str:
-    """What sort of YAML value this is, as error messages name it (`a mapping`, `a list`, `null`, ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple | set | frozenset):
-        return "a list"
-    return type(value).__name__
-
-
-def describe_value(value: Any, *, limit: int = 60) -> str:
-    """A scalar as YAML shows it (``'abc'``, ``12``, ``true``, ``null``); a container by kind (``a list``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        shown = value if len(value) <= limit else value[: limit - 3] + "..."
-        return repr(shown)
-    if isinstance(value, Enum):
-        return describe_value(value.value, limit=limit)
-    return kind_of(value)
 
 
 def _show_allowed(value: Any) -> str:
@@ -374,13 +393,13 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
         parent = loc[:-1]
         tags = issue.tags[-1] if issue.tags else ()
-        names = _key_names(_candidates_at(model, parent, issue.tags), tags)
-        message = f"unknown key {describe_value(loc[-1])}{did_you_mean(loc[-1], names)}"
+        candidates = _candidates_at(model, parent, issue.tags)
+        names = _key_names(candidates, tags)
+        hint = did_you_mean(loc[-1], names) or _belongs_under(candidates, loc[-1], root_path + parent)
+        message = f"unknown key {describe_value(loc[-1])}{hint}"
         return _Line(locate_key(data, loc), render_path(root_path + parent), message, None, None, base)
     if kind in ("enum", "literal_error"):
-        allowed = _allowed_values(_candidates_at(model, loc, issue.tags))
-        if not allowed:
-            allowed = _parse_expected(str(ctx.get("expected", ""))) or []
+        allowed = _allowed_values(_candidates_at(model, loc, issue.tags)) or _schema_values(model, loc)
         if allowed:
             return at_value(_not_one_of(value, allowed), f"one of {', '.join(map(_show_allowed, allowed))}")
         return at_value(f"{describe_value(value)} is not one of {ctx.get('expected', '')}")
@@ -389,18 +408,18 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
         message = f"missing required key {discriminator!r}"
         return _Line(locate(data, loc), render_path(root_path + loc), message, None, None, base)
     if kind == "union_tag_invalid" and discriminator:
-        allowed = _parse_expected(str(ctx.get("expected_tags", ""))) or []
         where = (*loc, discriminator)
+        members = _step(_candidates_at(model, loc, issue.tags), discriminator, ())
+        allowed = _allowed_values(members) or _schema_values(model, where)
         message = _not_one_of(ctx.get("tag"), allowed) if allowed else one_line(error["msg"])
         return _Line(locate(data, where), render_path(root_path + where), message, None, None, base)
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]
         return at_value(f"expected {expected}, got {_got(expected, value)}", expected)
     message = error["msg"]
-    if kind == "value_error":
-        message = re.sub(r"^Value error, ", "", message)
-    elif kind == "assertion_error":
-        message = re.sub(r"^Assertion failed, ", "", message)
+    if kind in ("value_error", "assertion_error") and ctx.get("error") is not None:
+        # The validator's own words, from the exception pydantic keeps, not its "Value error, ..." wrapping.
+        message = str(ctx["error"])
     return at_value(one_line(message))
 
 

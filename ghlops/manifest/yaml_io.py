@@ -20,11 +20,12 @@ parse them as the model wants. ``<<`` merge keys are supported (explicit keys wi
 
 from __future__ import annotations
 
-import fnmatch
+import gc
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,16 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from ghlops.errors import ManifestError, ManifestErrors, SourcePos, one_line
+from ghlops.errors import ManifestError, SourcePos, one_line
+from ghlops.manifest.discovery import MANIFEST_SUFFIXES, discover, discover_files
 from ghlops.manifest.positions import PosDict, PosList
-from ghlops.manifest.validation import kind_of
+from ghlops.manifest.values import kind_of
+
+_CParser: Any
+try:  # ruamel.yaml.clib: libyaml's scanner and parser, producing the same event objects as the pure parser
+    from ruamel.yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - the wheel is a dependency; the pure parser still works without it
+    _CParser = None
 
 __all__ = [
     "MANIFEST_SUFFIXES",
@@ -54,10 +62,12 @@ __all__ = [
     "MAX_ERRORS_PER_FILE",
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "PARSER_ENV",
     "Limits",
     "RawDocument",
     "discover",
     "discover_files",
+    "few_collections",
     "load_file",
     "load_paths",
     "load_text",
@@ -67,7 +77,10 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_NODES = 200_000
 MAX_ERRORS_PER_FILE = 100
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+PARSER_ENV = "GHLOPS_YAML_PARSER"
+"""``pure`` reads every file with ruamel's pure-Python parser (the reference, and the benchmark's baseline);
+anything else (default ``auto``) tries the C parser first."""
 
 
 @dataclass(frozen=True)
@@ -91,111 +104,10 @@ class RawDocument:
     index: int
     data: Any
     pos: SourcePos
-
-
-# -- discovery ------------------------------------------------------------------------------------------
-
-
-def _is_manifest_name(name: str) -> bool:
-    return name.lower().endswith(MANIFEST_SUFFIXES)
-
-
-def discover_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[ManifestError]]:
-    """Like :func:`discover` but never raises: ``([(path, display name), ...], errors)``."""
-    found: list[tuple[Path, str]] = []
-    errors: list[ManifestError] = []
-    seen: set[Path] = set()
-    if not paths:
-        errors.append(ManifestError("no manifest files or directories given"))
-    for raw in paths:
-        shown = os.fspath(raw)
-        path = Path(raw)
-        candidates: list[tuple[Path, str]] = []
-        if path.is_dir():
-            candidates = _walk_directory(path, errors)
-            if not candidates:
-                errors.append(ManifestError(f"{shown}: no manifests (*.yaml, *.yml) in this directory"))
-        elif path.is_file():
-            candidates = [(path, shown)]
-        elif path.exists():
-            errors.append(ManifestError(f"{shown}: not a regular file or a directory"))
-        else:
-            errors.append(ManifestError(f"{shown}: no such file or directory"))
-        for candidate, display in candidates:
-            try:
-                identity = candidate.resolve()
-            except (OSError, RuntimeError):
-                identity = candidate.absolute()
-            if identity not in seen:
-                seen.add(identity)
-                found.append((candidate, display))
-    return found, errors
-
-
-def _walk_directory(root: Path, errors: list[ManifestError]) -> list[tuple[Path, str]]:
-    """Every ``*.yaml``/``*.yml`` below ``root`` (hidden files and directories skipped), in tree order."""
-    results: list[tuple[tuple[str, ...], Path]] = []
-
-    def on_error(exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else root
-        errors.append(ManifestError(f"{where}: cannot read directory: {exc.strerror or exc}"))
-
-    ignored = _ignore_patterns(root)
-    for directory, subdirs, files in os.walk(root, onerror=on_error):
-        here = Path(directory)
-        subdirs[:] = sorted(
-            d for d in subdirs if not d.startswith(".") and not _ignored((here / d).relative_to(root), ignored, True)
-        )
-        for name in files:
-            if name.startswith(".") or not _is_manifest_name(name):
-                continue
-            path = here / name
-            if _ignored(path.relative_to(root), ignored, False):
-                continue
-            if path.is_file():
-                results.append((path.relative_to(root).parts, path))
-    results.sort(key=lambda item: item[0])
-    return [(path, str(path)) for _, path in results]
-
-
-IGNORE_FILE = ".ghlopsignore"
-
-
-def _ignore_patterns(root: Path) -> list[str]:
-    """Patterns from ``root/.ghlopsignore`` (one per line, ``#`` comments), for YAML that is not a manifest
-    kept beside manifests, such as CI workflows. ``dir/`` matches a directory, other patterns are globs
-    relative to root."""
-    try:
-        text = (root / IGNORE_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
-def _ignored(relative: Path, patterns: list[str], is_dir: bool) -> bool:
-    rel = relative.as_posix()
-    for pattern in patterns:
-        if pattern.endswith("/"):
-            if is_dir and fnmatch.fnmatchcase(rel, pattern.rstrip("/")):
-                return True
-        elif fnmatch.fnmatchcase(rel, pattern):
-            return True
-    return False
-
-
-def discover(paths: Sequence[str | Path]) -> list[Path]:
-    """Manifest files named by ``paths``: files as given, directories searched recursively for ``*.yaml`` and
-    ``*.yml`` (sorted, hidden files and directories skipped), duplicates dropped.
-
-    Raises ``ManifestError`` for a missing path or a directory without manifests (``ManifestErrors`` when
-    there are several such problems).
-    """
-    found, errors = discover_files(paths)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ManifestErrors(errors)
-    return [path for path, _ in found]
+    # Whether the file's text has a "$" / a "{{" at all: without one, ${ENV} interpolation / {{ vars.NAME }}
+    # substitution has nothing to do in this document and its strings need not be walked.
+    dollars: bool = field(default=True, compare=False)
+    braces: bool = field(default=True, compare=False)
 
 
 def load_paths(
@@ -213,11 +125,36 @@ def load_found(
     """Load files already discovered (``discover_files``), collecting every file's problems."""
     documents: list[RawDocument] = []
     errors: list[ManifestError] = []
-    for path, display in found:
-        docs, problems = load_file(path, display_name=display, limits=limits)
-        documents.extend(docs)
-        errors.extend(problems)
+    with few_collections():
+        for path, display in found:
+            docs, problems = load_file(path, display_name=display, limits=limits)
+            documents.extend(docs)
+            errors.extend(problems)
     return documents, errors
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Loading and validating manifests builds many small containers and no reference cycles, so the cyclic
+    garbage collector's passes (every 700 allocations; the older generations rescanning every tree loaded so
+    far) are pure overhead, 16-70% of ``validate`` at 1,000 files: freeze what exists (imports, earlier
+    results) and collect rarely meanwhile. Nests: an inner use changes nothing."""
+    if _relaxed:
+        yield
+        return
+    _relaxed.append(True)
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], 50_000), max(old[1], 20), max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+        _relaxed.clear()
+
+
+_relaxed: list[bool] = []
 
 
 # -- reading one file -----------------------------------------------------------------------------------
@@ -291,13 +228,90 @@ def _decode(blob: bytes, shown: str) -> tuple[str, ManifestError | None]:
 
 
 def load_text(
-    text: str, file: str, *, limits: Limits = DEFAULT_LIMITS
+    text: str, file: str, *, limits: Limits = DEFAULT_LIMITS, parser: str | None = None
 ) -> tuple[list[RawDocument], list[ManifestError]]:
-    """Parse YAML ``text`` whose positions are reported against the name ``file``."""
+    """Parse YAML ``text`` whose positions are reported against the name ``file``.
+
+    ``parser``: ``"pure"`` or ``"auto"`` (default: the ``GHLOPS_YAML_PARSER`` environment variable, else
+    ``auto``). ``auto`` reads with libyaml (ruamel.yaml.clib) and hands the file to the pure parser whenever
+    libyaml's reading could differ from it: text with characters libyaml treats differently (tabs, NEL, LS,
+    PS, ``%`` directives), an empty scalar whose position would be reported, or any error on the C side, whose
+    wording the pure parser's messages are built from. Both paths feed the same builder, so trees, positions,
+    limits and errors are the same (tests/manifest/test_yaml_parsers_agree.py).
+    """
     if len(text) > limits.max_file_bytes and len(text.encode("utf-8")) > limits.max_file_bytes:
         return [], [ManifestError(f"{file}: text is larger than the {_format_size(limits.max_file_bytes)} limit")]
+    mode = parser if parser is not None else os.environ.get(PARSER_ENV, "auto")
+    if mode != "pure" and _CParser is not None and not _pure_only(text):
+        result = _load_c(text, file, limits)
+        if result is not None:
+            return result
+    return _load_pure(text, file, limits)
+
+
+# libyaml accepts a tab after a value and NEL/LS/PS line breaks where YAML 1.2 (and the pure parser) do not, and
+# a %YAML 1.1 directive switches the pure resolver to 1.1 scalars: such files always take the pure path.
+_PURE_ONLY_CHARACTERS = ("\t", "\x85", "\u2028", "\u2029", "\n%", "\r%")
+
+
+# libyaml ends an anchor or alias name at the first character outside [A-Za-z0-9_-]; the pure parser reads on
+# (``*a:`` is the alias ``a:`` to it). Any such name followed by something other than a space, a line break or a
+# flow indicator takes the pure path (text such as "Q&A" or a cron "* * *" does not match).
+_ODD_ANCHOR = re.compile(r"[&*][A-Za-z0-9_-]*[^A-Za-z0-9_\-\s,\[\]{}]")
+
+
+# libyaml takes a comment right after a block scalar's indicators (``|#``); the pure parser wants a space first.
+_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _pure_only(text: str) -> bool:
+    """Whether ``text`` must be read by the pure parser (substring tests first: far faster than a regex pass)."""
+    if text.startswith("%") or any(part in text for part in _PURE_ONLY_CHARACTERS):
+        return True
+    if ("&" in text or "*" in text) and _ODD_ANCHOR.search(text) is not None:
+        return True
+    return "#" in text and _BLOCK_COMMENT.search(text) is not None
+
+
+class _NeedPure(Exception):
+    """The C parser's events cannot be trusted to match the pure parser's here; start again with it."""
+
+
+def _load_c(text: str, file: str, limits: Limits) -> tuple[list[RawDocument], list[ManifestError]] | None:
+    """The file read through libyaml; ``None`` when the pure parser must read it instead."""
+    assert _CParser is not None
+    builder = _Builder(file, limits, _C_RESOLVING, c_events=True)
+    builder.dollars, builder.braces = "$" in text, "{{" in text
+    try:
+        parser = _CParser(text)
+    except Exception:  # pragma: no cover - defensive: the pure parser reports whatever the problem is
+        return None
+    handlers = _HANDLERS
+    get_event = parser.get_event
+    try:
+        while True:
+            try:
+                event = get_event()  # None after the stream's end
+            except Exception:  # any C-side problem: the pure parser decides, and words the message
+                return None
+            if event is None:
+                break
+            handler = handlers.get(type(event))  # builder.feed, inlined: this loop runs once per event
+            if handler is not None:
+                handler(builder, event)
+    except _Abort:
+        pass
+    except _NeedPure:
+        return None
+    finally:
+        parser.dispose()
+    return builder.documents, builder.errors
+
+
+def _load_pure(text: str, file: str, limits: Limits) -> tuple[list[RawDocument], list[ManifestError]]:
     yaml = YAML(typ="safe", pure=True)
     builder = _Builder(file, limits, yaml)
+    builder.dollars, builder.braces = "$" in text, "{{" in text
     try:
         for event in yaml.parse(text):
             builder.feed(event)
@@ -342,6 +356,11 @@ def _syntax_error(exc: MarkedYAMLError, text: str, file: str) -> ManifestError:
         if before.strip(" \t") == "":
             return ManifestError("tab character used for indentation; indent YAML with spaces", pos=pos)
         return ManifestError("tab character is not allowed here; use spaces", pos=pos)
+    advice = _indentation_advice(problem, text, mark) if mark is not None else None
+    if advice is not None and mark is not None:
+        return ManifestError(
+            f"invalid YAML: {advice}", pos=SourcePos(file, mark.line + 1, _indent(text, mark.line) + 1)
+        )
     if not problem:
         problem, context = context, ""
     message = problem
@@ -353,6 +372,40 @@ def _syntax_error(exc: MarkedYAMLError, text: str, file: str) -> ManifestError:
             where = f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
         message = f"{problem} ({context}{where})"
     return ManifestError(f"invalid YAML: {_clean(message)}", pos=pos)
+
+
+def _indent(text: str, line: int) -> int:
+    source = _source_line(text, line)
+    return len(source) - len(source.lstrip(" "))
+
+
+def _indentation_advice(problem: str, text: str, mark: Any) -> str | None:
+    """What to do about the two errors a mis-indented line gives, in place of the parser's wording
+    ("expected <block end>, but found '<block mapping start>'", "mapping values are not allowed here")."""
+    if mark is None:
+        return None
+    source = _source_line(text, mark.line)
+    indent = _indent(text, mark.line)
+    if problem.startswith("expected <block end>, but found"):
+        spaces = "space" if indent == 1 else "spaces"
+        return (
+            f"this line is indented by {indent} {spaces}, which matches no mapping or list above it; "
+            "check the indentation of this line and the line above"
+        )
+    if problem == "mapping values are not allowed here":
+        before = source[: mark.column]
+        key = before.strip()
+        above = next((n for n in range(mark.line - 1, -1, -1) if _source_line(text, n).strip()), None)
+        if ": " in before or not key or key.startswith(("-", "[", "{", "#")) or above is None:
+            return None  # a value with ': ' in it, not an indentation problem
+        above_line = _source_line(text, above)
+        if indent <= _indent(text, above) or not re.search(r":\s+\S", above_line):
+            return None
+        return (
+            f"{_shown(key + ':')} is indented more than the key on line {above + 1}, which already has a value; "
+            "check the indentation of the line above"
+        )
+    return None
 
 
 def _reader_error(exc: ReaderError, text: str, file: str) -> ManifestError:
@@ -414,12 +467,13 @@ class _Frame:
     container: PosDict | PosList
     pos: SourcePos
     anchor: str | None
+    is_list: bool
     size: int = 1
     height: int = 1
     key_state: int = _NO_KEY
     key: str = ""
-    key_pos: SourcePos | None = None
-    merges: list[PosDict] = field(default_factory=list)
+    key_pos: SourcePos | int | None = None  # int: packed as line << 24 | col (see PosDict)
+    merges: list[PosDict] | None = None
 
 
 @dataclass(slots=True)
@@ -444,9 +498,39 @@ def _clone(value: Any) -> Any:
     return value
 
 
+# Resolver and constructor for the C path: never used to parse, so they always follow YAML 1.2 (files with a
+# %YAML directive take the pure path).
+_C_RESOLVING = YAML(typ="safe", pure=True)
+_RESOLVED_CACHE_SIZE = 50_000
+_RESOLVED: dict[str, str] = {}
+# Booleans and numbers by (tag, text), for the C path (immutable values; texts that fail to construct are not kept).
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}
+_MISSING = object()
+_STARTS: list[frozenset[str] | None] = []
+
+
+def _implicit_starts() -> frozenset[str] | None:
+    """First characters of the YAML 1.2 implicit types (bool, int, float, null, merge, ...): a plain scalar
+    starting with any other character is a string without asking the resolver. ``None`` when ruamel has a
+    catch-all resolver (then nothing is skipped)."""
+    if not _STARTS:
+        table = _C_RESOLVING.resolver.versioned_resolver
+        _STARTS.append(None if None in table else frozenset(key for key in table if isinstance(key, str)))
+    return _STARTS[0]
+
+
 class _Builder:
-    def __init__(self, file: str, limits: Limits, yaml: YAML) -> None:
+    """Assembles parser events into PosDict/PosList trees, enforcing the limits as it goes."""
+
+    def __init__(self, file: str, limits: Limits, yaml: YAML, *, c_events: bool = False) -> None:
         self.file = file
+        self.c_events = c_events
+        self.dollars = True
+        self.braces = True
+        # Plain scalars resolve by their text alone (YAML 1.2); the C path's many repeated texts skip the regexes.
+        self.resolved: dict[str, str] | None = _RESOLVED if c_events else None
+        self.starts = _implicit_starts() if c_events else None
+        self.max_nodes = limits.max_nodes
         self.limits = limits
         self.resolver = yaml.resolver
         self.constructor = yaml.constructor
@@ -495,25 +579,33 @@ class _Builder:
     # -- events -----------------------------------------------------------------------------------------
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, ScalarEvent):
-            self._scalar(event)
-        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
-            self._start(event, isinstance(event, MappingStartEvent))
-        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            self._end()
-        elif isinstance(event, AliasEvent):
-            self._alias(event)
-        elif isinstance(event, DocumentStartEvent):
-            self.index += 1
-            self.frames = []
-            self.anchors = {}
-            self.open_anchors = set()
-            self.root = None
-            self.failed = False
-        elif isinstance(event, DocumentEndEvent):
-            self._finish_document()
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _mapping_start(self, event: Any) -> None:
+        self._start(event, True)
+
+    def _sequence_start(self, event: Any) -> None:
+        self._start(event, False)
+
+    def _collection_end(self, event: Any) -> None:
+        self._end()
+
+    def _document_start(self, event: Any) -> None:
+        self.index += 1
+        self.frames = []
+        self.anchors = {}
+        self.open_anchors = set()
+        self.root = None
+        self.failed = False
+
+    def _document_end(self, event: Any) -> None:
+        self._finish_document()
 
     def _start(self, event: Any, mapping: bool) -> None:
+        if self.c_events and event.tag is not None:
+            raise _NeedPure
         pos = self._pos(event)
         self._count(pos)
         if len(self.frames) + 1 > self.limits.max_depth:
@@ -522,24 +614,38 @@ class _Builder:
         if tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
             self._error(pos, f"unsupported YAML tag {_short_tag(str(tag))}")
         container: PosDict | PosList = PosDict(pos=pos) if mapping else PosList(pos=pos)
+        container._file = self.file
         anchor = event.anchor
         if anchor is not None:
             self.open_anchors.add(anchor)
-        self.frames.append(_Frame(container, pos, anchor))
+        self.frames.append(_Frame(container, pos, anchor, not mapping))
 
     def _end(self) -> None:
-        frame = self.frames.pop()
+        frames = self.frames
+        frame = frames.pop()
         container = frame.container
-        if isinstance(container, PosDict):
+        if frame.merges is not None and isinstance(container, PosDict):
             for source in frame.merges:
                 for key in source:
                     if key not in container:
                         container.copy_entry(source, key)
-        value = _Value(container, frame.pos, frame.size, frame.height)
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = _Anchored(container, frame.size, frame.height)
-        self._attach(value)
+        elif frames:
+            top = frames[-1]
+            if top.is_list or top.key_state == _HAVE_KEY:
+                # The common case, kept short: a nested container that is a list item or a mapping value.
+                top.size += frame.size
+                if top.height <= frame.height:
+                    top.height = frame.height + 1
+                if top.is_list:
+                    top.container.append_with_pos(container, frame.pos)  # type: ignore[union-attr]
+                else:
+                    top.key_state = _NO_KEY
+                    top.container.set_with_pos(top.key, container, top.key_pos, frame.pos)  # type: ignore[union-attr]
+                return
+        self._attach(_Value(container, frame.pos, frame.size, frame.height))
 
     def _alias(self, event: Any) -> None:
         pos = self._pos(event)
@@ -559,17 +665,73 @@ class _Builder:
         self._attach(_Value(_clone(anchored.value), pos, anchored.size, anchored.height))
 
     def _scalar(self, event: Any) -> None:
-        pos = self._pos(event)
-        self._count(pos)
         text: str = event.value
         tag = event.tag
+        cache = self.resolved
+        frames = self.frames
+        if cache is not None and tag is None and text and event.anchor is None and frames and event.implicit[0]:
+            # The common case on the C path, kept short: a plain, already-resolved scalar in a container.
+            resolved = cache.get(text)
+            starts = self.starts
+            if resolved is None and starts is not None and text[0] not in starts:
+                resolved = _STR  # no implicit type (bool, number, null, ...) starts with this character
+            if resolved is not None and self.nodes < self.max_nodes:
+                value: Any = text
+                if resolved != _STR:
+                    value = _CONSTRUCTED.get((resolved, text), _MISSING)
+                top = frames[-1]
+                if value is not _MISSING:
+                    container = top.container
+                    if top.key_state == _HAVE_KEY:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        top.key_state = _NO_KEY
+                        # Positions packed (line << 24 | col): no SourcePos built unless one is asked for.
+                        container.set_packed(  # type: ignore[union-attr]
+                            top.key, value, top.key_pos, ((mark.line + 1) << 24) | (mark.column + 1)
+                        )
+                        return
+                    if top.is_list:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        container.append_packed(  # type: ignore[union-attr]
+                            value, ((mark.line + 1) << 24) | (mark.column + 1)
+                        )
+                        return
+                    if top.key_state == _NO_KEY and resolved == _STR and text not in container:
+                        self.nodes += 1
+                        top.size += 1
+                        mark = event.start_mark
+                        top.key_state = _HAVE_KEY
+                        top.key = text
+                        top.key_pos = ((mark.line + 1) << 24) | (mark.column + 1)
+                        return
+        if self.c_events and tag is not None:
+            raise _NeedPure  # libyaml scans odd tags ("!!!str", "!a!b") differently; tags are rare in manifests
+        pos = self._pos(event)
+        self._count(pos)
+        if self.c_events and text == "" and not event.style and not self._position_unused(tag):
+            # libyaml places an empty plain scalar at the end of the previous token, the pure parser at the start
+            # of the next one: where that position could be reported, let the pure parser decide it.
+            raise _NeedPure
         if tag is None:
-            resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
+            cache = self.resolved
+            if cache is not None and event.implicit[0]:
+                resolved = cache.get(text, "")
+                if not resolved:
+                    resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
+                    if len(cache) >= _RESOLVED_CACHE_SIZE:
+                        cache.clear()
+                    cache[text] = resolved
+            else:
+                resolved = str(self.resolver.resolve(ScalarNode, text, event.implicit))
         elif tag == "!":
             resolved = _STR
         else:
             resolved = str(tag)
-        value: Any = text
+        value = text
         merge = False
         if resolved == _NULL:
             value = None
@@ -585,7 +747,27 @@ class _Builder:
             self.anchors[event.anchor] = _Anchored(value, 1, 0)
         self._attach(result)
 
+    def _position_unused(self, tag: Any) -> bool:
+        """Whether an empty scalar here is a plain mapping value, whose own position is never used (the key's is)."""
+        if tag is not None or not self.frames:
+            return False
+        top = self.frames[-1]
+        return isinstance(top.container, PosDict) and top.key_state in (_HAVE_KEY, _SKIP)
+
     def _construct(self, tag: str, text: str, pos: SourcePos) -> Any:
+        if self.resolved is not None:
+            known = _CONSTRUCTED.get((tag, text), _MISSING)
+            if known is not _MISSING:
+                return known
+            value = self._construct_new(tag, text, pos)
+            if not isinstance(value, str):  # a failed construction returns the text, and is reported each time
+                if len(_CONSTRUCTED) >= _RESOLVED_CACHE_SIZE:
+                    _CONSTRUCTED.clear()
+                _CONSTRUCTED[(tag, text)] = value
+            return value
+        return self._construct_new(tag, text, pos)
+
+    def _construct_new(self, tag: str, text: str, pos: SourcePos) -> Any:
         node = ScalarNode(tag, text)
         try:
             with warnings.catch_warnings():
@@ -655,6 +837,8 @@ class _Builder:
         if not sources or not all(isinstance(source, PosDict) for source in sources):
             self._error(item.pos, "'<<' (merge key) needs a mapping or a list of mappings")
             return
+        if top.merges is None:
+            top.merges = []
         top.merges.extend(sources)
 
     def _finish_document(self) -> None:
@@ -669,4 +853,19 @@ class _Builder:
                 ManifestError(f"a manifest document must be a mapping, got {kind_of(root.value)}", pos=root.pos)
             )
             return
-        self.documents.append(RawDocument(self.file, self.index, root.value, root.pos))
+        self.documents.append(
+            RawDocument(self.file, self.index, root.value, root.pos, dollars=self.dollars, braces=self.braces)
+        )
+
+
+# Event type -> handler (both parsers produce these exact classes); other events (stream start/end) are ignored.
+_HANDLERS: dict[type, Any] = {
+    ScalarEvent: _Builder._scalar,
+    MappingStartEvent: _Builder._mapping_start,
+    SequenceStartEvent: _Builder._sequence_start,
+    MappingEndEvent: _Builder._collection_end,
+    SequenceEndEvent: _Builder._collection_end,
+    AliasEvent: _Builder._alias,
+    DocumentStartEvent: _Builder._document_start,
+    DocumentEndEvent: _Builder._document_end,
+}

@@ -331,7 +331,7 @@ def diff_kind(
                 display=kind.display(entry),
                 object_id=current.id,
                 fields=changes,
-                requests=(kind.update_request(location_id, current, entry, _sent(changes, unreadable), resolver),),
+                requests=kind.update_requests(location_id, current, entry, _sent(changes, unreadable), resolver),
                 reason=reason,
             )
         )

@@ -294,7 +294,9 @@ def test_a_location_token_refused_again_after_its_remint_is_one_clear_error_and_
     refused = [(r.method, r.path) for r in sb.requests if r.status == 401]
     assert refused == [("GET", f"/locations/{location_id(1)}/tags")] * 2
     assert applied.stderr.strip().splitlines() == [
-        f"error: location clinic-01: tags: GET /locations/{location_id(1)}/tags -> HTTP 401: Invalid JWT"
+        f"error: location clinic-01: tags: GET /locations/{location_id(1)}/tags -> HTTP 401: Invalid JWT; GHL "
+        "refused the location token minted from the agency OAuth token even after minting a new one: is the app "
+        "installed on this location with the scopes ghlops needs? (see `ghlops auth status`)"
     ]
     assert writes(sb) == []
     assert_no_secret(sb, applied.output, applied.stderr)

@@ -73,7 +73,8 @@ def test_a_team_member_no_manifest_declares_is_left_to_the_plan_to_resolve_again
     b = write(
         tmp_path, "b.yaml", "  users:\n    - {email: jane@x.com, firstName: J, lastName: S}\n", doc_name="b", lid="L2"
     )
-    assert errors([a, b]) == []
+    loaded = load([str(a), str(b)], ENV)
+    assert sorted(item.desired.name for item in loaded.loaded) == ["b", "clinic"]
 
 
 def test_two_documents_may_not_claim_one_location_id_or_name(tmp_path: Path) -> None:

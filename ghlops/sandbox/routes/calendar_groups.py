@@ -26,20 +26,11 @@ from ghlops.sandbox.store import JsonObject, Kind, Store
 from ghlops.sandbox.validation import parse
 
 
-class _StoreName(str):
-    """A store name for a kind the ``Kind`` enum does not list. The store's methods read ``kind.value`` today
-    (issue 11 moves them to plain strings); this answers both ways, so no enum member is needed."""
-
-    __slots__ = ()
-
-    @property
-    def value(self) -> str:
-        return str.__str__(self)
-
-
 def store_name(name: str) -> Kind:
-    """``name`` as the store's methods take a kind (see :class:`_StoreName`)."""
-    return cast(Kind, _StoreName(name))
+    """``name`` (a kind's ``stored_as``) as the store's methods take a kind. The store takes plain strings now
+    (ghlops/sandbox/store.py: every registered kind's ``stored_as``), so no enum member is needed; the cast only
+    satisfies helpers still typed with the enum (``routing.owner_of``)."""
+    return cast(Kind, name)
 
 
 GROUP = store_name("calendarGroup")
