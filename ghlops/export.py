@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ghlops.kinds.base import META_FIELDS, Entry, Kind, LiveObject, Scope, field_adapter
-from ghlops.kinds.registry import BY_NAME, children, document_order
+from ghlops.kinds.registry import BY_NAME, children, document_order, section_value
 from ghlops.manifest.model import API_VERSION
 from ghlops.state import LocationLive
 
@@ -74,8 +74,10 @@ def export_sections(
             objects = live.of(section)
         entries = [_export(kind, o, live, result.notes, for_clone) for o in _sorted(kind, objects, result.notes)]
         result.notes.extend(kind.export_notes(objects))
+        if kind.singleton:
+            entries = [e for e in entries if e]  # nothing set (or all of it left out of a clone): no section
         if entries:
-            result.sections[section] = entries
+            result.sections[section] = section_value(kind, entries)
     return result
 
 

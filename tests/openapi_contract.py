@@ -16,7 +16,15 @@ from typing import Any
 import jsonschema
 
 SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "ghl-openapi"
-SPEC_FILES = ("locations.json", "calendars.json", "products.json", "users.json", "contacts.json", "oauth.json")
+SPEC_FILES = (
+    "locations.json",
+    "calendars.json",
+    "products.json",
+    "users.json",
+    "contacts.json",
+    "oauth.json",
+    "links.json",
+)
 SKIP_REASON = f"the GHL OpenAPI documents are not at {SPEC_DIR} (../shared/ghl-openapi is absent)"
 
 

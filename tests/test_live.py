@@ -13,7 +13,8 @@ from ghlops.errors import ApiError, ApiResponseError
 from ghlops.ghl import GHLClient, RetryPolicy
 from ghlops.ghl.auth import Credentials
 from ghlops.kinds.base import Resolver
-from ghlops.live import LiveReader
+from ghlops.kinds.registry import BY_NAME
+from ghlops.live import TOP_KINDS, LiveReader
 from ghlops.secret import Secret
 
 LOC = "L1"
@@ -41,6 +42,11 @@ def empty_location(request: httpx.Request) -> httpx.Response:
         return ok([])  # a bare array (calendars.json)
     if path == "/products/":
         return ok({"products": [], "total": [{"total": 0}]})
+    # Kinds registered since (issue 11): trigger links, and the location's profile where it is registered.
+    if path == "/links/":
+        return ok({"links": []})
+    if path == f"/locations/{LOC}" and "profile" in BY_NAME:
+        return ok({"location": {"id": LOC, "companyId": "C1", "name": "clinic"}})
     raise AssertionError(f"unexpected call {request.method} {request.url}")
 
 
@@ -80,9 +86,10 @@ def test_products_and_prices_are_read_page_by_page_with_one_price_list_per_produ
     assert {p.raw["product"] for p in live.of("prices")} == {p["_id"] for p in products}
     product_pages = [r.url.params["offset"] for r in log if r.url.path == "/products/"]
     assert product_pages == ["0", "100", "200"]
-    # 5 other kinds (calendar groups too) + 3 product pages + 230 price lists; nothing else, and no GET
-    # /locations/{id}. No calendars, so no notification lists.
-    assert len(log) == 5 + 3 + 230
+    # One call per other location kind (from the registry: calendar groups, links...) + 3 product pages + 230
+    # price lists; nothing else. No calendars, so no notification lists.
+    others = len(TOP_KINDS) - 1
+    assert len(log) == others + 3 + 230
 
 
 def test_company_users_are_read_once_in_pages_of_one_hundred() -> None:

@@ -14,6 +14,7 @@ import pytest
 from ghlops.commands.apply import apply_command
 from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
+from ghlops.live import TOP_KINDS
 from ghlops.progress import Progress, ProgressFactory, elapsed_text, progress_factory
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env
@@ -232,9 +233,10 @@ def test_progress_goes_to_stderr_and_leaves_the_plan_and_apply_output_unchanged(
     settings = Settings(env=env, progress=eager(stderr))
     plan_command([EXAMPLES], locations=(), detailed_exitcode=False, settings=settings, io=Io(out=loud.append))
     assert loud == quiet
-    # The users search, then five list calls per location (nothing live has prices yet).
-    # 6 list calls per location (calendar groups are the sixth kind read); no calendars yet, so no notifications.
-    assert stderr.getvalue().splitlines()[-1].startswith("plan: 2/2 locations, 13 requests, ")
+    # The users search, then one list call per location kind per location (nothing live has prices yet): the
+    # kinds come from the registry, so a new built-in kind (trigger links, issue 11) adds one per location.
+    requests = 1 + 2 * len(TOP_KINDS)
+    assert stderr.getvalue().splitlines()[-1].startswith(f"plan: 2/2 locations, {requests} requests, ")
 
     stderr.seek(0)
     stderr.truncate()

@@ -20,7 +20,16 @@ from functools import cache
 from types import NoneType, UnionType
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from ghlops.request import Auth, Ref, Request
 
@@ -34,6 +43,29 @@ LIVE: Mapping[str, Any] = {"live": True}
 
 def is_live(info: ValidationInfo | None) -> bool:
     return bool(info is not None and info.context and info.context.get("live"))
+
+
+#: What a trimmed name looks like, for the editor schema (the same rule as ``trimmed``).
+TRIMMED_PATTERN = r"^\S(.*\S)?$"
+
+
+def trimmed(value: str, info: ValidationInfo) -> str:
+    """A manifest name without spaces at either end (issue 13, section 7). GHL keeps them on tags (" vip" is
+    another tag than "vip"), and a name that GHL stores other than written is created again on every run, which
+    GHL then refuses as existing; refused here, so that plan and apply agree. Live names are taken as they are."""
+    # A value still holding "{{" is a variable reference left unsubstituted: the loader reports it, once.
+    if not is_live(info) and value != value.strip() and "{{" not in value:
+        raise ValueError(f"{value!r} has spaces at its start or end: remove them")
+    return value
+
+
+#: A manifest name (a natural key): at least one character, no spaces at either end.
+Name = Annotated[str, AfterValidator(trimmed)]
+
+
+def name_field(description: str) -> Any:
+    """The Field of a natural-key name: required, non-empty, trimmed (the schema says so too)."""
+    return Field(min_length=1, description=description, json_schema_extra={"pattern": TRIMMED_PATTERN})
 
 
 class Model(BaseModel):
@@ -219,6 +251,10 @@ class Kind(Generic[M]):
     # Fields GHL returns only sometimes (a calendar's slug is never listed): compared when the live object
     # carries them, otherwise sent like write-only fields. Never a perpetual diff.
     compared_when_present: ClassVar[frozenset[str]] = frozenset()
+    # Fields GHL's list answers never return (issue 13, section 7: a product's seo): "not readable". A managed one
+    # the live object lacks is sent on create and with an update of other fields, never the sole cause of an
+    # update, and reported once per run (unreadable_note); when an answer does carry it, it is compared.
+    not_readable: ClassVar[frozenset[str]] = frozenset()
     # Why deleting/replacing loses data, shown in the plan next to the destructive change.
     delete_warning: ClassVar[str | None] = None
 
@@ -323,6 +359,16 @@ class Kind(Generic[M]):
     def compare_value(self, field_name: str, desired: M, resolver: Resolver) -> Any:
         """A desired field in the shape parse_live gives the same field (override for references)."""
         return plain(getattr(desired, field_name))
+
+    def unreadable(self, desired: M, live: LiveObject[M], managed: Sequence[str]) -> list[str]:
+        """The ``managed`` fields of ``desired`` that are not readable on ``live``: declared in ``not_readable``
+        and absent from what GHL answered (see ``not_readable``)."""
+        present = live.obj.model_fields_set
+        return [f for f in managed if f in self.not_readable and f not in present]
+
+    def unreadable_note(self, field_name: str) -> str:
+        """The once-per-run line about a field GHL doesn't return."""
+        return f"GHL doesn't return {field_name} for {self.name}: drift on it can't be seen"
 
     # -- writing ---------------------------------------------------------------------------------------
     def create_request(self, location_id: str, desired: M, resolver: Resolver) -> Request:

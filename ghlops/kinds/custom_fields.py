@@ -9,7 +9,18 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, is_live, require_str
+from ghlops.kinds.base import (
+    Entry,
+    Kind,
+    LiveObject,
+    Model,
+    Name,
+    Resolver,
+    expect_list,
+    is_live,
+    name_field,
+    require_str,
+)
 from ghlops.request import Request
 
 
@@ -48,7 +59,7 @@ class TextBoxListOption(Model):
 
 
 class CustomField(Entry):
-    name: str = Field(min_length=1, description="Field name, unique per model.")
+    name: Name = name_field("Field name, unique per model.")
     model: FieldModel = Field(default=FieldModel.contact, description="contact or opportunity.")
     dataType: DataType = Field(description="Field type; GHL cannot change it, so a change means replace.")
     placeholder: str | None = Field(default=None, description="Placeholder text.")

@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import Field
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+from ghlops.kinds.base import Entry, Kind, LiveObject, Name, Resolver, expect_list, name_field, require_str
 from ghlops.request import Request
 
 
 class Link(Entry):
-    name: str = Field(min_length=1, description="The link's name; the natural key.")
+    name: Name = name_field("The link's name; the natural key.")
     redirectTo: str = Field(min_length=1, description="Where a click on the link goes (a URL).")
 
 

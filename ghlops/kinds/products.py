@@ -7,9 +7,21 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, expect_list, plain, require_str
+from ghlops.kinds.base import (
+    Entry,
+    Kind,
+    LiveObject,
+    Model,
+    Name,
+    Resolver,
+    expect_list,
+    is_live,
+    name_field,
+    plain,
+    require_str,
+)
 from ghlops.request import Ref, Request
 
 PAGE_SIZE = 100
@@ -28,22 +40,31 @@ class RecurringInterval(Model):
 
 
 class Price(Entry):
-    name: str = Field(min_length=1, description="Price name, unique within its product.")
+    name: Name = name_field("Price name, unique within its product.")
     type: Literal["one_time", "recurring"] = Field(description="one_time or recurring.")
-    amount: float = Field(ge=0, description="Amount in the currency's main unit.")
+    # Finite and not negative (issue 13, section 7): NaN and Infinity are not JSON, and GHL has no negative price.
+    amount: float = Field(ge=0, allow_inf_nan=False, description="Amount in the currency's main unit (>= 0).")
     currency: str = Field(min_length=3, max_length=3, description="ISO currency code, e.g. USD.")
     recurring: RecurringInterval | None = Field(default=None, description="Required for recurring prices.")
     description: str | None = None
-    trialPeriod: int | None = None
-    totalCycles: int | None = None
-    setupFee: float | None = None
-    compareAtPrice: float | None = None
+    trialPeriod: int | None = Field(default=None, ge=0)
+    totalCycles: int | None = Field(default=None, ge=0)
+    setupFee: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    compareAtPrice: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     trackInventory: bool | None = None
     availableQuantity: int | None = None
     allowOutOfStockPurchases: bool | None = None
     sku: str | None = None
 
     _product: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _recurring_has_its_interval(self, info: ValidationInfo) -> Price:
+        # GHL refuses a recurring price without its interval (CreatePriceDto): a validation error, not a 422 at
+        # apply time. Live prices are taken as they are.
+        if self.type == "recurring" and self.recurring is None and not is_live(info):
+            raise ValueError("a recurring price needs 'recurring' (interval and intervalCount)")
+        return self
 
     def with_product(self, product: str) -> Price:
         self._product = product
@@ -70,7 +91,7 @@ class Seo(Model):
 
 
 class Product(Entry):
-    name: str = Field(min_length=1, description="Product name; the natural key.")
+    name: Name = name_field("Product name; the natural key.")
     productType: ProductType = Field(description="DIGITAL, PHYSICAL, SERVICE or PHYSICAL/DIGITAL.")
     description: str | None = None
     image: str | None = None
@@ -125,6 +146,8 @@ class Products(Kind[Product]):
     export_defaults = {"isTaxesEnabled": False, "isLabelEnabled": False, "taxInclusive": False}
     # Ids of product collections and taxes, which ghlops does not manage.
     location_references = ("collectionIds", "taxes")
+    # GHL's product list answers carry none of these (issue 13, section 7).
+    not_readable = frozenset({"seo", "taxInclusive", "isLabelEnabled"})
 
     def list_page_request(self, location_id: str, offset: int) -> Request:
         return Request(
@@ -198,6 +221,8 @@ class Prices(Kind[Price]):
     stored_as = "price"
     # What GHL answers for a price created without these.
     export_defaults = {"trackInventory": False}
+    # GHL's price list answers carry none of these (issue 13, section 7).
+    not_readable = frozenset({"description", "sku", "trialPeriod", "totalCycles", "setupFee"})
 
     def key(self, obj: Price) -> str:
         return f"{obj.product_name.casefold()}/{obj.name.casefold()}"

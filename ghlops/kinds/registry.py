@@ -31,6 +31,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "ghlops.kinds.calendar_groups",  # before calendars, which name their group
     "ghlops.kinds.calendars",
     "ghlops.kinds.calendar_notifications",  # children of calendars
+    "ghlops.kinds.links",
 )
 
 
@@ -115,6 +116,18 @@ def flatten(section: str, entries: Sequence[Entry]) -> dict[str, list[Entry]]:
         for name, items in flatten(child.name, found).items():
             out[name] = items if name != child.name else found
     return out
+
+
+def declared(kind: Kind[Any], value: Any) -> list[Entry]:
+    """A section's value as its entries: a singleton's section is one object (``spec.profile``), others a list."""
+    if value is None:
+        return []
+    return [value] if kind.singleton else list(value)
+
+
+def section_value(kind: Kind[Any], entries: Sequence[Any]) -> Any:
+    """A section's value in a document from its entries: the one object of a singleton, else the list."""
+    return entries[0] if kind.singleton else list(entries)
 
 
 def kinds_help() -> str:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+from ghlops.kinds.base import Entry, Kind, LiveObject, Name, Resolver, expect_list, name_field, require_str
 from ghlops.request import Request
 
 
 class Tag(Entry):
     """A contact tag. In a manifest either a plain string or a mapping (to use protect, renamedFrom, ...)."""
 
-    name: str = Field(min_length=1, description="The tag; GHL stores it lower-cased.")
+    name: Name = name_field("The tag; GHL stores it lower-cased.")
 
     @model_validator(mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from ghlops.identity import Identity
 from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, Scope, expect_list, require_str
-from ghlops.plan.diff import field_changes
+from ghlops.plan.diff import field_changes, managed_fields
 from ghlops.plan.model import Action, Change, FieldChange, Section, Stage
 from ghlops.request import Auth, Ref, Request, SecretInput
 
@@ -163,6 +163,9 @@ class Users(Kind[User]):
     model = User
     immutable = frozenset()  # email is the key; a different email is a different user
     write_only = frozenset({"scopes"})
+    # GHL answers a user without a phone when its phone is empty (an empty phone is read back as none), so a
+    # manifest's phone: "" would otherwise be a change on every plan (issue 13, section 7).
+    not_readable = frozenset({"phone"})
     delete_warning = "the user loses access to every location and their assignments are orphaned"
     section_description = "Users who belong to this location."
     template_description = "Users who belong to every location using this."
@@ -383,6 +386,7 @@ def _plan_users(
         errors.extend(f"user {email!r} is protected and would be removed from location {n}" for n in names(blocked))
         return [i for i in removed if i not in blocked]
 
+    notes: list[str] = []
     first: list[tuple[Change, tuple[str, ...]]] = []
     last: list[tuple[Change, tuple[str, ...]]] = []
     for key, user in declared.items():
@@ -396,6 +400,9 @@ def _plan_users(
         added = [i for i in locs if i not in now]
         removed = unprotected(key, user.email, [i for i in now if i in pruned and i not in locs])
         fields = list(field_changes(KIND, user, current, resolver))
+        unreadable = KIND.unreadable(user, current, managed_fields(user))
+        notes.extend(KIND.unreadable_note(f) for f in unreadable)
+        fields = [f for f in fields if f.field not in unreadable]
         if fields or added:
             joined = now + added
             membership = [FieldChange("locations", names(now), names(joined))] if added else []
@@ -410,7 +417,11 @@ def _plan_users(
                         fields=(*fields, *membership),
                         requests=(
                             KIND.update_user_request(
-                                current, user, [f.field for f in fields], joined if added else None, resolver
+                                current,
+                                user,
+                                [f.field for f in fields] + unreadable,
+                                joined if added else None,
+                                resolver,
                             ),
                         ),
                         stage=Stage.USERS_FIRST,
@@ -443,6 +454,7 @@ def _plan_users(
             errors=tuple(errors),
             is_company=True,
             touches=tuple(t for _, t in ordered),
+            notes=tuple(dict.fromkeys(notes)),
         ),
         unmanaged,
     )

@@ -255,6 +255,8 @@ class Section:
     touches: tuple[tuple[str, ...], ...] = field(default=())
     # For location blocks: how many live objects of each kind the location holds (the mass-change guard's base).
     existing: tuple[tuple[str, int], ...] = field(default=())
+    # Lines for the user about what the plan cannot see (fields GHL doesn't return: Kind.not_readable).
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def counts(self) -> Counts:
@@ -408,6 +410,11 @@ class Plan:
     @property
     def errors(self) -> list[str]:
         return [f"{s.name}: {e}" for s in self.sections for e in s.errors]
+
+    @property
+    def notes(self) -> list[str]:
+        """The sections' notes, each once (a field GHL doesn't return is reported once per run, not per object)."""
+        return list(dict.fromkeys(n for s in self.sections for n in s.notes))
 
     def locations_changed(self) -> int:
         names = {s.name for s in self.locations if s.changes}

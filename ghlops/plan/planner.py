@@ -9,6 +9,7 @@ planner resolves them against live objects first, then against what the manifest
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section,
 from ghlops.request import Ref
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_GUARD = Guard()
 NOBODY = Identity()
 
@@ -32,6 +35,7 @@ class _KindResult:
     deletes: list[Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 # Location kinds other kinds reference or hold as children: only their live ids need resolving (the others' would
@@ -110,7 +114,11 @@ def build_plan(
         existing = tuple((k.name, counted[company_id].get((d.location_id, k.name), 0)) for k in COMPANY_KINDS)
         section = replace(section, unmanaged=(*extra, *section.unmanaged), existing=(*section.existing, *existing))
         location_sections.append(section)
-    return Plan((*sections, *location_sections), guard)
+    plan = Plan((*sections, *location_sections), guard)
+    for note in plan.notes:
+        # Once per run: what the plan cannot see is the user's to know, through the CLI's warning lines.
+        logger.warning("note: %s", note)
+    return plan
 
 
 def _members(company: CompanyLive | None) -> dict[tuple[str, str], int]:
@@ -188,6 +196,7 @@ def plan_location(
     for kind in reversed(LOCATION_KINDS):
         changes.extend(results[kind.name].deletes)
     errors = reference_errors + [e for kind in LOCATION_KINDS for e in results[kind.name].errors]
+    notes = tuple(dict.fromkeys(n for kind in LOCATION_KINDS for n in results[kind.name].notes))
     return Section(
         name=desired.name,
         scope_id=desired.location_id,
@@ -195,6 +204,7 @@ def plan_location(
         unmanaged=tuple(unmanaged),
         errors=tuple(errors),
         existing=tuple((kind.name, len(live.of(kind.name))) for kind in LOCATION_KINDS),
+        notes=notes,
     )
 
 
@@ -279,6 +289,11 @@ def diff_kind(
             continue
         claimed.add(kind.key(current.obj))
         changes = field_changes(kind, entry, current, resolver)
+        unreadable = kind.unreadable(entry, current, managed_fields(entry))
+        if unreadable:
+            # Not readable: never the sole cause of an update, sent along with one (see Kind.not_readable).
+            result.notes.extend(kind.unreadable_note(f) for f in unreadable)
+            changes = tuple(c for c in changes if c.field not in unreadable)
         if not changes:
             continue
         immutable = [c.field for c in changes if c.field in kind.immutable]
@@ -316,12 +331,13 @@ def diff_kind(
                 display=kind.display(entry),
                 object_id=current.id,
                 fields=changes,
-                requests=kind.update_requests(location_id, current, entry, [c.field for c in changes], resolver),
+                requests=kind.update_requests(location_id, current, entry, _sent(changes, unreadable), resolver),
                 reason=reason,
             )
         )
+    # A singleton no manifest declares is simply not managed (every location has its profile): never reported.
     leftovers = sorted(
-        (obj for key, obj in index.items() if key not in claimed and key not in desired_keys),
+        (obj for key, obj in index.items() if key not in claimed and key not in desired_keys and not kind.singleton),
         key=lambda o: natural(kind.display(o.obj)),
     )
     for obj in leftovers:
@@ -342,6 +358,13 @@ def diff_kind(
         else:
             result.unmanaged.append(kind.display(obj.obj))
     return result
+
+
+def _sent(changes: Sequence[FieldChange], unreadable: Sequence[str]) -> list[str]:
+    """The fields an update sends: those that changed, then the managed ones GHL doesn't return (their live value
+    is unknown, and a read-modify-write of the others must not drop them)."""
+    changed = [c.field for c in changes]
+    return changed + [f for f in unreadable if f not in changed]
 
 
 def _warnings(kind: Kind[Any]) -> tuple[str, ...]:

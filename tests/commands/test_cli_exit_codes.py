@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from ghlops.live import TOP_KINDS
 from ghlops.sandbox import Sandbox
 
 from .conftest import EXAMPLES, Cli
@@ -61,9 +62,9 @@ def test_debug_logs_every_request_given_before_or_after_the_subcommand(cli: Cli,
     result = cli(*args)
     assert result.exit_code == 0, result.stderr
     logged = [line for line in result.stderr.splitlines() if re.search(r" ghlops\.http (GET|POST) .* -> 200 ", line)]
-    # The users search, then six list calls per location (calendar groups included), then one notifications list
-    # per live calendar (none yet).
-    assert len(logged) == 13
+    # The users search, then one list call per location kind per location (nothing live yet, so no child lists):
+    # the kinds come from the registry, so each new built-in kind (issue 11) adds one call per location.
+    assert len(logged) == 1 + 2 * len(TOP_KINDS)
     assert '"Authorization": "Bearer ***"' in result.stderr
 
 

@@ -8,9 +8,10 @@ from tests.e2e.conftest import EXAMPLES, Cli
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 
+# The comment names every section exported: calendar groups and links joined them as built-in kinds (issue 11).
 DENTAL_EXPORT = (
     "# Exported by ghlops from location ve9EPM428h8vShlRW1KT (customFields, customValues, tags, users, "
-    "calendarGroups, calendars, products).\n"
+    "calendarGroups, calendars, products, links).\n"
 ) + """\
 apiVersion: ghlops/v1
 kind: Location
@@ -184,7 +185,7 @@ def test_user_mistakes_are_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     existing.write_text("keep me")
     cases = [
         (("--kinds", "tag"), "error: --kinds: unknown kind 'tag' (did you mean 'tags'?) (kinds: customFields, "
-         "customValues, tags, users, calendarGroups, calendars, products)\n"),
+         "customValues, tags, users, calendarGroups, calendars, products, links)\n"),
         (("--name", "-bad"), "error: --name '-bad' is not a valid name: letters, digits, '.', '_' and '-', "
          "starting with a letter or digit\n"),
         (("-o", str(existing)), f"error: {existing} already exists; pass --force to overwrite it\n"),

@@ -11,10 +11,10 @@ from ghlops.manifest.model import SECTIONS, SPEC_ORDER, LocationSpec, TemplateSp
 
 def test_sections_follow_the_dependency_order_and_documents_their_own_order() -> None:
     assert registry.section_names() == (
-        "users", "tags", "customFields", "customValues", "products", "calendarGroups", "calendars"
+        "users", "tags", "customFields", "customValues", "products", "calendarGroups", "calendars", "links"
     )  # fmt: skip
     assert registry.document_order() == (
-        "customFields", "customValues", "tags", "users", "calendarGroups", "calendars", "products"
+        "customFields", "customValues", "tags", "users", "calendarGroups", "calendars", "products", "links"
     )  # fmt: skip
     assert (registry.section_names(), registry.document_order()) == (SECTIONS, SPEC_ORDER)
 
@@ -37,7 +37,8 @@ def test_the_spec_models_have_one_field_per_section_typed_by_the_kind() -> None:
 
 def test_kinds_help_lists_the_sections_for_the_cli() -> None:
     assert registry.kinds_help() == (
-        "comma-separated sections: customFields, customValues, tags, users, calendarGroups, calendars, products"
+        "comma-separated sections: customFields, customValues, tags, users, calendarGroups, calendars, products, "
+        "links"
     )
 
 

@@ -187,6 +187,13 @@ def _exercise(api: httpx.Client, agency: httpx.Client) -> None:
 
     _ok(agency.delete(f"/users/{user['id']}"))
 
+    # Trigger links (links.json), emulated since links became a built-in kind.
+    link = _ok(api.post("/links/", json={"locationId": LOC, "name": "Book", "redirectTo": "https://example.com/a"}))
+    link_id = link["link"]["id"]
+    _ok(api.get("/links/", params=query))
+    _ok(api.put(f"/links/{link_id}", json={"name": "Book now", "redirectTo": "https://example.com/b"}))
+    _ok(api.delete(f"/links/{link_id}"))
+
     _ok(
         api.post(
             "/contacts/search",

@@ -7,6 +7,7 @@ from ghlops.sandbox.routes import (
     calendar_notifications,
     calendars,
     contacts,
+    links,
     locations,
     locations_search,
     oauth,
@@ -26,4 +27,5 @@ ROUTES: tuple[Route, ...] = (
     *products.ROUTES,
     *users.ROUTES,
     *contacts.ROUTES,
+    *links.ROUTES,
 )
