@@ -32,6 +32,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "ghlops.kinds.calendars",
     "ghlops.kinds.calendar_notifications",  # children of calendars
     "ghlops.kinds.links",
+    "ghlops.kinds.profile",
 )
 
 

@@ -50,7 +50,12 @@ def entries(item: Loaded) -> Iterator[tuple[Kind[Any], Path, Entry]]:
     """Every declared entry of a document with its kind and path, children (a product's prices) included."""
     spec = item.model.spec
     for kind in SECTION_KINDS:
-        for index, entry in enumerate(getattr(spec, kind.name, None) or []):
+        value = getattr(spec, kind.name, None)
+        if kind.singleton:
+            if value is not None:
+                yield kind, ("spec", kind.name), value
+            continue
+        for index, entry in enumerate(value or []):
             yield from _with_children(kind, ("spec", kind.name, index), entry)
 
 

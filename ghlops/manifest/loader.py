@@ -17,6 +17,7 @@ from typing import Any
 from ghlops.errors import ManifestError, ManifestErrors
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
+from ghlops.kinds.registry import declared as declared_entries
 from ghlops.kinds.registry import flatten
 from ghlops.manifest.discovery import IGNORE_FILE
 from ghlops.manifest.interpolate import interpolate_env
@@ -360,14 +361,19 @@ def to_desired(
     model: LocationDocument, doc: RawDocument, protected: Mapping[str, frozenset[str]] | None = None
 ) -> LocationDesired:
     spec = model.spec
-    prune = frozenset(SECTIONS) if spec.prune == "all" else frozenset(spec.prune)
+    # `prune: all` covers the sections the document declares (after its templates; an empty list declares one), so
+    # a kind ghlops learns later never starts deleting what a manifest never mentioned.
+    if spec.prune == "all":
+        prune = frozenset(section for section in SECTIONS if getattr(spec, section, None) is not None)
+    else:
+        prune = frozenset(spec.prune)
     entries: dict[str, list[Entry]] = {}
     for section in SECTIONS:
         declared = getattr(spec, section)
         if declared is None:
             continue
         # With each child kind's entries (a product's prices, a calendar's notifications), each told its parent.
-        entries.update(flatten(section, list(declared)))
+        entries.update(flatten(section, declared_entries(BY_NAME[section], declared)))
     for kind in BY_NAME:
         if kind in prune and kind not in entries:
             entries[kind] = []

@@ -104,7 +104,9 @@ def _sections(template: bool) -> dict[str, Any]:
     for name in registry.document_order():
         kind = registry.BY_NAME[name]
         description = (kind.template_description if template else None) or kind.section_description or name
-        fields[name] = (list[kind.model] | None, Field(default=None, description=description))  # type: ignore[name-defined]
+        # A singleton's section is its one object (spec.profile), the others' a list of entries.
+        annotation = (kind.model | None) if kind.singleton else (list[kind.model] | None)  # type: ignore[name-defined]
+        fields[name] = (annotation, Field(default=None, description=description))
     return fields
 
 

@@ -45,12 +45,15 @@ def build_schema() -> dict[str, Any]:
     generated = TypeAdapter(Document).json_schema(mode="validation", ref_template="#/$defs/{model}")
     definitions: dict[str, Any] = generated.get("$defs", {})
     key_fields = {k.model.__name__: k.key_field for k in KINDS}
+    singletons = {k.model.__name__ for k in KINDS if k.singleton}
     for name, model in sorted(_entry_models().items()):
         definition = definitions.get(name)
         if definition is None:
             continue
         properties = definition["properties"]
         key = key_fields.get(name, "name")
+        if name in singletons:
+            continue  # one object per location (spec.profile): no key, nothing to remove
         properties[_REMOVE_KEY] = dict(_REMOVE)
         definition["required"] = [key]
         # ignoreChanges names fields of this kind: complete them in the editor.

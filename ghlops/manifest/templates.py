@@ -353,6 +353,19 @@ def compose(location: RawDocument, templates: Mapping[str, TemplateSource], orig
     layers.append((_Layer(location, True), spec))
     merger = _Merger(origins)
     for section in SECTIONS:
+        if BY_NAME[section].singleton:
+            # One object (spec.profile): the templates' and the location's merge key by key, later ones winning.
+            objects = [(layer, s[section]) for layer, s in layers if isinstance(s.get(section), PosDict)]
+            if len(objects) > 1 and all(layer.doc is not None for layer, _ in objects):
+                merged_object = objects[0][1]
+                for layer, over in objects[1:]:
+                    assert layer.doc is not None
+                    sources = [*merger.origins.lookup(merged_object, merged_object.pos), (layer.doc, ("spec", section))]
+                    merged_object = merger.merge_mapping(merged_object, over, sources)
+                _place(spec, section, merged_object, layers)
+            elif len(objects) == 1 and section not in spec:
+                _place(spec, section, objects[0][1], layers)
+            continue
         if section in spec and not isinstance(spec[section], PosList):
             continue  # the location's own value is not a list: validation reports it as written
         lists = [
@@ -415,6 +428,15 @@ def _has_remove(spec: PosDict) -> bool:
                 if isinstance(prices, list) and any(isinstance(p, dict) and REMOVE in p for p in prices):
                     return True
     return False
+
+
+def _place(spec: PosDict, section: str, value: Any, layers: Sequence[tuple[_Layer, PosDict]]) -> None:
+    """Set a merged singleton section in the location's spec, positioned where its first source wrote it."""
+    if section in spec:
+        spec[section] = value
+        return
+    first = next(layer_spec for _, layer_spec in layers if section in layer_spec)
+    spec.set_with_pos(section, value, first.key_pos(section), first.value_pos(section))
 
 
 def strip_template(template: RawDocument, origins: Origins) -> tuple[Any, list[ManifestError]]:

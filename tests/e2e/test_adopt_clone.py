@@ -41,8 +41,8 @@ def test_a_clone_applied_to_an_empty_location_converges_to_the_same_setup(cli: C
     assert cloned.exit_code == 0, cloned.output
     text = out.read_text()
     assert text.startswith(
-        f"# Cloned by ghlops from location {DENTAL} (customFields, customValues, tags, users, calendarGroups, "
-        "calendars, products, links).\n"
+        f"# Cloned by ghlops from location {DENTAL} (profile, customFields, customValues, tags, users, "
+        "calendarGroups, calendars, products, links).\n"
         "apiVersion: ghlops/v1\nkind: Location\nmetadata:\n  name: new-clinic\nspec:\n"
         f"  locationId: {NEW}\n  customFields:\n"
     )

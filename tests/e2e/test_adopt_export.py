@@ -8,9 +8,10 @@ from tests.e2e.conftest import EXAMPLES, Cli
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 
-# The comment names every section exported: calendar groups and links joined them as built-in kinds (issue 11).
+# The comment names every section exported: the profile, calendar groups and links joined them as built-in kinds
+# (issue 11); the profile holds the location's name, all a location never edited has.
 DENTAL_EXPORT = (
-    "# Exported by ghlops from location ve9EPM428h8vShlRW1KT (customFields, customValues, tags, users, "
+    "# Exported by ghlops from location ve9EPM428h8vShlRW1KT (profile, customFields, customValues, tags, users, "
     "calendarGroups, calendars, products, links).\n"
 ) + """\
 apiVersion: ghlops/v1
@@ -19,6 +20,8 @@ metadata:
   name: downtown-dental
 spec:
   locationId: ve9EPM428h8vShlRW1KT
+  profile:
+    name: downtown-dental
   customFields:
     - name: Company Size
       dataType: SINGLE_OPTIONS
@@ -184,8 +187,8 @@ def test_user_mistakes_are_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     existing = tmp_path / "x.yaml"
     existing.write_text("keep me")
     cases = [
-        (("--kinds", "tag"), "error: --kinds: unknown kind 'tag' (did you mean 'tags'?) (kinds: customFields, "
-         "customValues, tags, users, calendarGroups, calendars, products, links)\n"),
+        (("--kinds", "tag"), "error: --kinds: unknown kind 'tag' (did you mean 'tags'?) (kinds: profile, "
+         "customFields, customValues, tags, users, calendarGroups, calendars, products, links)\n"),
         (("--name", "-bad"), "error: --name '-bad' is not a valid name: letters, digits, '.', '_' and '-', "
          "starting with a letter or digit\n"),
         (("-o", str(existing)), f"error: {existing} already exists; pass --force to overwrite it\n"),

@@ -101,10 +101,8 @@ def test_trigger_links_converge_update_in_place_prune_and_export_to_an_empty_pla
     ]
 
 
-# Depends on the lead's loader change (helper "manifest" owns ghlops/manifest/loader.py): `prune: all` covers only
-# the sections a document declares. Until it lands, `prune: all` means every registered section, so registering
-# links would make every existing `prune: all` manifest delete the location's trigger links.
-@pytest.mark.xfail(strict=True, reason="loader change pending (lead)")
+# `prune: all` covers only the sections a document declares (ghlops/manifest/loader.py), so registering links
+# never makes an existing `prune: all` manifest delete the location's trigger links.
 def test_prune_all_in_a_manifest_without_a_links_section_never_deletes_live_links(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, target)

@@ -168,11 +168,12 @@ def test_reads_are_one_list_call_per_kind_plus_one_price_list_per_product(cli: C
     assert cli("plan", str(EXAMPLES)).exit_code == 0
     paths = sorted(f"{r.method} {r.path}" for r in cli.sb.requests)
     # Users once for the company; per location tags, custom fields, custom values, calendar groups, calendars,
-    # products, trigger links, one price list per product and one notifications list per calendar (one product and
-    # one calendar in each location). Calendar groups, calendar notifications and trigger links (issue 11) add
-    # 1 + 1 + 1 reads per location.
-    assert len(paths) == 1 + 2 * 7 + 2 + 2
+    # products, trigger links, the location's profile, one price list per product and one notifications list per
+    # calendar (one product and one calendar in each location). Calendar groups, calendar notifications, trigger
+    # links and the profile (issue 11) add 1 + 1 + 1 + 1 reads per location.
+    assert len(paths) == 1 + 2 * 8 + 2 + 2
     assert paths.count("GET /links/") == 2
+    assert paths.count("GET /locations/ve9EPM428h8vShlRW1KT") == paths.count("GET /locations/Xy7Pq2Lm9Rt4Vb6Nc8Dz") == 1
     assert paths.count("GET /users/search") == 1
 
 

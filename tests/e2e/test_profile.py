@@ -14,12 +14,6 @@ from ghlops.sandbox.routes.locations import PROFILE
 from tests import openapi_contract
 from tests.e2e.conftest import Cli
 
-# spec.profile is one object, not a list: the manifest model, loader, checks, templates and schema need a singleton
-# section (ghlops/manifest/*, owned by helper "manifest"; the patch is in the profile helper's report). Until then
-# the kind is not registered and these tests are expected to fail; registered, they must pass.
-pytestmark = pytest.mark.xfail(
-    "profile" not in BY_NAME, strict=True, reason="spec.profile needs the manifest's singleton section (pending)"
-)
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 

@@ -11,16 +11,18 @@ from ghlops.manifest.model import SECTIONS, SPEC_ORDER, LocationSpec, TemplateSp
 
 def test_sections_follow_the_dependency_order_and_documents_their_own_order() -> None:
     assert registry.section_names() == (
-        "users", "tags", "customFields", "customValues", "products", "calendarGroups", "calendars", "links"
+        "users", "tags", "customFields", "customValues", "products", "calendarGroups", "calendars", "links",
+        "profile",
     )  # fmt: skip
     assert registry.document_order() == (
-        "customFields", "customValues", "tags", "users", "calendarGroups", "calendars", "products", "links"
+        "profile", "customFields", "customValues", "tags", "users", "calendarGroups", "calendars", "products", "links"
     )  # fmt: skip
     assert (registry.section_names(), registry.document_order()) == (SECTIONS, SPEC_ORDER)
 
 
 def test_prune_accepts_every_section_and_children_follow_their_parent() -> None:
-    assert registry.prunable() == registry.section_names()
+    # The location profile is a singleton: only ever updated, so there is nothing to prune.
+    assert registry.prunable() == tuple(s for s in registry.section_names() if s != "profile")
     assert registry.section_of(registry.BY_NAME["prices"]) == "products"
     assert [k.name for k in registry.children("products")] == ["prices"]
     assert registry.section_of(registry.BY_NAME["calendarNotifications"]) == "calendars"
@@ -37,8 +39,8 @@ def test_the_spec_models_have_one_field_per_section_typed_by_the_kind() -> None:
 
 def test_kinds_help_lists_the_sections_for_the_cli() -> None:
     assert registry.kinds_help() == (
-        "comma-separated sections: customFields, customValues, tags, users, calendarGroups, calendars, products, "
-        "links"
+        "comma-separated sections: profile, customFields, customValues, tags, users, calendarGroups, calendars, "
+        "products, links"
     )
 
 
