@@ -12,6 +12,7 @@ from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ApiError, ConfigError
 from ghlops.export import EXPORTABLE, export_sections, location_document
+from ghlops.files import write_atomically
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import ENV_AGENCY_TOKEN, Credentials
 from ghlops.kinds.base import Kind, LiveObject, Scope
@@ -184,14 +185,11 @@ def write_output(text: str, output: str | None, *, force: bool, io: Io) -> None:
         io.out(text.rstrip("\n"))
         return
     path = Path(output)
+    if path.is_symlink():
+        raise ConfigError(f"{output}: refusing to write through a symlink; remove it or write elsewhere")
     if path.exists() and not force:
         raise ConfigError(f"{output} already exists; pass --force to overwrite it")
-    if not path.parent.is_dir():
-        raise ConfigError(f"{output}: directory {path.parent} does not exist")
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    write_atomically(path, text, what=output)
     io.err(f"wrote {output}")
 
 

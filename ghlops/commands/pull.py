@@ -10,7 +10,6 @@ each file either as it was or fully pulled.
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -51,20 +50,10 @@ def check_pulled(manifests: Manifests, pulled: Pulled, env: Mapping[str, str]) -
 
 
 def write_atomically(name: str, text: str) -> None:
-    path = Path(name)
-    try:
-        mode = path.stat().st_mode & 0o777
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pull", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot write: {exc.strerror or exc}") from None
+    # Keeps the file's mode; refuses a symlink (ghlops.files).
+    from ghlops.files import write_atomically as write
+
+    write(name, text)
 
 
 def unified_diff(name: str, before: str, after: str) -> str:

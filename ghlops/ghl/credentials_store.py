@@ -7,10 +7,8 @@ user can read one. Their content is never printed; errors name the path only.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,22 +97,10 @@ def check_writable(path: Path, what: str) -> None:
 
 def write_secret_file(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically, mode 0600 (the directory is created 0700 when missing)."""
+    from ghlops.files import write_atomically
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates it 0600
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomically(path, text, mode=0o600)
 
 
 def delete_store(path: Path) -> bool:

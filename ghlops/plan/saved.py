@@ -25,7 +25,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
@@ -693,17 +692,9 @@ def write_plan(path: str | Path, saved: SavedPlan) -> None:
 
     target = Path(path)
     text = render_json(saved) + "\n"
-    directory = target.parent if str(target.parent) else Path(".")
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".ghlops-plan-", suffix=".json", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+    from ghlops.files import write_atomically
+
+    write_atomically(target, text, what=f"the plan file {path}")
 
 
 def _reject_constant(name: str) -> Any:
