@@ -140,6 +140,9 @@ class RunLog:
             # The id of the object this change created, null when it created none (issue 14, section 3).
             "createdId": created_id,
         }
+        self._line(line)
+
+    def _line(self, line: Mapping[str, Any]) -> None:
         with self._lock:
             if self._stream is None:
                 return
@@ -152,6 +155,10 @@ class RunLog:
                 self.failure = f"the run log could not be written ({exc.strerror or exc}); it stops here"
                 logger.warning("warning: %s", self.failure)
                 self._close_quietly()
+
+    def note(self, fields: Mapping[str, Any]) -> None:
+        """A line that is not a change: the summary an interrupted run ends with."""
+        self._line({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields})
 
     def _close_quietly(self) -> None:
         stream, self._stream = self._stream, None

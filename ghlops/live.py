@@ -344,11 +344,16 @@ class _ReadRun:
         self._running = 0
         self._failed = False
         self._cond = threading.Condition()
+        # Locations in their first step at once: a location's first call may mint its token (an agency call GHL
+        # meters per company), so only ``parallelism`` of them start together, as before issue 15; the later
+        # steps fill the workers.
+        self._starting = 0
+        self._start_slots = max(1, reader._parallelism)
+        self._waiting = list(reversed(self._locations))
 
     def run(self) -> dict[str, LocationLive]:
         with self._cond:
-            for location in self._locations:
-                self._next_step(location)
+            self._admit()
         if self._width == 1:
             self._work()
         else:
@@ -362,6 +367,7 @@ class _ReadRun:
         for location in self._locations:
             if location.error is not None:
                 raise location.error
+        for location in self._locations:
             if not location.done:  # pragma: no cover - every step ends in _finish or an error
                 raise RuntimeError(f"location {location.name}: its read stopped unfinished")
         return {loc.location_id: loc.live for loc in self._locations}
@@ -412,6 +418,11 @@ class _ReadRun:
         return task
 
     # -- one location's steps (the caller holds the lock) ----------------------------------------------
+    def _admit(self) -> None:
+        while self._waiting and self._starting < self._start_slots and not self._failed:
+            self._starting += 1
+            self._next_step(self._waiting.pop())
+
     def _next_step(self, location: _Location) -> None:
         reader = self._reader
         while not location.done:
@@ -422,6 +433,8 @@ class _ReadRun:
                 self._push_kind(location, kind)
                 return
             if step == len(FIRST_KINDS):
+                self._starting -= 1
+                self._admit()
                 rest = [k for k in TOP_KINDS if k not in FIRST_KINDS]
                 for kind in rest:
                     self._push_kind(location, kind)

@@ -8,10 +8,14 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
@@ -68,6 +72,32 @@ def apply_command(
         selected = saved_plans.select_saved(saved, manifests)
     else:
         selected = in_shard(select(manifests, locations), optional_shard(shard))
+    # The run log is opened (and an unwritable path refused) before the first write, the leases' included.
+    log = RunLog.open(log_file)
+    try:
+        return _apply_logged(
+            selected, saved, settings, io, log, lock_timeout=lock_timeout, impact=impact, confirm=confirm,
+            auto_approve=auto_approve, allow_mass_delete=allow_mass_delete,
+        )  # fmt: skip
+    finally:
+        log.close()
+
+
+def _apply_logged(
+    selected: Sequence[Loaded],
+    saved: Any,
+    settings: Settings,
+    io: Io,
+    log: RunLog,
+    *,
+    lock_timeout: float,
+    impact: bool,
+    confirm: bool,
+    auto_approve: bool,
+    allow_mass_delete: bool,
+) -> int:
+    from ghlops.commands import saved as saved_plans
+
     with make_client(settings, selected) as client, lease_scope(client, settings, lock_timeout) as leases:
         snapshot = read(client, selected, settings)
         if saved is not None:
@@ -100,7 +130,6 @@ def apply_command(
         leases.acquire(changed_locations(result))
         result = replan_leased(client, selected, settings, result)
         io.out("")
-        log = RunLog.open(log_file)
         reporter = start_progress(settings, result, client)
         try:
             executor = Executor(
@@ -112,16 +141,71 @@ def apply_command(
                 on_outcome=lambda o: above(reporter, lambda: io.out(progress_line(o))),
                 on_location_done=reporter.location_done if reporter is not None else None,
             )
-            report = executor.apply(result)
+            with Interrupts(executor, io, log):
+                report = executor.apply(result)
         finally:
             if reporter is not None:
                 reporter.stop()
-            log.close()
     failed = [(o.section, o.change, o.error or "") for o in report.failed]
     for line in created_lines(report):
         io.out(line)
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
+    if log.failure is not None:
+        io.err(f"warning: {log.failure}")
+    if report.interrupted:
+        summary = interrupted_summary(report)
+        io.err(summary)
+        log.note({"summary": summary, "applied": report.count(Result.APPLIED), "failed": len(report.failed),
+                  "neverStarted": len(report.never_started), "interrupted": True})  # fmt: skip
+        return exit_codes.INTERRUPTED
     return exit_codes.OK if report.ok else exit_codes.ERROR
+
+
+def interrupted_summary(report: ApplyReport) -> str:
+    """The line an interrupted apply ends with (stderr and the run log)."""
+    return (
+        f"Apply interrupted: {report.count(Result.APPLIED)} applied, {len(report.failed)} failed, "
+        f"{len(report.never_started)} never started; run apply again to finish."
+    )
+
+
+class Interrupts:
+    """Ctrl-C during the writes (issue 13, section 6): the first SIGINT starts no more writes and lets the ones in
+    flight finish (each bounded by the client's request deadline), the apply then ends with its summary and
+    exit code 130; a second SIGINT aborts at once. Only in the main thread (signals go nowhere else)."""
+
+    def __init__(self, executor: Executor, io: Io, log: RunLog, abort: Callable[[int], Any] = os._exit) -> None:
+        self._executor = executor
+        self._io = io
+        self._log = log
+        self._abort = abort
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self.handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def handle(self, signum: int, frame: object) -> None:
+        if not self._executor.interrupted:
+            self._executor.interrupt()
+            self._io.err(
+                f"interrupted: starting no more writes; waiting for the {self._executor.in_flight} in flight "
+                "(Ctrl-C again aborts at once)"
+            )
+            return
+        line = "aborted: the writes in flight may or may not have been made; run plan to see what is left"
+        self._io.err(line)
+        self._log.note({"summary": line, "interrupted": True, "aborted": True})
+        self._log.close()
+        self._abort(exit_codes.INTERRUPTED)
 
 
 def changed_locations(result: Plan) -> list[tuple[str, str]]:
