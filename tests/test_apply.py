@@ -153,3 +153,82 @@ def test_an_ambiguous_price_create_from_a_plan_without_parents_is_still_found_no
               for p in product["prices"] if ambiguous.path == f"/products/{product['_id']}/price"]  # fmt: skip
     # Found again by its product, never sent twice: no price name twice under the product whose answer was lost.
     assert prices and len(prices) == len({p["name"] for p in prices})
+
+
+class FullDisk:
+    """A log stream that fills up after a few lines (ENOSPC), as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        if len(self.lines) >= self.room:
+            raise OSError(28, "No space left on device")
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_run_log_that_fills_up_mid_apply_is_reported_and_the_apply_carries_on(sb: Sandbox) -> None:
+    # Issue 13, section 6: a full --log-file gave a traceback mid-apply.
+    stream = FullDisk(room=3)
+    log = RunLog(stream)  # type: ignore[arg-type]
+    _, outcomes = run(sb, [EXAMPLES], log)
+    assert len(stream.lines) == 3
+    assert all(r is Result.APPLIED for *_, r in outcomes) and len(outcomes) == 22
+    assert log.failure == "the run log could not be written (No space left on device); it stops here"
+    assert not run(sb, [EXAMPLES])[0].has_changes
+
+
+def test_the_last_ambiguous_create_is_looked_for_again_before_it_is_reported_failed(sb: Sandbox) -> None:
+    # Issue 13, section 6: after the retries, the last lost answer was reported failed without the re-read the
+    # others get. Here the first answers are lost before GHL did anything, the last one after it created the tag.
+    from typing import Any
+
+    from ghlops.apply import MAX_AMBIGUOUS_RETRIES
+    from ghlops.errors import AmbiguousWriteError
+
+    settings = Settings(env=sandbox_env(sb), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        result = plan(read(client, manifests.loaded, settings))
+        sends: list[str] = []
+
+        class LosingAnswers:
+            def send(self, req: Any, *, location_id: str | None = None, context: Any = None) -> Any:
+                if req.method == "POST" and req.endpoint.endswith("/tags") and req.body.get("name") == "vip":
+                    sends.append("vip")
+                    if len(sends) > MAX_AMBIGUOUS_RETRIES:
+                        client.send(req, location_id=location_id, context=context)
+                    raise AmbiguousWriteError("connection reset after sending", method="POST", endpoint=req.endpoint)
+                return client.send(req, location_id=location_id, context=context)
+
+        report = Executor(LosingAnswers(), LiveReader(client), parallelism=1, env=settings.env).apply(result)
+    assert len(sends) == MAX_AMBIGUOUS_RETRIES + 1
+    assert report.ok, [o.error for o in report.failed]
+    names = [t["name"] for t in sb.store.snapshot(DENTAL)["tags"]]
+    assert sorted(names) == ["new-lead", "recall-due", "vip"]
+
+
+def test_dependencies_keep_only_the_pairs_that_matter() -> None:
+    from ghlops.apply import dependencies
+    from ghlops.plan.model import Action, Change
+    from ghlops.request import Ref, Request
+
+    product = Change(Action.CREATE, "products", "whitening", "Whitening", (Request("POST", ("/products/",)),),
+                     creates=Ref("products", "whitening"))  # fmt: skip
+    tag = Change(Action.CREATE, "tags", "vip", "vip", (Request("POST", ("/locations/L/tags",)),))
+    price = Change(Action.CREATE, "prices", "whitening/standard", "Whitening/Standard",
+                   (Request("POST", ("/products/", Ref("products", "whitening"), "/price")),),
+                   parent=Ref("products", "whitening"))  # fmt: skip
+    other_price = Change(Action.UPDATE, "prices", "bleach/monthly", "Bleach/Monthly",
+                         (Request("PUT", ("/products/p2/price/c2",)),), object_id="c2", parent="p2")  # fmt: skip
+    old_product = Change(Action.DELETE, "products", "bleach", "Bleach", (Request("DELETE", ("/products/p2",)),),
+                         object_id="p2")  # fmt: skip
+    assert dependencies([product, tag, price, other_price, old_product]) == [set(), set(), {0}, set(), {3}]
