@@ -349,6 +349,10 @@ class _ReadRun:
         # steps fill the workers.
         self._starting = 0
         self._start_slots = max(1, reader._parallelism)
+        # Locations read at once: ``parallelism``, as before issue 15, so new locations (and their token mints)
+        # start no faster than locations finish; within them every call may run, up to the workers.
+        self._active = 0
+        self._active_slots = self._start_slots
         self._waiting = list(reversed(self._locations))
 
     def run(self) -> dict[str, LocationLive]:
@@ -419,8 +423,14 @@ class _ReadRun:
 
     # -- one location's steps (the caller holds the lock) ----------------------------------------------
     def _admit(self) -> None:
-        while self._waiting and self._starting < self._start_slots and not self._failed:
+        while (
+            self._waiting
+            and self._starting < self._start_slots
+            and self._active < self._active_slots
+            and not self._failed
+        ):
             self._starting += 1
+            self._active += 1
             self._next_step(self._waiting.pop())
 
     def _next_step(self, location: _Location) -> None:
@@ -488,6 +498,8 @@ class _ReadRun:
         live.objects = {k.name: live.objects[k.name] for k in LOCATION_KINDS if k.name in live.objects}
         live.warnings = [w for k in LOCATION_KINDS if k.name in location.results for w in location.results[k.name][1]]
         location.done = True
+        self._active -= 1
+        self._admit()
         callback = self._reader._on_location_done
         if self._notify and callback is not None:
             callback(location.name)

@@ -104,8 +104,9 @@ def test_ambiguous_creates_on_every_kind_never_duplicate(tmp_path: Path) -> None
 
 
 def interrupt_after(sb: Sandbox, n_writes: int, log_file: Path, *, twice: bool = False) -> tuple[int, int, int, str]:
-    """Start apply in a child process and send it SIGINT (twice when asked) once the sandbox has answered n
-    writes; returns the exit code, the writes done when the signal went out and in the end, and stderr."""
+    """Start apply in a child process and send it SIGINT once the sandbox has answered n writes (and, when asked,
+    again once it said it is waiting for the writes in flight); returns the exit code, the writes done when the
+    signal went out and in the end, and stderr."""
     env = {**os.environ, **sandbox_env(sb), "GHLOPS_PARALLELISM": "2"}
     child = subprocess.Popen(
         [sys.executable, "-m", "ghlops", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)],
@@ -114,16 +115,22 @@ def interrupt_after(sb: Sandbox, n_writes: int, log_file: Path, *, twice: bool =
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert child.stderr is not None
     deadline = time.monotonic() + 60
     while writes(sb) < n_writes and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     at_signal = writes(sb)
     child.send_signal(signal.SIGINT)
+    seen = []
     if twice:
-        time.sleep(0.01)
-        child.send_signal(signal.SIGINT)
-    _, stderr = child.communicate(timeout=60)
-    return child.returncode, at_signal, writes(sb), stderr
+        for line in child.stderr:
+            seen.append(line)
+            if line.startswith("interrupted: starting no more writes"):
+                child.send_signal(signal.SIGINT)
+                break
+    rest = child.stderr.read()
+    child.wait(timeout=60)
+    return child.returncode, at_signal, writes(sb), "".join(seen) + rest
 
 
 def test_ctrl_c_starts_no_more_writes_lets_the_ones_in_flight_finish_and_ends_with_a_summary(
@@ -153,14 +160,18 @@ def test_ctrl_c_starts_no_more_writes_lets_the_ones_in_flight_finish_and_ends_wi
     assert_converged(sb)
 
 
-def test_a_second_ctrl_c_aborts_at_once(sb: Sandbox, tmp_path: Path) -> None:
+def test_a_second_ctrl_c_aborts_at_once(tmp_path: Path) -> None:
     log_file = tmp_path / "run.jsonl"
-    code, _, final, stderr = interrupt_after(sb, 3, log_file, twice=True)
-    assert code == 130, stderr
-    assert "aborted: the writes in flight may or may not have been made" in stderr
-    assert final < 22
-    assert json.loads(log_file.read_text().splitlines()[-1])["aborted"] is True
-    assert_converged(sb)
+    # Slow answers, so the second Ctrl-C lands while writes are still in flight.
+    with Sandbox(port=0, faults=FaultConfig(latency_ms=400)) as sb:
+        create_locations(sb, [EXAMPLES])
+        code, _, final, stderr = interrupt_after(sb, 3, log_file, twice=True)
+        sb.faults.latency_ms = 0
+        assert code == 130, stderr
+        assert "aborted: the writes in flight may or may not have been made" in stderr
+        assert final < 22
+        assert json.loads(log_file.read_text().splitlines()[-1])["aborted"] is True
+        assert_converged(sb)
 
 
 def test_an_unwritable_log_file_is_refused_before_any_write(sb: Sandbox, tmp_path: Path) -> None:
