@@ -1,8 +1,12 @@
 """The executor: the only code that writes to GHL.
 
-It runs a plan's requests in order. Company users come first (so locations can reference them; each user is
-its own change, so they run side by side), then the locations side by side (each strictly in plan order,
-stopping at its first failure), then the user membership removals and deletions of locations that succeeded.
+Company users come first (so locations can reference them; each user is its own change, so they run side by
+side), then the locations side by side (``parallelism`` at once), then the user membership removals and
+deletions of locations that succeeded. Within a location, up to ``WRITES_PER_LOCATION`` changes run at once,
+each only after the changes it needs (``dependencies``: the creates of the refs its requests use, its parent's
+change, changes of kinds it references, renames of its kind); the first failure stops the location: nothing
+starts after it, the changes already in flight finish, the rest are skipped. Outcomes are reported (and printed)
+in plan order, whatever finished first. ``interrupt()`` (Ctrl-C) starts no more writes anywhere.
 A create whose outcome is unknown is never resent blindly: the executor re-reads live state and matches by
 natural key first.
 """

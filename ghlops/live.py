@@ -5,14 +5,13 @@ and one list per live parent object for child kinds (a price list per product); 
 location shows up as the error of its first list call). Company-level kinds (users) are read once per run per
 company.
 
-Concurrency: up to ``parallelism`` locations at once, and within a location up to ``READS_PER_LOCATION`` calls
-side by side (its first call, the kind that reads first, alone; then the other kinds; then the child lists). All of a
-run's reads share two thread pools: one of ``parallelism`` threads, one per location being read, and one of
-``parallelism x READS_PER_LOCATION`` threads for the calls within them. So the threads and the requests in
-flight never exceed ``parallelism x READS_PER_LOCATION`` (32 at the default 8), whatever the number of
-locations or products: no pool per location, and a location with many products (or one slowed by its rate
-limit) holds at most its own share of the threads. Results are assembled in a fixed order (kinds, then the
-products' order), so what finished first never shows in the result.
+Concurrency (issue 15): all of a run's list calls go through one queue served by ``parallelism x
+READS_PER_LOCATION`` workers (32 at the default 8), so that many calls are in flight whenever there are that many
+to make, whatever the locations' shapes; no pool per location or per product list. ``parallelism`` locations are
+read at once (a new one starts when one finishes: its first call may mint its token, which GHL meters per
+company), each in steps: the kind that reads first alone (it decides whether the location exists), then its other
+kinds side by side, then one list per live parent for the child kinds (a price list per product). Results are
+assembled in a fixed order (registry order, then the parents' order), so what finished first never shows.
 """
 
 from __future__ import annotations
