@@ -70,9 +70,14 @@ class LiveReader:
         *,
         parallelism: int = 8,
         on_location_done: Callable[[str], None] | None = None,
+        locations_at_once: int | None = None,
     ):
         self._client = client
         self._parallelism = max(1, parallelism)
+        # Locations read at once (default ``parallelism``). More keeps every worker busy (a location's steps leave
+        # gaps); only ``parallelism`` when the locations' tokens are minted on their first call, so mints (agency
+        # calls GHL meters per company) start no faster than locations finish.
+        self.locations_at_once = max(1, locations_at_once or self._parallelism)
         self._context = CallContext
         # Called with a location's name once it is read (from the reading thread; progress reporting).
         self._on_location_done = on_location_done
@@ -348,10 +353,9 @@ class _ReadRun:
         # steps fill the workers.
         self._starting = 0
         self._start_slots = max(1, reader._parallelism)
-        # Locations read at once: ``parallelism``, as before issue 15, so new locations (and their token mints)
-        # start no faster than locations finish; within them every call may run, up to the workers.
+        # Locations read at once (LiveReader.locations_at_once): a new one starts when one finishes.
         self._active = 0
-        self._active_slots = self._start_slots
+        self._active_slots = reader.locations_at_once if width > 1 else 1
         self._waiting = list(reversed(self._locations))
 
     def run(self) -> dict[str, LocationLive]:

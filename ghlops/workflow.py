@@ -16,7 +16,7 @@ import httpx
 from ghlops.apply import WRITES_PER_LOCATION
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
-from ghlops.ghl.auth import Credentials, Target
+from ghlops.ghl.auth import Credentials, Source, Target
 from ghlops.identity import whoami
 from ghlops.live import READS_PER_LOCATION, LiveReader
 from ghlops.manifest.checks import COMPANY_ENV, needs_company
@@ -144,6 +144,19 @@ def run_deadline_from(settings: Settings) -> float | None:
     return value
 
 
+def locations_at_once(client: GHLClient, selected: Sequence[Loaded], parallelism: int) -> int:
+    """How many locations the reader reads at once: enough to keep its ``parallelism x 4`` workers busy, or only
+    ``parallelism`` when a location's token is minted on its first call (the mints then keep the pace they had
+    before issue 15; see LiveReader)."""
+    # The client keeps its credentials private; a public accessor is asked of ghlops/ghl/client.py's owner.
+    credentials = getattr(client, "_credentials", None)
+    if not isinstance(credentials, Credentials):
+        return parallelism
+    if any(credentials.source_of(item.desired.location_id) is Source.MINTED for item in selected):
+        return parallelism
+    return parallelism * READS_PER_LOCATION
+
+
 def read(
     client: GHLClient,
     selected: Sequence[Loaded],
@@ -154,7 +167,12 @@ def read(
     if settings.progress is not None and on_location_done is None:
         with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
             return read(client, selected, settings, on_location_done=reporter.location_done)
-    reader = LiveReader(client, parallelism=settings.parallelism, on_location_done=on_location_done)
+    reader = LiveReader(
+        client,
+        parallelism=settings.parallelism,
+        on_location_done=on_location_done,
+        locations_at_once=locations_at_once(client, selected, settings.parallelism),
+    )
     companies: dict[str, CompanyLive] = {}
     for item in selected:
         company_id = item.desired.company_id or ""
