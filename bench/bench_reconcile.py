@@ -400,6 +400,11 @@ def report(runs: list[Run], bound: LowerBound, args: argparse.Namespace, repeate
               f"plan + apply {(seq.plan.wall_s + seq.apply.wall_s) / (first.plan.wall_s + first.apply.wall_s):.1f}x; "
               f"plan output identical: {'yes' if seq.plan_digest == first.plan_digest else 'NO'}")  # fmt: skip
     print()
+    print(
+        "memory: growth over the RSS at the start of each phase, in this process, after seeding ran in it: freed "
+        "memory is reused, so a small growth can understate a phase's need (bench/bench_planner.py measures the "
+        "planner's memory per location from a fresh process)"
+    )
     every = [r for g in repeated for r in g]
     no_429 = all(r.plan.server.status_429 + r.apply.server.status_429 == 0 for r in every)
     plan_exact = all(r.plan.server.total == plan_bound for r in every)
