@@ -218,25 +218,42 @@ class Workload:
         """The fewest requests a plan (reads) and an apply (writes) can make for this workload."""
         reads = 0
         writes = 0
+        impact = 0
+        changed = 0
+        reread = 0
         live_users: set[int] = set()
         dropped: set[int] = set()
         for i in range(self.locations):
             seed = self.seed_spec(i)
             desired = self.desired_spec(i)
             live_products = len(seed["products"])
-            reads += LIST_KINDS + _extra_pages(live_products, _CAPS.products)
+            own = LIST_KINDS + _extra_pages(live_products, _CAPS.products)
             # + one price list per live product (more pages when a product has more prices than a page holds)
-            reads += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
-            reads += _impact_searches(desired, seed)  # one contacts search per change that costs contact data
+            own += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
+            searches = _impact_searches(desired, seed)  # one contacts search per change that costs contact data
+            reads += own + searches
+            impact += searches
             live_users.update(self._seed_users(i))
             drop = self.dropped_user(i)
             if drop is not None:
                 dropped.add(drop)
-            writes += _changes(desired, seed)
-        reads += 1 + _extra_pages(len(live_users), _CAPS.users)  # the users search, once for the company
+            location_writes = _changes(desired, seed)
+            writes += location_writes
+            if location_writes:
+                changed += 1
+                reread += own
+        users_search = 1 + _extra_pages(len(live_users), _CAPS.users)  # the users search, once for the company
+        reads += users_search
         # A user is created when no location's live state has it, else updated once for all its new memberships.
         writes += len(dropped)
-        return LowerBound(reads=reads, writes=writes)
+        return LowerBound(
+            reads=reads,
+            writes=writes,
+            changed_locations=changed,
+            reread=reread + (users_search if changed else 0),
+            user_writes=len(dropped),
+            impact=impact,
+        )
 
     def _seed_users(self, i: int) -> list[int]:
         return [u for u in self.user_indexes(i) if u != self.dropped_user(i)]
@@ -380,8 +397,28 @@ class Workload:
 
 @dataclass(frozen=True)
 class LowerBound:
+    """The fewest requests: ``reads`` of a plan (impact searches included), ``writes`` of an apply (user writes
+    included), and what ``ghlops apply`` adds around the writes (ghlops/commands/apply.py): the lease of each
+    changed location (POST, GET, DELETE: ghlops/lease.py) and the re-read of the changed locations under their
+    leases (replan_leased: their lists and the users search, no impact searches)."""
+
     reads: int
     writes: int
+    changed_locations: int = 0
+    reread: int = 0
+    user_writes: int = 0
+    impact: int = 0
+
+    LEASE_REQUESTS = 3  # per changed location: POST the lease, GET the list, DELETE it after the last write
+
+    @property
+    def leases(self) -> int:
+        return self.LEASE_REQUESTS * self.changed_locations
+
+    @property
+    def apply_total(self) -> int:
+        """Every request `ghlops apply` makes end to end: its plan's reads, the leases, the re-read, the writes."""
+        return self.reads + self.leases + self.reread + self.writes
 
 
 def _extra_pages(items: int, page: int) -> int:

@@ -1,14 +1,19 @@
 """The executor: the only code that writes to GHL.
 
-It runs a plan's requests in order. Company users come first (so locations can reference them; each user is
-its own change, so they run side by side), then the locations side by side (each strictly in plan order,
-stopping at its first failure), then the user membership removals and deletions of locations that succeeded.
+Company users come first (so locations can reference them; each user is its own change, so they run side by
+side), then the locations side by side (``parallelism`` at once), then the user membership removals and
+deletions of locations that succeeded. Within a location, up to ``WRITES_PER_LOCATION`` changes run at once,
+each only after the changes it needs (``dependencies``: the creates of the refs its requests use, its parent's
+change, changes of kinds it references, renames of its kind); the first failure stops the location: nothing
+starts after it, the changes already in flight finish, the rest are skipped. Outcomes are reported (and printed)
+in plan order, whatever finished first. ``interrupt()`` (Ctrl-C) starts no more writes anywhere.
 A create whose outcome is unknown is never resent blindly: the executor re-reads live state and matches by
 natural key first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -18,7 +23,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +41,13 @@ from ghlops.secret import Secret
 logger = logging.getLogger(__name__)
 
 MAX_AMBIGUOUS_RETRIES = 3
+
+#: Writes of one location in flight at once (issue 15): GHL allows 100 requests / 10 s per location and the client's
+#: limiter keeps to it, so a few side by side cost nothing there and divide a location's wall time.
+WRITES_PER_LOCATION = 4
+
+#: Why a change was not attempted after an interrupt (Ctrl-C).
+NOT_STARTED = "never started: the apply was interrupted"
 
 
 class Result(StrEnum):
@@ -67,6 +79,12 @@ class Created:
 @dataclass
 class ApplyReport:
     outcomes: list[Outcome] = field(default_factory=list)
+    # True when an interrupt stopped the run: the skipped changes include ones never started (NOT_STARTED).
+    interrupted: bool = False
+
+    @property
+    def never_started(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.result is Result.SKIPPED and o.error == NOT_STARTED]
 
     @property
     def failed(self) -> list[Outcome]:
@@ -95,10 +113,19 @@ class RunLog:
     def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        # Why logging stopped mid-run (a full disk), None while it works.
+        self.failure: str | None = None
 
     @staticmethod
     def open(path: str | Path | None) -> RunLog:
-        return RunLog(open(path, "a", encoding="utf-8") if path else None)
+        """The run log at ``path`` (none without a path). An unwritable path is a ConfigError, raised before any
+        write (issue 13, section 6)."""
+        if not path:
+            return RunLog(None)
+        try:
+            return RunLog(open(path, "a", encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"--log-file {path}: cannot be written ({exc.strerror or exc})") from None
 
     def write(
         self, section: str, change: Change, result: Result, error: str | None = None, created_id: str | None = None
@@ -117,13 +144,35 @@ class RunLog:
             # The id of the object this change created, null when it created none (issue 14, section 3).
             "createdId": created_id,
         }
+        self._line(line)
+
+    def _line(self, line: Mapping[str, Any]) -> None:
         with self._lock:
-            self._stream.write(json.dumps(line) + "\n")
-            self._stream.flush()
+            if self._stream is None:
+                return
+            try:
+                self._stream.write(json.dumps(line) + "\n")
+                self._stream.flush()
+            except OSError as exc:
+                # A full disk (or a log file gone) must not stop the apply or hide its summary: report it once
+                # and stop logging (issue 13, section 6).
+                self.failure = f"the run log could not be written ({exc.strerror or exc}); it stops here"
+                logger.warning("warning: %s", self.failure)
+                self._close_quietly()
+
+    def note(self, fields: Mapping[str, Any]) -> None:
+        """A line that is not a change: the summary an interrupted run ends with."""
+        self._line({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields})
+
+    def _close_quietly(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        with self._lock:
+            self._close_quietly()
 
 
 def generate_password() -> str:
@@ -147,6 +196,7 @@ class Executor:
         reader: LiveReader,
         *,
         parallelism: int = 8,
+        writes_per_location: int | None = None,
         env: Mapping[str, str] | None = None,
         log: RunLog | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
@@ -160,6 +210,10 @@ class Executor:
         self._client = client
         self._reader = reader
         self._parallelism = max(1, parallelism)
+        # Writes of one location in flight at once; --parallelism 1 stays strictly sequential.
+        if writes_per_location is None:
+            writes_per_location = 1 if self._parallelism == 1 else WRITES_PER_LOCATION
+        self._width = max(1, writes_per_location)
         self._env = os.environ if env is None else env
         self._log = log or RunLog(None)
         self._on_outcome = on_outcome
@@ -171,20 +225,57 @@ class Executor:
         self._refs: dict[tuple[str | None, Ref], str] = {}
         self._refs_lock = threading.Lock()
         self._report_lock = threading.Lock()
+        # Set by interrupt(): no write starts after it; the ones in flight finish (each bounded by the client's
+        # request deadline).
+        self._stop = threading.Event()
+        self._in_flight = 0
+
+    # -- interrupts ------------------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Start no more writes (thread-safe; a signal handler calls it): the writes in flight finish, the rest
+        are reported as never started."""
+        self._stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def in_flight(self) -> int:
+        """Writes (changes) being sent right now."""
+        with self._report_lock:
+            return self._in_flight
 
     def apply(self, plan: Plan) -> ApplyReport:
         report = ApplyReport()
+        # Outcomes reach the report (and on_outcome, which prints them) in plan order, whatever finished first.
         companies = plan.companies
+        locations = [s for s in plan.locations if s.changes]
+        groups = [
+            *((c, [x for x in c.changes if x.stage is Stage.USERS_FIRST]) for c in companies),
+            *((s, s.changes) for s in locations),
+            *((c, [x for x in c.changes if x.stage is Stage.USERS_LAST]) for c in companies),
+        ]
+        order = _PlanOrder(groups, lambda section, outcome: self._publish(report, section, outcome))
         for company in companies:
             firsts = [c for c in company.changes if c.stage is Stage.USERS_FIRST]
-            self._run_independent(company, firsts, report)
-        locations = [s for s in plan.locations if s.changes]
-        if self._parallelism == 1 or len(locations) <= 1:
-            failed = [s.name for s in locations if self._run_location(s, report)]
-        else:
-            with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
-                results = list(pool.map(lambda s: (s.name, self._run_location(s, report)), locations))
-            failed = [name for name, bad in results if bad]
+            self._run_independent(company, firsts, order)
+        calls: ThreadPoolExecutor | None = None
+        if self._width > 1:
+            calls = ThreadPoolExecutor(
+                max_workers=min(self._parallelism, max(1, len(locations))) * self._width,
+                thread_name_prefix="ghlops-write",
+            )
+        try:
+            if self._parallelism == 1 or len(locations) <= 1:
+                failed = [s.name for s in locations if self._run_location(s, order, calls)]
+            else:
+                with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="ghlops-apply") as pool:
+                    results = list(pool.map(lambda s: (s.name, self._run_location(s, order, calls)), locations))
+                failed = [name for name, bad in results if bad]
+        finally:
+            if calls is not None:
+                calls.shutdown(wait=True)
         for company in companies:
             lasts = [
                 (c, touched)
@@ -192,60 +283,107 @@ class Executor:
                 if c.stage is Stage.USERS_LAST
             ]
             for change, touched in lasts:
-                if set(touched) & set(failed):
-                    self._record(report, company, change, Result.SKIPPED, "a location it belongs to failed")
+                if self._stop.is_set():
+                    order.put(company, change, self._outcome(company, change, Result.SKIPPED, NOT_STARTED))
+                elif set(touched) & set(failed):
+                    why = "a location it belongs to failed"
+                    order.put(company, change, self._outcome(company, change, Result.SKIPPED, why))
                 else:
-                    self._run_sequence(company, [change], report, stop_on_failure=False)
+                    order.put(company, change, self._attempt(company, change))
+        report.interrupted = self._stop.is_set()
         return report
 
     # -- one section ---------------------------------------------------------------------------------
-    def _run_independent(self, section: Section, changes: list[Change], report: ApplyReport) -> set[str]:
+    def _run_independent(self, section: Section, changes: list[Change], order: _PlanOrder) -> set[str]:
         """Changes with no order between them (one per user), side by side; returns the failed keys."""
         if self._parallelism == 1 or len(changes) <= 1:
-            return self._run_sequence(section, changes, report, stop_on_failure=False)
-        with ThreadPoolExecutor(max_workers=min(self._parallelism, len(changes))) as pool:
-            results = list(pool.map(lambda c: self._run_sequence(section, [c], report, stop_on_failure=False), changes))
-        return set().union(*results)
+            outcomes = [self._attempt_unless_stopped(section, c) for c in changes]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self._parallelism, len(changes))) as pool:
+                outcomes = list(pool.map(lambda c: self._attempt_unless_stopped(section, c), changes))
+        for change, outcome in zip(changes, outcomes, strict=True):
+            order.put(section, change, outcome)
+        return {o.change.key for o in outcomes if o.result is Result.FAILED}
 
-    def _run_location(self, section: Section, report: ApplyReport) -> set[str]:
-        failed = self._run_sequence(section, list(section.changes), report)
+    def _attempt_unless_stopped(self, section: Section, change: Change) -> Outcome:
+        if self._stop.is_set():
+            return self._outcome(section, change, Result.SKIPPED, NOT_STARTED)
+        return self._attempt(section, change)
+
+    def _run_location(self, section: Section, order: _PlanOrder, calls: ThreadPoolExecutor | None) -> set[str]:
+        """Run a location's changes, each as soon as the changes it needs (dependencies()) are applied, up to
+        the executor's width at once. The first failure stops the location: nothing starts after it (the
+        changes in flight finish), the rest are skipped. Returns the keys of the changes that failed."""
+        changes = list(section.changes)
+        needs = dependencies(changes)
+        applied: set[int] = set()
+        started = [False] * len(changes)
+        running: dict[Future[Outcome], int] = {}
+        stopped_by: Change | None = None
+        failed: set[str] = set()
+        cursor = 0  # every change before it has started
+        while True:
+            if stopped_by is None and not self._stop.is_set():
+                index = cursor
+                while index < len(changes) and len(running) < self._width:
+                    if not started[index] and needs[index] <= applied:
+                        started[index] = True
+                        running[self._submit(calls, section, changes[index])] = index
+                    index += 1
+                while cursor < len(changes) and started[cursor]:
+                    cursor += 1
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = running.pop(future)
+                outcome = future.result()
+                if outcome.result is Result.APPLIED:
+                    applied.add(index)
+                else:
+                    failed.add(changes[index].key)
+                    stopped_by = stopped_by or changes[index]
+                order.put(section, changes[index], outcome)
+        for index, change in enumerate(changes):
+            if not started[index]:
+                why = NOT_STARTED if stopped_by is None else f"after the failure of {stopped_by.display}"
+                order.put(section, change, self._outcome(section, change, Result.SKIPPED, why))
         if self._on_location_done is not None:
             self._on_location_done(section.name)
         return failed
 
-    def _run_sequence(
-        self, section: Section, changes: list[Change], report: ApplyReport, *, stop_on_failure: bool = True
-    ) -> set[str]:
-        """Run changes in order; returns the keys of the changes that failed."""
-        failed: set[str] = set()
-        for index, change in enumerate(changes):
+    def _submit(self, calls: ThreadPoolExecutor | None, section: Section, change: Change) -> Future[Outcome]:
+        if calls is not None:
+            return calls.submit(self._attempt, section, change)
+        done: Future[Outcome] = Future()
+        done.set_result(self._attempt(section, change))
+        return done
+
+    def _attempt(self, section: Section, change: Change) -> Outcome:
+        """Run one change; its outcome, logged the moment it is known (the run log is the audit of a run that
+        may be interrupted; the report follows plan order)."""
+        with self._report_lock:
+            self._in_flight += 1
+        try:
             try:
                 created_id = self._run_change(section, change)
             except GhlopsError as exc:
-                failed.add(change.key)
-                self._record(report, section, change, Result.FAILED, str(exc))
-                if stop_on_failure:
-                    for rest in changes[index + 1 :]:
-                        self._record(report, section, rest, Result.SKIPPED, f"after the failure of {change.display}")
-                    break
-                continue
-            self._record(report, section, change, Result.APPLIED, created_id=created_id)
-        return failed
+                outcome = Outcome(section.name, change, Result.FAILED, str(exc))
+            else:
+                outcome = Outcome(section.name, change, Result.APPLIED, created_id=created_id)
+        finally:
+            with self._report_lock:
+                self._in_flight -= 1
+        self._log.write(section.name, change, outcome.result, outcome.error, outcome.created_id)
+        return outcome
 
-    def _record(
-        self,
-        report: ApplyReport,
-        section: Section,
-        change: Change,
-        result: Result,
-        error: str | None = None,
-        *,
-        created_id: str | None = None,
-    ) -> None:
-        outcome = Outcome(section.name, change, result, error, created_id)
-        with self._report_lock:
-            report.outcomes.append(outcome)
-        self._log.write(section.name, change, result, error, created_id)
+    def _outcome(self, section: Section, change: Change, result: Result, error: str | None) -> Outcome:
+        """An outcome of a change never attempted (skipped), logged like the others."""
+        self._log.write(section.name, change, result, error, None)
+        return Outcome(section.name, change, result, error)
+
+    def _publish(self, report: ApplyReport, section: Section, outcome: Outcome) -> None:
+        report.outcomes.append(outcome)
         if self._on_outcome:
             self._on_outcome(outcome)
 
@@ -331,15 +469,18 @@ class Executor:
         location_id: str | None,
         context: Any,
     ) -> Any:
-        for _attempt in range(MAX_AMBIGUOUS_RETRIES):
+        for attempt in range(MAX_AMBIGUOUS_RETRIES + 1):
             try:
                 return self._send(request, location_id, context)
             except AmbiguousWriteError:
-                # The server may have created it: look before sending again, so there is never a duplicate.
+                # The server may have created it: look before sending again, so there is never a duplicate. The
+                # last attempt is looked for too (issue 13, section 6): only then is it reported failed.
                 found = self._find_created(section, change, kind, location_id, request) if kind is not None else None
                 if found is not None:
                     return _with_id(found, request.id_field)
-        return self._send(request, location_id, context)
+                if attempt == MAX_AMBIGUOUS_RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _find_created(
         self, section: Section, change: Change, kind: Kind[Any], location_id: str | None, create: Request
@@ -390,6 +531,115 @@ class Executor:
         if not value:
             raise ConfigError(f"environment variable {secret.env} (passwordEnv) is not set")
         return Secret(value)
+
+
+class _PlanOrder:
+    """Hands outcomes on in the order the run's phases and the plan give (the company's first users, then each
+    location's changes in plan order, then the users' last changes), whichever finished first: the report and
+    the lines printed are the same on every run."""
+
+    def __init__(self, groups: Sequence[tuple[Section, Sequence[Change]]], emit: Callable[[Section, Outcome], None]):
+        self._groups = [(section, list(changes)) for section, changes in groups if changes]
+        self._emit = emit
+        self._where = {
+            (id(section), id(change)): (g, j) for g, (section, changes) in enumerate(self._groups)
+            for j, change in enumerate(changes)
+        }  # fmt: skip
+        self._slots: list[list[Outcome | None]] = [[None] * len(changes) for _, changes in self._groups]
+        self._group = 0
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def put(self, section: Section, change: Change, outcome: Outcome) -> None:
+        with self._lock:
+            g, j = self._where[(id(section), id(change))]
+            self._slots[g][j] = outcome
+            while self._group < len(self._groups):
+                slots = self._slots[self._group]
+                if self._next >= len(slots):
+                    self._group, self._next = self._group + 1, 0
+                    continue
+                ready = slots[self._next]
+                if ready is None:
+                    return
+                slots[self._next] = None  # handed on: the report holds it now
+                self._emit(self._groups[self._group][0], ready)
+                self._next += 1
+
+
+def dependencies(changes: Sequence[Change]) -> list[set[int]]:
+    """For each change of one location, the indexes of the earlier changes it needs applied before it starts.
+
+    A change needs: the change that creates a ref its requests use; its parent's change (a price after its
+    product's create, a product's delete after its prices' deletes: matched by id or ref); every earlier change
+    of a kind its kind references or is referenced by (calendars after groups, whatever the ids); and, within a
+    kind, an earlier change of the same object or any rename (a name freed or taken). A kind the registry does
+    not know orders against everything. Everything else (tags beside custom fields beside products) is
+    independent. The plan's order already puts what is needed first, so this only keeps its pairs that matter.
+    """
+    needs: list[set[int]] = [set() for _ in changes]
+    creator: dict[Ref, int] = {}
+    by_kind: dict[str, list[int]] = {}
+    renames: dict[str, list[int]] = {}
+    by_object: dict[tuple[str, str], list[int]] = {}
+    unknown: list[int] = []
+    for j, change in enumerate(changes):
+        kind = BY_NAME.get(change.kind)
+        mine = needs[j]
+        mine.update(unknown)
+        if kind is None:
+            mine.update(range(j))
+            unknown.append(j)
+        else:
+            for request in change.requests:
+                mine.update(creator[r] for r in request.refs() if r in creator)
+            related = {r.target for r in kind.references}
+            related.update(k.name for k in BY_NAME.values() if any(r.target == kind.name for r in k.references))
+            for other in related:
+                mine.update(by_kind.get(other, ()))
+            for child in (k for k in BY_NAME.values() if k.parent == kind.name):
+                mine.update(i for i in by_kind.get(child.name, ()) if _is_parent_of(change, changes[i]))
+            if kind.parent is not None:
+                mine.update(i for i in by_kind.get(kind.parent, ()) if _is_parent_of(changes[i], change))
+            renaming = _renames(kind, change)
+            mine.update(renames.get(change.kind, ()))
+            if renaming:
+                mine.update(by_kind.get(change.kind, ()))
+            for ident in _identities(change):
+                mine.update(by_object.get(ident, ()))
+            by_kind.setdefault(change.kind, []).append(j)
+            if renaming:
+                renames.setdefault(change.kind, []).append(j)
+            for ident in _identities(change):
+                by_object.setdefault(ident, []).append(j)
+        for request in change.requests:
+            made = _creates(change, request)
+            if made is not None:
+                creator[made] = j
+        mine.discard(j)
+    return needs
+
+
+def _identities(change: Change) -> list[tuple[str, str]]:
+    found = [(change.kind, "key:" + change.key)]
+    if change.object_id:
+        found.append((change.kind, "id:" + change.object_id))
+    return found
+
+
+def _renames(kind: Kind[Any], change: Change) -> bool:
+    """A change that gives an object another name (frees one name, takes another)."""
+    return change.action is Action.UPDATE and any(f.field == kind.key_field for f in change.fields)
+
+
+def _is_parent_of(parent: Change, child: Change) -> bool:
+    """Whether ``child`` is one of ``parent``'s children (by id or by ref); a child whose parent is unknown is
+    taken to be, so it is never run ahead of a parent it may need."""
+    if child.parent is None:
+        return True
+    if isinstance(child.parent, Ref):
+        return child.parent == parent.creates or any(_creates(parent, r) == child.parent for r in parent.requests)
+    return child.parent == parent.object_id
 
 
 def _creates(change: Change, request: Request) -> Ref | None:

@@ -5,22 +5,22 @@ and one list per live parent object for child kinds (a price list per product); 
 location shows up as the error of its first list call). Company-level kinds (users) are read once per run per
 company.
 
-Concurrency: up to ``parallelism`` locations at once, and within a location up to ``READS_PER_LOCATION`` calls
-side by side (its first call, the kind that reads first, alone; then the other kinds; then the child lists). All of a
-run's reads share two thread pools: one of ``parallelism`` threads, one per location being read, and one of
-``parallelism x READS_PER_LOCATION`` threads for the calls within them. So the threads and the requests in
-flight never exceed ``parallelism x READS_PER_LOCATION`` (32 at the default 8), whatever the number of
-locations or products: no pool per location, and a location with many products (or one slowed by its rate
-limit) holds at most its own share of the threads. Results are assembled in a fixed order (kinds, then the
-products' order), so what finished first never shows in the result.
+Concurrency (issue 15): all of a run's list calls go through one queue served by ``parallelism x
+READS_PER_LOCATION`` workers (32 at the default 8), so that many calls are in flight whenever there are that many
+to make, whatever the locations' shapes; no pool per location or per product list. ``parallelism`` locations are
+read at once (a new one starts when one finishes: its first call may mint its token, which GHL meters per
+company), each in steps: the kind that reads first alone (it decides whether the location exists), then its other
+kinds side by side, then one list per live parent for the child kinds (a price list per product). Results are
+assembled in a fixed order (registry order, then the parents' order), so what finished first never shows.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any, Protocol, TypeVar
 
 from ghlops.errors import ApiResponseError
@@ -70,9 +70,14 @@ class LiveReader:
         *,
         parallelism: int = 8,
         on_location_done: Callable[[str], None] | None = None,
+        locations_at_once: int | None = None,
     ):
         self._client = client
         self._parallelism = max(1, parallelism)
+        # Locations read at once (default ``parallelism``). More keeps every worker busy (a location's steps leave
+        # gaps); only ``parallelism`` when the locations' tokens are minted on their first call, so mints (agency
+        # calls GHL meters per company) start no faster than locations finish.
+        self.locations_at_once = max(1, locations_at_once or self._parallelism)
         self._context = CallContext
         # Called with a location's name once it is read (from the reading thread; progress reporting).
         self._on_location_done = on_location_done
@@ -94,6 +99,7 @@ class LiveReader:
                 parsed = self._parse(kind, raw, Resolver(), f"company {company_id}", warnings)
                 if parsed is not None:
                     found.append(parsed)
+            _check_unique_ids(kind, found, f"company {company_id}", kind.list_page(company_id, 0, None).endpoint)
             objects[kind.name] = found
         return CompanyLive(company_id=company_id, users=objects.get("users", []), warnings=warnings)
 
@@ -101,61 +107,24 @@ class LiveReader:
     def read_locations(
         self, locations: Sequence[tuple[str, str]], resolvers: Mapping[str, Resolver]
     ) -> dict[str, LocationLive]:
-        """Read (name, location_id) pairs concurrently; results keyed by location id, errors re-raised."""
-        if self._parallelism == 1:
-            return {lid: self._read_done(name, lid, resolvers[lid], None) for name, lid in locations}
-        outer = min(self._parallelism, len(locations)) or 1
-        # Closed in reverse order: the locations' pool first, since its tasks wait on the calls pool.
-        with (
-            ThreadPoolExecutor(max_workers=outer * READS_PER_LOCATION, thread_name_prefix="ghlops-read") as calls,
-            ThreadPoolExecutor(max_workers=outer, thread_name_prefix="ghlops-location") as pool,
-        ):
-            futures = {lid: pool.submit(self._read_done, name, lid, resolvers[lid], calls) for name, lid in locations}
-            return {lid: f.result() for lid, f in futures.items()}
+        """Read (name, location_id) pairs; results keyed by location id, in the order given. The first error
+        (in the locations' order) is raised once the calls in flight finish; no call starts after an error."""
+        width = self.concurrency if self._parallelism > 1 else 1
+        return _ReadRun(self, list(locations), resolvers, width).run()
 
-    def _read_done(self, name: str, location_id: str, resolver: Resolver, calls: Executor | None) -> LocationLive:
-        live = self.read_location(name, location_id, resolver, calls=calls)
-        if self._on_location_done is not None:
-            self._on_location_done(name)
-        return live
+    @property
+    def concurrency(self) -> int:
+        """The most read calls in flight at once: ``parallelism x READS_PER_LOCATION``."""
+        return self._parallelism * READS_PER_LOCATION if self._parallelism > 1 else 1
 
     def read_location(
         self, name: str, location_id: str, resolver: Resolver, *, calls: Executor | None = None
     ) -> LocationLive:
-        """Read one location; ``calls`` is the pool its concurrent calls run on (a pool of its own when None).
-
-        The pool must not be one the caller itself runs on: a location waits for its calls.
-        """
-        if calls is None and self._parallelism > 1:
-            with ThreadPoolExecutor(max_workers=READS_PER_LOCATION, thread_name_prefix="ghlops-read") as own:
-                return self.read_location(name, location_id, resolver, calls=own)
-        live = LocationLive(location_id=location_id)
-        # A location's first call decides whether it exists; the rest then run side by side.
-        for kind in FIRST_KINDS:
-            live.objects[kind.name], warnings = self.read_kind_noting(name, location_id, kind, resolver)
-            live.warnings.extend(warnings)
-        tasks: list[tuple[str, Callable[[], Read]]] = [
-            (k.name, _bind(self.read_kind_noting, name, location_id, k, resolver))
-            for k in TOP_KINDS
-            if k not in FIRST_KINDS
+        """Read one location (``calls`` is accepted for older callers and not used: the run's own workers read)."""
+        del calls
+        return _ReadRun(self, [(name, location_id)], {location_id: resolver}, self.concurrency, notify=False).run()[
+            location_id
         ]
-        if calls is None:
-            results = {kind: task() for kind, task in tasks}
-        else:
-            futures = {kind: calls.submit(task) for kind, task in tasks}
-            results = {kind: f.result() for kind, f in futures.items()}
-        for kind_name, (objects, warnings) in results.items():
-            live.objects[kind_name] = objects
-            live.warnings.extend(warnings)
-        for child in CHILD_KINDS:
-            assert child.parent is not None
-            live.objects[child.name], warnings = self.read_children(
-                name, location_id, child, live.of(child.parent), resolver, calls=calls
-            )
-            live.warnings.extend(warnings)
-        # Objects in registry order, whatever finished first.
-        live.objects = {k.name: live.objects[k.name] for k in LOCATION_KINDS if k.name in live.objects}
-        return live
 
     def read_kind(self, name: str, location_id: str, kind: Kind[Any], resolver: Resolver) -> list[LiveObject[Any]]:
         return self.read_kind_noting(name, location_id, kind, resolver)[0]
@@ -166,14 +135,14 @@ class LiveReader:
             raws = self._pages(
                 name, location_id, kind.name, _bind_page(kind, location_id, None), kind.parse_page, kind.page_size
             )
-            return self._parse_all(kind, raws, resolver, name)
+            return self._parse_all(kind, raws, resolver, name, kind.list_page(location_id, 0, None).endpoint)
         req = kind.list_request(location_id)
         body = self._send(req, location_id, kind.name, name)
         try:
             raws = kind.parse_list(body)
         except ValueError as exc:
             raise _bad_answer(req, exc, name, kind.name) from exc
-        return self._parse_all(kind, raws, resolver, name)
+        return self._parse_all(kind, raws, resolver, name, req.endpoint)
 
     def read_products(self, name: str, location_id: str, resolver: Resolver) -> list[LiveObject[Any]]:
         return self.read_kind_noting(name, location_id, BY_NAME["products"], resolver)[0]
@@ -240,7 +209,8 @@ class LiveReader:
         raws = self._pages(
             name, location_id, kind.name, _bind_page(kind, location_id, parent), kind.parse_page, kind.page_size or 0
         )
-        children, warnings = self._parse_all(kind, [kind.attach(raw, parent) for raw in raws], resolver, name)
+        endpoint = kind.list_page(location_id, 0, parent).endpoint
+        children, warnings = self._parse_all(kind, [kind.attach(raw, parent) for raw in raws], resolver, name, endpoint)
         for live in children:
             kind.adopt_parent(live.obj, parent)
         return children, warnings
@@ -297,7 +267,12 @@ class LiveReader:
         return self._client.send(req, location_id=location_id, context=self._context(name, kind, None))
 
     def _parse_all(
-        self, kind: Kind[Any], raws: Sequence[Mapping[str, Any]], resolver: Resolver, where: str | None
+        self,
+        kind: Kind[Any],
+        raws: Sequence[Mapping[str, Any]],
+        resolver: Resolver,
+        where: str | None,
+        endpoint: str = "",
     ) -> Read:
         warnings: list[str] = []
         objects = []
@@ -305,6 +280,7 @@ class LiveReader:
             parsed = self._parse(kind, raw, resolver, where, warnings)
             if parsed is not None:
                 objects.append(parsed)
+        _check_unique_ids(kind, objects, where, endpoint)
         return objects, warnings
 
     def _parse(
@@ -326,6 +302,235 @@ class LiveReader:
             logger.warning("warning: %s", line)
             warnings.append(line)
             return None
+
+
+class _Location:
+    """One location being read: its live state so far and the calls of its current step still running."""
+
+    def __init__(self, index: int, name: str, location_id: str, resolver: Resolver) -> None:
+        self.index = index
+        self.name = name
+        self.location_id = location_id
+        self.resolver = resolver
+        self.live = LocationLive(location_id=location_id)
+        self.step = 0  # FIRST_KINDS one by one, then the other kinds, then waves of child kinds
+        self.outstanding = 0
+        self.read_kinds: set[str] = set()
+        self.children: dict[str, list[Read | None]] = {}
+        self.pending_children: list[Kind[Any]] = list(CHILD_KINDS)
+        self.results: dict[str, Read] = {}
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class _ReadRun:
+    """All of a run's reads over one set of ``width`` workers (issue 15): every call of every location is one
+    task in a queue ordered by (location, step), so ``width`` calls are in flight as long as there is any call
+    to make, whatever the locations' shapes. A location's steps keep their order: its first kind alone (it
+    decides whether the location exists), then its other kinds side by side, then one list per live parent for
+    the child kinds. The earlier locations' calls go first, so locations finish roughly in order."""
+
+    def __init__(
+        self,
+        reader: LiveReader,
+        locations: list[tuple[str, str]],
+        resolvers: Mapping[str, Resolver],
+        width: int,
+        *,
+        notify: bool = True,
+    ) -> None:
+        self._reader = reader
+        self._locations = [_Location(i, n, lid, resolvers[lid]) for i, (n, lid) in enumerate(locations)]
+        self._width = max(1, width)
+        self._notify = notify
+        self._queue: list[tuple[int, int, Callable[[], None]]] = []
+        self._seq = 0
+        self._running = 0
+        self._failed = False
+        self._cond = threading.Condition()
+        # Locations in their first step at once: a location's first call may mint its token (an agency call GHL
+        # meters per company), so only ``parallelism`` of them start together, as before issue 15; the later
+        # steps fill the workers.
+        self._starting = 0
+        self._start_slots = max(1, reader._parallelism)
+        # Locations read at once (LiveReader.locations_at_once): a new one starts when one finishes.
+        self._active = 0
+        self._active_slots = reader.locations_at_once if width > 1 else 1
+        self._waiting = list(reversed(self._locations))
+
+    def run(self) -> dict[str, LocationLive]:
+        with self._cond:
+            self._admit()
+        if self._width == 1:
+            self._work()
+        else:
+            threads = [
+                threading.Thread(target=self._work, name=f"ghlops-read-{n}", daemon=True) for n in range(self._width)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        for location in self._locations:
+            if location.error is not None:
+                raise location.error
+        for location in self._locations:
+            if not location.done:  # pragma: no cover - every step ends in _finish or an error
+                raise RuntimeError(f"location {location.name}: its read stopped unfinished")
+        return {loc.location_id: loc.live for loc in self._locations}
+
+    # -- the workers -----------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and self._running and not self._failed:
+                    self._cond.wait()
+                if self._failed or not self._queue:
+                    self._cond.notify_all()
+                    return
+                _, _, task = heapq.heappop(self._queue)
+                self._running += 1
+            try:
+                task()
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def _push(self, location: _Location, task: Callable[[], None]) -> None:
+        """Queue one call of ``location`` (the caller holds the lock)."""
+        self._seq += 1
+        location.outstanding += 1
+        heapq.heappush(self._queue, (location.index, self._seq, task))
+        self._cond.notify()
+
+    def _call(self, location: _Location, what: Callable[[], T], keep: Callable[[T], None]) -> Callable[[], None]:
+        """A task: make the call, keep its result, and move the location on when its step is complete."""
+
+        def task() -> None:
+            try:
+                result = what()
+            except BaseException as exc:  # re-raised by run(), in the locations' order
+                with self._cond:
+                    location.error = location.error or exc
+                    self._failed = True
+                    location.outstanding -= 1
+                return
+            with self._cond:
+                keep(result)
+                location.outstanding -= 1
+                if location.outstanding == 0 and location.error is None:
+                    self._next_step(location)
+
+        return task
+
+    # -- one location's steps (the caller holds the lock) ----------------------------------------------
+    def _admit(self) -> None:
+        while (
+            self._waiting
+            and self._starting < self._start_slots
+            and self._active < self._active_slots
+            and not self._failed
+        ):
+            self._starting += 1
+            self._active += 1
+            self._next_step(self._waiting.pop())
+
+    def _next_step(self, location: _Location) -> None:
+        reader = self._reader
+        while not location.done:
+            step = location.step
+            location.step += 1
+            if step < len(FIRST_KINDS):
+                kind = FIRST_KINDS[step]
+                self._push_kind(location, kind)
+                return
+            if step == len(FIRST_KINDS):
+                self._starting -= 1
+                self._admit()
+                rest = [k for k in TOP_KINDS if k not in FIRST_KINDS]
+                for kind in rest:
+                    self._push_kind(location, kind)
+                if rest:
+                    return
+                continue
+            self._gather_children(location)
+            wave = [k for k in location.pending_children if k.parent in location.read_kinds]
+            location.pending_children = [k for k in location.pending_children if k not in wave]
+            for child in wave:
+                parents = location.live.of(child.parent or "")
+                slots: list[Read | None] = [None] * len(parents)
+                location.children[child.name] = slots
+                for i, parent in enumerate(parents):
+                    self._push(
+                        location,
+                        self._call(
+                            location,
+                            _bind(reader.read_children_of, location.name, location.location_id, child, parent,
+                                  location.resolver),
+                            _store(slots, i),
+                        ),
+                    )  # fmt: skip
+            if location.outstanding:
+                return
+            if not wave:
+                self._finish(location)
+                return
+
+    def _push_kind(self, location: _Location, kind: Kind[Any]) -> None:
+        def keep(result: Read) -> None:
+            location.live.objects[kind.name] = result[0]
+            location.results[kind.name] = result
+            location.read_kinds.add(kind.name)
+
+        read = _bind(self._reader.read_kind_noting, location.name, location.location_id, kind, location.resolver)
+        self._push(location, self._call(location, read, keep))
+
+    def _gather_children(self, location: _Location) -> None:
+        """File the child lists of the wave just read under their kinds, in the parents' order."""
+        for name, slots in list(location.children.items()):
+            groups = [g for g in slots if g is not None]
+            location.live.objects[name] = [p for objects, _ in groups for p in objects]
+            location.results[name] = (location.live.objects[name], [w for _, ws in groups for w in ws])
+            location.read_kinds.add(name)
+        location.children.clear()
+
+    def _finish(self, location: _Location) -> None:
+        live = location.live
+        # Objects and warnings in registry order, whatever finished first.
+        live.objects = {k.name: live.objects[k.name] for k in LOCATION_KINDS if k.name in live.objects}
+        live.warnings = [w for k in LOCATION_KINDS if k.name in location.results for w in location.results[k.name][1]]
+        location.done = True
+        self._active -= 1
+        self._admit()
+        callback = self._reader._on_location_done
+        if self._notify and callback is not None:
+            callback(location.name)
+
+
+def _check_unique_ids(kind: Kind[Any], objects: Sequence[LiveObject[Any]], where: str | None, endpoint: str) -> None:
+    """One answer (all pages of one list) holding the same id twice is an error naming both objects (issue 13,
+    section 7): matching, updates and deletes by id would otherwise act on whichever came last."""
+    seen: dict[str, LiveObject[Any]] = {}
+    for live in objects:
+        first = seen.setdefault(live.id, live)
+        if first is not live:
+            raise ApiResponseError(
+                f"unexpected answer: GHL listed two {kind.label}s with the same id {live.id}: "
+                f"{kind.display_name(first.obj)!r} and {kind.display_name(live.obj)!r}",
+                status=200,
+                method="GET",
+                endpoint=endpoint,
+                location=where,
+                kind=kind.name,
+            )
+
+
+def _store(slots: list[Read | None], index: int) -> Callable[[Read], None]:
+    def keep(result: Read) -> None:
+        slots[index] = result
+
+    return keep
 
 
 def _bind(fn: Callable[..., T], *args: Any) -> Callable[[], T]:

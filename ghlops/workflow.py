@@ -13,11 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from ghlops.apply import WRITES_PER_LOCATION
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
-from ghlops.ghl.auth import Credentials, Target
+from ghlops.ghl.auth import Credentials, Source, Target
 from ghlops.identity import whoami
-from ghlops.live import LiveReader
+from ghlops.live import READS_PER_LOCATION, LiveReader
 from ghlops.manifest.checks import COMPANY_ENV, needs_company
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
 from ghlops.plan.model import Guard, Plan
@@ -26,6 +27,7 @@ from ghlops.progress import ProgressFactory
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 DEFAULT_PARALLELISM = 8
+RUN_DEADLINE_ENV = "GHLOPS_RUN_DEADLINE"
 
 logger = logging.getLogger("ghlops.http")
 
@@ -43,6 +45,9 @@ class Settings:
     # Progress reporters on stderr (the CLI sets it; None shows nothing): see ghlops.progress.
     progress: ProgressFactory | None = None
     guard: Guard = field(default_factory=Guard)
+    # Seconds the whole run may take (every call and retry ends once it passed; issue 13, section 3); None reads
+    # GHLOPS_RUN_DEADLINE from env, unset there means none.
+    run_deadline: float | None = None
 
 
 @dataclass
@@ -103,7 +108,53 @@ def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
         source = credentials.source_of(target.location_id)
         logger.debug("location %s: token from %s", target.label, source.value if source else "nowhere")
     limiter = RateLimiter(settings.rate_limit_max, settings.rate_limit_window_s) if settings.rate_limit else None
-    return GHLClient(base_url_from_env(settings.env), credentials, transport=settings.transport, limiter=limiter)
+    return GHLClient(
+        base_url_from_env(settings.env),
+        credentials,
+        transport=settings.transport,
+        limiter=limiter,
+        concurrency=calls_in_flight(settings.parallelism),
+        run_deadline=run_deadline_from(settings),
+    )
+
+
+def calls_in_flight(parallelism: int) -> int:
+    """The most calls a run keeps in flight at ``parallelism``: reads, impact counts and writes each run up to
+    parallelism x 4 (live.READS_PER_LOCATION, apply.WRITES_PER_LOCATION), one at --parallelism 1. The client
+    keeps that many connections open, so none is opened twice (issue 15)."""
+    if parallelism <= 1:
+        return 1
+    return parallelism * max(READS_PER_LOCATION, WRITES_PER_LOCATION)
+
+
+def run_deadline_from(settings: Settings) -> float | None:
+    if settings.run_deadline is not None:
+        if not settings.run_deadline > 0:
+            raise ConfigError("the run deadline must be a positive number of seconds")
+        return settings.run_deadline
+    raw = settings.env.get(RUN_DEADLINE_ENV, "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{RUN_DEADLINE_ENV} must be a number of seconds, got {raw!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigError(f"{RUN_DEADLINE_ENV} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def locations_at_once(client: GHLClient, selected: Sequence[Loaded], parallelism: int) -> int:
+    """How many locations the reader reads at once: enough to keep its ``parallelism x 4`` workers busy, or only
+    ``parallelism`` when a location's token is minted on its first call (the mints then keep the pace they had
+    before issue 15; see LiveReader)."""
+    # The client keeps its credentials private; a public accessor is asked of ghlops/ghl/client.py's owner.
+    credentials = getattr(client, "_credentials", None)
+    if not isinstance(credentials, Credentials):
+        return parallelism
+    if any(credentials.source_of(item.desired.location_id) is Source.MINTED for item in selected):
+        return parallelism
+    return parallelism * READS_PER_LOCATION
 
 
 def read(
@@ -116,7 +167,12 @@ def read(
     if settings.progress is not None and on_location_done is None:
         with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
             return read(client, selected, settings, on_location_done=reporter.location_done)
-    reader = LiveReader(client, parallelism=settings.parallelism, on_location_done=on_location_done)
+    reader = LiveReader(
+        client,
+        parallelism=settings.parallelism,
+        on_location_done=on_location_done,
+        locations_at_once=locations_at_once(client, selected, settings.parallelism),
+    )
     companies: dict[str, CompanyLive] = {}
     for item in selected:
         company_id = item.desired.company_id or ""

@@ -57,15 +57,33 @@ def test_an_ambiguous_create_is_matched_by_natural_key_not_sent_again(sb: Sandbo
 
 def test_a_failed_call_stops_its_location_and_the_others_carry_on(sb: Sandbox) -> None:
     sb.inject("status", method="POST", path_contains=f"/locations/{DENTAL}/customFields", status=422, times=1)
-    _, outcomes = run(sb, [EXAMPLES])
+    made, outcomes = run(sb, [EXAMPLES])
     dental = [(k, d, r) for s, k, d, r in outcomes if s == "downtown-dental"]
-    failed = [(k, d) for k, d, r in dental if r is Result.FAILED]
-    assert failed == [("customFields", "contact/Company Size")]
-    # Everything after the failure in that location was skipped, in plan order.
-    after = dental[[d for _, d, _ in dental].index("contact/Company Size") + 1 :]
-    assert after and all(r is Result.SKIPPED for *_, r in after)
+    (section,) = [s for s in made.locations if s.name == "downtown-dental"]
+    # Outcomes come in plan order, whichever write finished first.
+    assert [(k, d) for k, d, _ in dental] == [(c.kind, c.display) for c in section.changes]
+    failed = [i for i, (_, _, r) in enumerate(dental) if r is Result.FAILED]
+    assert len(failed) == 1 and dental[failed[0]][0] == "customFields"
+    # The writes already in flight beside it finished; nothing started after it: the rest were skipped.
+    skipped = [i for i, (*_, r) in enumerate(dental) if r is Result.SKIPPED]
+    assert skipped and all(i > failed[0] for i in skipped)
+    assert all(r is not Result.SKIPPED for *_, r in dental[: failed[0]])
     ortho = [r for s, *_, r in outcomes if s == "uptown-ortho"]
     assert ortho and all(r is Result.APPLIED for r in ortho)
+
+
+def test_at_parallelism_one_a_failure_skips_everything_after_it_in_its_location(sb: Sandbox) -> None:
+    settings = Settings(env=sandbox_env(sb), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    sb.inject("status", method="POST", path_contains=f"/locations/{DENTAL}/customFields", status=422, times=1)
+    with make_client(settings, manifests.loaded) as client:
+        result = plan(read(client, manifests.loaded, settings))
+        report = Executor(client, LiveReader(client), parallelism=1, env=settings.env).apply(result)
+    dental = [(o.change.display, o.result) for o in report.outcomes if o.section == "downtown-dental"]
+    first = next(i for i, (_, r) in enumerate(dental) if r is Result.FAILED)
+    assert dental[first][0] == "contact/Company Size"  # the first custom field in plan order
+    assert all(r is Result.APPLIED for _, r in dental[:first])
+    assert dental[first + 1 :] and all(r is Result.SKIPPED for _, r in dental[first + 1 :])
 
 
 def test_the_run_log_records_every_change_as_json_lines(sb: Sandbox, tmp_path: Path) -> None:
@@ -133,6 +151,84 @@ def test_an_ambiguous_price_create_from_a_plan_without_parents_is_still_found_no
     ambiguous = next(r for r in sb.requests if r.fault == "ambiguous")
     prices = [p for item in manifests.loaded for product in sb.store.snapshot(item.desired.location_id)["products"]
               for p in product["prices"] if ambiguous.path == f"/products/{product['_id']}/price"]  # fmt: skip
-    # Found again by its product, never sent twice: that product's prices all have distinct names (some products
-    # of the examples have two prices).
+    # Found again by its product, never sent twice: no price name twice under the product whose answer was lost.
     assert prices and len(prices) == len({p["name"] for p in prices})
+
+
+class FullDisk:
+    """A log stream that fills up after a few lines (ENOSPC), as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        if len(self.lines) >= self.room:
+            raise OSError(28, "No space left on device")
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_run_log_that_fills_up_mid_apply_is_reported_and_the_apply_carries_on(sb: Sandbox) -> None:
+    # Issue 13, section 6: a full --log-file gave a traceback mid-apply.
+    stream = FullDisk(room=3)
+    log = RunLog(stream)  # type: ignore[arg-type]
+    _, outcomes = run(sb, [EXAMPLES], log)
+    assert len(stream.lines) == 3
+    assert all(r is Result.APPLIED for *_, r in outcomes) and len(outcomes) == 22
+    assert log.failure == "the run log could not be written (No space left on device); it stops here"
+    assert not run(sb, [EXAMPLES])[0].has_changes
+
+
+def test_the_last_ambiguous_create_is_looked_for_again_before_it_is_reported_failed(sb: Sandbox) -> None:
+    # Issue 13, section 6: after the retries, the last lost answer was reported failed without the re-read the
+    # others get. Here the first answers are lost before GHL did anything, the last one after it created the tag.
+    from typing import Any
+
+    from ghlops.apply import MAX_AMBIGUOUS_RETRIES
+    from ghlops.errors import AmbiguousWriteError
+
+    settings = Settings(env=sandbox_env(sb), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        result = plan(read(client, manifests.loaded, settings))
+        sends: list[str] = []
+
+        class LosingAnswers:
+            def send(self, req: Any, *, location_id: str | None = None, context: Any = None) -> Any:
+                if req.method == "POST" and req.endpoint.endswith("/tags") and req.body.get("name") == "vip":
+                    sends.append("vip")
+                    if len(sends) > MAX_AMBIGUOUS_RETRIES:
+                        client.send(req, location_id=location_id, context=context)
+                    raise AmbiguousWriteError("connection reset after sending", method="POST", endpoint=req.endpoint)
+                return client.send(req, location_id=location_id, context=context)
+
+        report = Executor(LosingAnswers(), LiveReader(client), parallelism=1, env=settings.env).apply(result)
+    assert len(sends) == MAX_AMBIGUOUS_RETRIES + 1
+    assert report.ok, [o.error for o in report.failed]
+    names = [t["name"] for t in sb.store.snapshot(DENTAL)["tags"]]
+    assert sorted(names) == ["new-lead", "recall-due", "vip"]
+
+
+def test_dependencies_keep_only_the_pairs_that_matter() -> None:
+    from ghlops.apply import dependencies
+    from ghlops.plan.model import Action, Change
+    from ghlops.request import Ref, Request
+
+    product = Change(Action.CREATE, "products", "whitening", "Whitening", (Request("POST", ("/products/",)),),
+                     creates=Ref("products", "whitening"))  # fmt: skip
+    tag = Change(Action.CREATE, "tags", "vip", "vip", (Request("POST", ("/locations/L/tags",)),))
+    price = Change(Action.CREATE, "prices", "whitening/standard", "Whitening/Standard",
+                   (Request("POST", ("/products/", Ref("products", "whitening"), "/price")),),
+                   parent=Ref("products", "whitening"))  # fmt: skip
+    other_price = Change(Action.UPDATE, "prices", "bleach/monthly", "Bleach/Monthly",
+                         (Request("PUT", ("/products/p2/price/c2",)),), object_id="c2", parent="p2")  # fmt: skip
+    old_product = Change(Action.DELETE, "products", "bleach", "Bleach", (Request("DELETE", ("/products/p2",)),),
+                         object_id="p2")  # fmt: skip
+    assert dependencies([product, tag, price, other_price, old_product]) == [set(), set(), {0}, set(), {3}]

@@ -247,3 +247,84 @@ def test_a_server_that_always_reports_another_page_is_stopped_with_a_clear_error
     with pytest.raises(ApiResponseError) as caught:
         reader(handler, []).read_location("clinic", LOC, Resolver())
     assert "more than 10,000 products listed (GHL reported 1000000000); stopped paging" in str(caught.value)
+
+
+def test_two_objects_with_the_same_id_in_one_answer_are_an_error_naming_both() -> None:
+    # Issue 13, section 7: matching by id would act on whichever came last.
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tags"):
+            return ok({"tags": [{"id": "t1", "name": "vip"}, {"id": "t2", "name": "new"}, {"id": "t1", "name": "old"}]})
+        return empty_location(request)
+
+    with pytest.raises(ApiResponseError) as caught:
+        reader(handler, []).read_location("clinic", LOC, Resolver())
+    assert str(caught.value) == (
+        "location clinic: tags: GET /locations/L1/tags -> HTTP 200: unexpected answer: GHL listed two tags with the "
+        "same id t1: 'vip' and 'old'"
+    )
+
+
+def test_a_price_listed_twice_under_its_product_is_an_error_naming_both() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/products/":
+            return ok({"products": [{"_id": "p1", "name": "Whitening", "productType": "SERVICE"}], "total": 1})
+        if request.url.path == "/products/p1/price":
+            twice = [{"_id": "c1", "name": "Standard", "type": "one_time", "amount": 1, "currency": "USD"}] * 2
+            return ok({"prices": twice, "total": 2})
+        return empty_location(request)
+
+    with pytest.raises(ApiResponseError) as caught:
+        reader(handler, []).read_location("clinic", LOC, Resolver())
+    assert "GHL listed two prices with the same id c1: 'Standard' and 'Standard'" in str(caught.value)
+
+
+def test_reads_of_many_locations_share_one_set_of_workers_and_keep_each_locations_order() -> None:
+    # Issue 15: one queue of calls for the whole run; a location's other kinds only after its first one, its
+    # price lists only after its products, and the result the same as reading the locations one by one.
+    import threading
+    import time
+
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most
+    seen: dict[str, list[str]] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        location = request.url.params.get("locationId") or request.url.path.split("/")[2]
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight[1], in_flight[0])
+            seen.setdefault(location, []).append(request.url.path)
+        time.sleep(0.002)
+        with lock:
+            in_flight[0] -= 1
+        path = request.url.path
+        if path == "/products/":
+            products = [{"_id": f"{location}p{n}", "name": f"P{n}", "productType": "SERVICE"} for n in range(3)]
+            return ok({"products": products, "total": 3})
+        if path.endswith("/price"):
+            product = path.split("/")[2]
+            price = {"_id": f"{product}c", "name": "S", "type": "one_time", "amount": 1, "currency": "USD"}
+            return ok({"prices": [price], "total": 1})
+        return empty_location(request)
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(handler))
+    locations = [(f"clinic-{n}", f"L{n}") for n in range(6)]
+    resolvers = {lid: Resolver() for _, lid in locations}
+    done: list[str] = []
+    parallel = LiveReader(client, parallelism=2, on_location_done=done.append)
+    got = parallel.read_locations(locations, resolvers)
+    assert parallel.concurrency == 8 and 1 < in_flight[1] <= 8
+    assert sorted(done) == sorted(n for n, _ in locations)
+    for _, lid in locations:
+        calls = seen[lid]
+        assert calls[0].endswith("/tags")  # the first kind alone, before the rest
+        first_price = next(i for i, p in enumerate(calls) if p.endswith("/price"))
+        assert "/products/" in calls[:first_price]
+    one_by_one = LiveReader(client, parallelism=1).read_locations(locations, resolvers)
+    assert list(got) == [lid for _, lid in locations]
+    for lid, live in got.items():
+        assert {k: [o.id for o in v] for k, v in live.objects.items()} == {
+            k: [o.id for o in v] for k, v in one_by_one[lid].objects.items()
+        }
+        assert [o.id for o in live.of("prices")] == [f"{lid}p{n}c" for n in range(3)]

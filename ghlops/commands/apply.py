@@ -7,11 +7,17 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
@@ -27,7 +33,7 @@ from ghlops.plan.model import Action, Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
 from ghlops.plan.saved import differences, with_counts
 from ghlops.progress import Progress
-from ghlops.workflow import Settings, load, make_client, plan, read, select
+from ghlops.workflow import Settings, calls_in_flight, load, make_client, plan, read, select
 
 logger = logging.getLogger("ghlops.lease")
 
@@ -68,6 +74,32 @@ def apply_command(
         selected = saved_plans.select_saved(saved, manifests)
     else:
         selected = in_shard(select(manifests, locations), optional_shard(shard))
+    # The run log is opened (and an unwritable path refused) before the first write, the leases' included.
+    log = RunLog.open(log_file)
+    try:
+        return _apply_logged(
+            selected, saved, settings, io, log, lock_timeout=lock_timeout, impact=impact, confirm=confirm,
+            auto_approve=auto_approve, allow_mass_delete=allow_mass_delete,
+        )  # fmt: skip
+    finally:
+        log.close()
+
+
+def _apply_logged(
+    selected: Sequence[Loaded],
+    saved: Any,
+    settings: Settings,
+    io: Io,
+    log: RunLog,
+    *,
+    lock_timeout: float,
+    impact: bool,
+    confirm: bool,
+    auto_approve: bool,
+    allow_mass_delete: bool,
+) -> int:
+    from ghlops.commands import saved as saved_plans
+
     with make_client(settings, selected) as client, lease_scope(client, settings, lock_timeout) as leases:
         snapshot = read(client, selected, settings)
         if saved is not None:
@@ -97,10 +129,9 @@ def apply_command(
         # The plan was made before any lease was held: take the leases of the locations it writes to, read those
         # again, and apply only if the plan made now is the approved one (another apply may have run meanwhile).
         # A refused plan takes no lease and writes nothing.
-        leases.acquire(changed_locations(result))
+        acquire_leases(leases, changed_locations(result), settings.parallelism)
         result = replan_leased(client, selected, settings, result)
         io.out("")
-        log = RunLog.open(log_file)
         reporter = start_progress(settings, result, client)
         try:
             executor = Executor(
@@ -112,16 +143,71 @@ def apply_command(
                 on_outcome=lambda o: above(reporter, lambda: io.out(progress_line(o))),
                 on_location_done=reporter.location_done if reporter is not None else None,
             )
-            report = executor.apply(result)
+            with Interrupts(executor, io, log):
+                report = executor.apply(result)
         finally:
             if reporter is not None:
                 reporter.stop()
-            log.close()
     failed = [(o.section, o.change, o.error or "") for o in report.failed]
     for line in created_lines(report):
         io.out(line)
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
+    if log.failure is not None:
+        io.err(f"warning: {log.failure}")
+    if report.interrupted:
+        summary = interrupted_summary(report)
+        io.err(summary)
+        log.note({"summary": summary, "applied": report.count(Result.APPLIED), "failed": len(report.failed),
+                  "neverStarted": len(report.never_started), "interrupted": True})  # fmt: skip
+        return exit_codes.INTERRUPTED
     return exit_codes.OK if report.ok else exit_codes.ERROR
+
+
+def interrupted_summary(report: ApplyReport) -> str:
+    """The line an interrupted apply ends with (stderr and the run log)."""
+    return (
+        f"Apply interrupted: {report.count(Result.APPLIED)} applied, {len(report.failed)} failed, "
+        f"{len(report.never_started)} never started; run apply again to finish."
+    )
+
+
+class Interrupts:
+    """Ctrl-C during the writes (issue 13, section 6): the first SIGINT starts no more writes and lets the ones in
+    flight finish (each bounded by the client's request deadline), the apply then ends with its summary and
+    exit code 130; a second SIGINT aborts at once. Only in the main thread (signals go nowhere else)."""
+
+    def __init__(self, executor: Executor, io: Io, log: RunLog, abort: Callable[[int], Any] = os._exit) -> None:
+        self._executor = executor
+        self._io = io
+        self._log = log
+        self._abort = abort
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self.handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def handle(self, signum: int, frame: object) -> None:
+        if not self._executor.interrupted:
+            self._executor.interrupt()
+            self._io.err(
+                f"interrupted: starting no more writes; waiting for the {self._executor.in_flight} in flight "
+                "(Ctrl-C again aborts at once)"
+            )
+            return
+        line = "aborted: the writes in flight may or may not have been made; run plan to see what is left"
+        self._io.err(line)
+        self._log.note({"summary": line, "interrupted": True, "aborted": True})
+        self._log.close()
+        self._abort(exit_codes.INTERRUPTED)
 
 
 def changed_locations(result: Plan) -> list[tuple[str, str]]:
@@ -144,8 +230,46 @@ def lease_scope(client: GHLClient, settings: Settings, lock_timeout: float) -> I
     try:
         yield leases
     finally:
-        for line in leases.release_all():
+        for line in release_leases(leases, settings.parallelism):
             logger.warning("%s", line)
+
+
+def acquire_leases(leases: Leases, locations: Sequence[tuple[str, str]], parallelism: int) -> None:
+    """Take the leases of ``locations`` side by side (each location's lease is its own: two calls, or a bounded
+    wait for another run), as many at once as the run keeps calls in flight (issue 15: one after the other, a
+    thousand leases took longer than the writes). On any failure every lease taken is released and the first
+    failure, in the locations' order, is raised."""
+    if parallelism <= 1 or len(locations) <= 1:
+        leases.acquire(locations)
+        return
+    try:
+        with ThreadPoolExecutor(max_workers=min(len(locations), calls_in_flight(parallelism))) as pool:
+            futures = [pool.submit(leases.acquire_one, location_id, label) for location_id, label in locations]
+            errors = [f.exception() for f in futures]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+    except BaseException:
+        release_leases(leases, parallelism)
+        raise
+
+
+def release_leases(leases: Leases, parallelism: int) -> list[str]:
+    """``leases.release_all()``, side by side per location; the lines of the releases that failed, in order."""
+    held = list(leases.held.items())
+    if parallelism <= 1 or len(held) <= 1:
+        return leases.release_all()
+
+    def one(item: tuple[str, tuple[str, str]]) -> list[str]:
+        # A view of the run's leases holding this one lease: release_all releases just it.
+        part = copy.copy(leases)
+        part.held = dict([item])
+        return part.release_all()
+
+    with ThreadPoolExecutor(max_workers=min(len(held), calls_in_flight(parallelism))) as pool:
+        results = list(pool.map(one, held))
+    leases.held.clear()
+    return [line for lines in results for line in lines]
 
 
 def replan_leased(client: GHLClient, selected: Sequence[Loaded], settings: Settings, approved: Plan) -> Plan:

@@ -30,6 +30,11 @@ def test_the_reconcile_benchmark_prints_requests_against_the_lower_bound_for_bot
         *("--rate-limit-window-s", "0.2", "--seed-parallelism", "4"),
     )
     for label in (
+        "reads: wall time / floor",
+        "plan: wall time / floor",
+        "apply: wall time / floor",
+        "apply: new connections / calls in flight",
+        "apply: growth per location",
         "plan: wall time (read + diff)",
         "plan: requests / lower bound",
         "apply: requests / lower bound",
@@ -41,6 +46,12 @@ def test_the_reconcile_benchmark_prints_requests_against_the_lower_bound_for_bot
     # Request counts do not depend on the machine: they must sit exactly on the lower bound.
     assert "targets: requests == lower bound: plan met, apply met; 0 429s: met" in out
     assert "plan output identical: yes" in out
+    # The apply's bound counts its leases (three calls per changed location) and the re-read under them.
+    (bound,) = set(row(out, "apply: lower bound (reads + leases + re-read + writes)"))
+    total, parts = bound.split(" = ")
+    reads, leases, reread, writes = (int(p.replace(",", "")) for p in parts.split(" + "))
+    assert int(total.replace(",", "")) == reads + leases + reread + writes and leases == 3 * 2  # 2 drifted
+    assert "issue 15 targets at --parallelism 8 (medians): reads within 1.15x of their floor:" in out
     assert "converged (a new plan shows no changes): yes" in out
 
 
@@ -57,14 +68,15 @@ def test_the_reconcile_benchmark_in_oauth_mode_mints_once_per_location_and_refre
         *("--rate-limit-window-s", "0.2", "--seed-parallelism", "4"),
     )
     assert "credentials: one agency OAuth app (client id, secret, refresh-token file)" in out
-    # The sandbox's own counters, both runs: every mint happens while planning, none again while applying.
-    assert row(out, "oauth: mints (plan + apply)") == ["5 + 0", "5 + 0"]
+    # The sandbox's own counters, both runs: each command (plan, then apply on a client of its own) refreshes
+    # once and mints once per location, all while reading; apply mints nothing again for its writes.
+    assert row(out, "oauth: mints (plan + apply)") == ["5 + 5", "5 + 5"]
     assert row(out, "oauth: mints lower bound (one per location)") == ["5", "5"]
-    assert row(out, "oauth: mints / lower bound") == ["1.000", "1.000"]
-    assert row(out, "oauth: refreshes (plan + apply)") == ["1 + 0", "1 + 0"]
-    assert row(out, "oauth: refreshes / lower bound") == ["1.000", "1.000"]
+    assert row(out, "oauth: mints / lower bound") == ["1.000 + 1.000", "1.000 + 1.000"]
+    assert row(out, "oauth: refreshes (plan + apply)") == ["1 + 1", "1 + 1"]
     assert row(out, "plan: requests / lower bound") == ["1.000", "1.000"]
-    assert "oauth targets: mints == 5 and refreshes == 1 in every run: met" in out
+    assert row(out, "apply: requests / lower bound") == ["1.000", "1.000"]
+    assert "oauth targets: mints == 5 and refreshes == 1 per command: met" in out
     assert "targets: requests == lower bound: plan met, apply met; 0 429s: met" in out
     assert "converged (a new plan shows no changes): yes" in out
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -127,16 +130,49 @@ def test_reads_keep_requests_and_threads_within_parallelism_times_reads_per_loca
     assert transport.max_threads <= 6 + 6 * READS_PER_LOCATION
 
 
-def test_a_parallel_apply_writes_each_location_in_plan_order(sb: Sandbox, tmp_path: Path) -> None:
-    workload = Workload(locations=6, objects=20)
+class TimedTransport(JitterTransport):
+    """A JitterTransport that records when each write started and finished, what it sent and what it got."""
+
+    def __init__(self, seed: int, max_delay_s: float = 0.008) -> None:
+        super().__init__(seed, max_delay_s)
+        self.writes: list[tuple[float, float, str, str, str, str]] = []  # start, end, method, path, sent, answer
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        response = super().handle_request(request)
+        if request.method != "GET":
+            answer = response.read().decode()
+            sent = request.content.decode()
+            with self._lock:
+                self.writes.append((started, time.monotonic(), request.method, request.url.path, sent, answer))
+        return response
+
+
+def test_a_parallel_apply_never_sends_a_write_before_what_it_needs(sb: Sandbox, tmp_path: Path) -> None:
+    # Random latency on every call: a location's independent writes run side by side and finish in any order,
+    # but a write that uses an id (a price under its product, a calendar's team member) starts only after the
+    # write that created it finished, and the plan's requests are all sent, once each.
+    workload = Workload(locations=6, objects=30)
     manifests = drifted(sb, tmp_path, workload)
-    settings = Settings(env=sandbox_env(sb), parallelism=8, transport=JitterTransport(seed=5))
+    transport = TimedTransport(seed=5, max_delay_s=0.012)
+    settings = Settings(env=sandbox_env(sb), parallelism=8, transport=transport)
     loaded = load([manifests], settings.env).loaded
+    printed: list[Outcome] = []
+    existing = ids_in(json.dumps([sb.store.users(), *(sb.store.snapshot(i.desired.location_id) for i in loaded)]))
+    existing |= {i.desired.location_id for i in loaded}
     with make_client(settings, loaded) as client:
         result = plan(read(client, loaded, settings))
         sb.clear_requests()
-        report = Executor(client, LiveReader(client), parallelism=8, env=settings.env).apply(result)
-    assert report.ok
+        report = Executor(client, LiveReader(client), parallelism=8, env=settings.env, on_outcome=printed.append).apply(
+            result
+        )
+    assert report.ok, [o.error for o in report.failed]
+    # Output in plan order, whatever finished first.
+    assert (
+        [(o.section, o.change.key) for o in printed]
+        == [(s.name, c.key) for s in result.locations for c in s.changes]
+        == [(o.section, o.change.key) for o in report.outcomes]
+    )
     sent: dict[str, list[tuple[str, str]]] = {}
     for r in sb.requests:
         if r.method != "GET" and r.location_id is not None and "/users" not in r.path:
@@ -147,7 +183,39 @@ def test_a_parallel_apply_writes_each_location_in_plan_order(sb: Sandbox, tmp_pa
         if section.changes
     }
     assert len(planned) == 3  # the drifted half
-    assert sent == planned
+    assert {k: sorted(v) for k, v in sent.items()} == {k: sorted(v) for k, v in planned.items()}
+    # The writes really overlapped within a location (else this proves nothing).
+    assert overlapping_writes_of_one_location(transport.writes) > 0
+    created: dict[str, float] = {}  # id -> when the write that created it finished
+    for _, ended, method, _, _, answer in transport.writes:
+        if method == "POST":
+            for new_id in ids_in(answer) - existing:
+                created.setdefault(new_id, ended)
+    checked = 0
+    for started, _, _, path, body, _ in transport.writes:
+        for used in ids_in(path) | ids_in(body):
+            if used in created and created[used] > started:
+                raise AssertionError(f"{path} started before the write that created {used} finished")
+            if used in created and created[used] <= started:
+                checked += 1
+    assert checked > 0  # some writes did use ids created in the same run (prices under new products)
+
+
+def ids_in(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z0-9]{20,24}", text))
+
+
+def overlapping_writes_of_one_location(writes: list[tuple[float, float, str, str, str, str]]) -> int:
+    by_location: dict[str, list[tuple[float, float]]] = {}
+    for started, ended, _, path, body, _ in writes:
+        location = next(iter(sorted(i for i in ids_in(path + body) if i.startswith("BenchLoc"))), None)
+        if location is not None:
+            by_location.setdefault(location, []).append((started, ended))
+    overlaps = 0
+    for spans in by_location.values():
+        spans.sort()
+        overlaps += sum(1 for (_, end), (start, _) in itertools.pairwise(spans) if start < end)
+    return overlaps
 
 
 def kind_of(path: str) -> str:
