@@ -29,6 +29,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from ghlops.live import TOP_KINDS
 from ghlops.sandbox.store import PageCaps
 
 PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users search
@@ -36,7 +37,8 @@ PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users s
 # examples do (ghlops.sandbox.store.PageCaps: products and prices 20, users 25), so the lower bound counts
 # pages of those sizes.
 _CAPS = PageCaps()
-LIST_KINDS = 5  # one list call per location: tags, custom fields, custom values, calendars, products (page 1)
+# One list call per location for each top-level location kind (page 1): from the registry, as the reader reads.
+LIST_KINDS = len(TOP_KINDS)
 PRICES_PER_PRODUCT = 2
 FIELD_TYPES = ("TEXT", "SINGLE_OPTIONS", "LARGE_TEXT", "NUMERICAL")
 USERS_PER_POOL_USER = 5  # locations sharing one user, roughly
@@ -230,6 +232,8 @@ class Workload:
             own = LIST_KINDS + _extra_pages(live_products, _CAPS.products)
             # + one price list per live product (more pages when a product has more prices than a page holds)
             own += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
+            # + one notifications list per live calendar (never paged: GHL's list takes no limit, issue #3)
+            own += len(seed.get("calendars", []))
             searches = _impact_searches(desired, seed)  # one contacts search per change that costs contact data
             reads += own + searches
             impact += searches

@@ -81,6 +81,14 @@ def parallelism_from(value: int | None, env: Mapping[str, str]) -> int:
 
 
 def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
+    if not offline and not env.get(COMPANY_ENV, "").strip():
+        # The agency's company id as the credentials tell it (the store of `ghlops auth login`, or an agency OAuth
+        # token's claim), so an agency on OAuth needs no GHL_COMPANY_ID for its users.
+        from ghlops.ghl.auth import known_company_id
+
+        company = known_company_id(env)
+        if company:
+            env = {**env, COMPANY_ENV: company}
     manifests = load_manifests(paths, env, offline=offline)
     for item in manifests.loaded:
         item.desired.company_id = item.model.spec.companyId or env.get(COMPANY_ENV) or None

@@ -23,6 +23,7 @@ from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.commands.plan import check_errors, check_impact_options
+from ghlops.commands.summary import publish_apply_summary
 from ghlops.errors import ConfigError, PlanRefused
 from ghlops.ghl import GHLClient
 from ghlops.impact import count_impact
@@ -110,7 +111,7 @@ def _apply_logged(
             result = plan(snapshot, settings)
             if impact and not result.errors:  # a plan with errors is refused anyway
                 result = count_impact(client, result, parallelism=settings.parallelism)
-        io.out(render_plan(result, colour=io.colour))
+        io.out(render_plan(result, colour=io.colour, parallelism=settings.parallelism))
         check_errors(result)
         check_guard(result, allow_mass_delete)
         if not result.has_changes:
@@ -145,13 +146,17 @@ def _apply_logged(
             )
             with Interrupts(executor, io, log):
                 report = executor.apply(result)
-        finally:
+        except BaseException:
             if reporter is not None:
-                reporter.stop()
+                reporter.stop(failed=True)
+            raise
+        if reporter is not None:
+            reporter.stop(failed=not report.ok)
     failed = [(o.section, o.change, o.error or "") for o in report.failed]
     for line in created_lines(report):
         io.out(line)
     io.out(render_apply_summary(report.count(Result.APPLIED), failed, report.count(Result.SKIPPED)))
+    publish_apply_summary(result, report, settings.env, io)
     if log.failure is not None:
         io.err(f"warning: {log.failure}")
     if report.interrupted:
@@ -298,11 +303,8 @@ def replan_leased(client: GHLClient, selected: Sequence[Loaded], settings: Setti
 
 
 def created_id(outcome: Outcome) -> str | None:
-    """The server id of the object an applied create or replace made, when the executor's outcome carries it.
-
-    Hook: ghlops/apply.py's Outcome is to gain ``object_id`` (the created id); until it does, the summary lists
-    what was created without ids."""
-    value = getattr(outcome, "object_id", None)
+    """The server id of the object an applied create or replace made (None when GHL's answer named none)."""
+    value = outcome.created_id
     return value if isinstance(value, str) and value else None
 
 

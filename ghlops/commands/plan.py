@@ -51,8 +51,8 @@ def plan_command(
         check_out(out)
     saved = make_saved_plan(paths, locations, settings, optional_shard(shard), impact=impact)
     result = saved.plan
-    io.out(render(saved, fmt, colour=io.colour))
-    publish_step_summary(saved, settings.env, io)
+    io.out(render(saved, fmt, colour=io.colour, parallelism=settings.parallelism))
+    publish_step_summary(saved, settings.env, io, settings.parallelism)
     check_errors(result)
     if out is not None:
         write_plan(out, saved)

@@ -11,6 +11,7 @@ from ghlops.identity import whoami
 from ghlops.impact import count_impact
 from ghlops.manifest.loader import Loaded, Manifests
 from ghlops.manifest.yaml_io import discover
+from ghlops.plan.estimate import DEFAULT_PARALLELISM
 from ghlops.plan.model import Plan
 from ghlops.plan.render_json import render_json
 from ghlops.plan.render_markdown import render_markdown
@@ -74,24 +75,27 @@ def title(saved: SavedPlan) -> str:
     return "ghlops plan" + (f" (shard {saved.selection.shard})" if saved.selection.shard else "")
 
 
-def render(saved: SavedPlan, fmt: str, *, colour: bool = False) -> str:
+def render(saved: SavedPlan, fmt: str, *, colour: bool = False, parallelism: int | None = None) -> str:
+    """``parallelism``: the apply's, for the apply-time estimate (the default parallelism when None)."""
+    workers = DEFAULT_PARALLELISM if parallelism is None else parallelism
     if fmt == "json":
-        return render_json(saved)
+        return render_json(saved, parallelism=workers)
     if fmt == "markdown":
-        return render_markdown(saved.plan, title=title(saved)).rstrip("\n")
+        return render_markdown(saved.plan, title=title(saved), parallelism=workers).rstrip("\n")
     if fmt == "text":
-        return render_plan(saved.plan, colour=colour)
+        return render_plan(saved.plan, colour=colour, parallelism=workers)
     raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
-def publish_step_summary(saved: SavedPlan, env: Mapping[str, str], io: Io) -> None:
+def publish_step_summary(saved: SavedPlan, env: Mapping[str, str], io: Io, parallelism: int | None = None) -> None:
     """In GitHub Actions, append the markdown plan to the job summary (a warning, never a failure, if it can't)."""
     target = env.get(STEP_SUMMARY_ENV)
     if not target:
         return
     try:
         with open(target, "a", encoding="utf-8") as summary:
-            summary.write(render_markdown(saved.plan, title=title(saved)) + "\n")
+            workers = DEFAULT_PARALLELISM if parallelism is None else parallelism
+            summary.write(render_markdown(saved.plan, title=title(saved), parallelism=workers) + "\n")
     except OSError as exc:
         io.err(f"warning: cannot append the plan to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}")
 

@@ -441,3 +441,17 @@ def test_a_refresh_token_whose_successor_cannot_be_saved_is_not_spent(sb: Sandbo
     ]
     assert sb.gatekeeper.refreshes == 0 and sb.gatekeeper.used_refresh_tokens == frozenset()
     assert writes(sb) == []
+
+
+def test_users_need_no_company_id_variable_when_the_agency_oauth_token_names_the_company(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    # Issue 12: an agency on OAuth needs only its OAuth credentials; the access token's claim names the company.
+    folder = manifests(sb, tmp_path, 2)
+    clinic = folder / "clinic-00.yaml"
+    clinic.write_text(clinic.read_text() + "  users:\n    - {email: jane@example.com, firstName: Jane, lastName: Doe}\n")
+    env = {"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": sb.agency_access_token}
+    planned = run(env, "plan", str(folder))
+    assert planned.exit_code == 0, planned.stderr
+    assert "+ user jane@example.com" in planned.output
+    assert_no_secret(sb, planned.output, planned.stderr)

@@ -9,11 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ghlops.kinds.registry import BY_NAME
 from ghlops.sandbox.routes.locations import PROFILE
 from tests import openapi_contract
 from tests.e2e.conftest import Cli
-
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 
