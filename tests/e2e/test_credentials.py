@@ -449,7 +449,8 @@ def test_users_need_no_company_id_variable_when_the_agency_oauth_token_names_the
     # Issue 12: an agency on OAuth needs only its OAuth credentials; the access token's claim names the company.
     folder = manifests(sb, tmp_path, 2)
     clinic = folder / "clinic-00.yaml"
-    clinic.write_text(clinic.read_text() + "  users:\n    - {email: jane@example.com, firstName: Jane, lastName: Doe}\n")
+    user = "  users:\n    - {email: jane@example.com, firstName: Jane, lastName: Doe}\n"
+    clinic.write_text(clinic.read_text() + user)
     env = {"GHL_BASE_URL": sb.url, "GHL_AGENCY_TOKEN": sb.agency_access_token}
     planned = run(env, "plan", str(folder))
     assert planned.exit_code == 0, planned.stderr
