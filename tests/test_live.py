@@ -45,8 +45,9 @@ def empty_location(request: httpx.Request) -> httpx.Response:
     # Kinds registered since (issue 11): trigger links, and the location's profile where it is registered.
     if path == "/links/":
         return ok({"links": []})
-    if path == f"/locations/{LOC}" and "profile" in BY_NAME:
-        return ok({"location": {"id": LOC, "companyId": "C1", "name": "clinic"}})
+    if path.startswith("/locations/") and path.count("/") == 2 and "profile" in BY_NAME:
+        location_id = path.split("/")[2]
+        return ok({"location": {"id": location_id, "companyId": "C1", "name": "clinic"}})
     raise AssertionError(f"unexpected call {request.method} {request.url}")
 
 

@@ -4,7 +4,7 @@ is compared with the plan made again."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -246,17 +246,12 @@ def test_verify_refuses_a_reordered_or_repeated_change_in_one_line() -> None:
 # -- the apply summary's created objects ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OutcomeWithId(Outcome):
-    object_id: str | None = None
-
-
 def test_the_summary_lists_created_objects_with_their_new_id_when_the_outcome_carries_it() -> None:
     create = Change(Action.CREATE, "tags", "vip", "vip", ())
     update = Change(Action.UPDATE, "tags", "new", "new", ())
     report = ApplyReport(
         [
-            OutcomeWithId("clinic", create, Result.APPLIED, object_id="t123"),
+            Outcome("clinic", create, Result.APPLIED, created_id="t123"),
             Outcome("clinic", replace(create, display="other"), Result.APPLIED),
             Outcome("clinic", update, Result.APPLIED),
             Outcome("clinic", replace(create, display="failed"), Result.FAILED, "HTTP 500"),
