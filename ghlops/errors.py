@@ -26,7 +26,7 @@ class GhlopsError(Exception):
     exit_code = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourcePos:
     """A position in a manifest file; line and column are 1-based as editors show them."""
 
@@ -69,8 +69,15 @@ class ManifestErrors(GhlopsError):
         self.errors: list[ManifestError] = sorted(errors, key=lambda e: e.sort_key())
         super().__init__(str(self))
 
+    #: The most problems printed; a run with more ends with a count, so 10,000 broken files don't flood a CI log.
+    SHOWN = 200
+
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        lines = [str(e) for e in self.errors[: self.SHOWN]]
+        hidden = len(self.errors) - self.SHOWN
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problem{'s' if hidden != 1 else ''} (fix these and run again)")
+        return "\n".join(lines)
 
 
 class ConfigError(GhlopsError):

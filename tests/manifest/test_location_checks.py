@@ -150,3 +150,15 @@ def test_a_ghlopsignore_file_keeps_other_yaml_out_of_discovery(tmp_path: Path) -
     assert [p.name for p in discover([tmp_path])] == ["clinic.yaml"]
     examples = Path(__file__).resolve().parents[2] / "examples"
     assert [p.name for p in discover([examples])] == ["downtown-dental.yaml", "uptown-ortho.yaml"]
+
+
+def test_more_than_two_hundred_problems_print_the_first_two_hundred_then_a_count() -> None:
+    # Issue 13, section 7: validation errors are capped (first 200, then a count).
+    from ghlops.errors import ManifestError, ManifestErrors, SourcePos
+
+    problems = ManifestErrors(ManifestError("bad", pos=SourcePos("a.yaml", n, 1)) for n in range(1, 251))
+    lines = str(problems).splitlines()
+    assert len(problems.errors) == 250
+    assert lines[:2] == ["a.yaml:1:1: bad", "a.yaml:2:1: bad"]
+    assert lines[199] == "a.yaml:200:1: bad"
+    assert lines[200:] == ["... and 50 more problems (fix these and run again)"]
