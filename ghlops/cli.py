@@ -206,13 +206,20 @@ def global_options(fn: C) -> C:
 
 
 def _settings(
-    parallelism: int | None, max_delete_percent: float = 25.0, max_contacts_affected: int | None = None
+    parallelism: int | None,
+    max_delete_percent: float = 25.0,
+    max_contacts_affected: int | None = None,
+    max_update_percent: float = 30.0,
 ) -> Settings:
     env = dict(os.environ)
     return Settings(
         env=env,
         parallelism=parallelism_from(parallelism, env),
-        guard=Guard(max_delete_percent=max_delete_percent, max_contacts_affected=max_contacts_affected),
+        guard=Guard(
+            max_delete_percent=max_delete_percent,
+            max_contacts_affected=max_contacts_affected,
+            max_update_percent=max_update_percent,
+        ),
         progress=progress_factory(
             sys.stderr, env, colour=colour_wanted(_root_meta().get(_COLOUR), env, _isatty(sys.stderr))
         ),
@@ -229,6 +236,14 @@ max_delete_option = click.option(
     default=25.0,
     show_default=True,
     help="Refuse to apply when a location would lose more than this share of a kind (once it has 10+).",
+)
+max_update_option = click.option(
+    "--max-update-percent",
+    type=click.FloatRange(0, 100),
+    default=30.0,
+    show_default=True,
+    help="Refuse to apply when a location would update more than this share of a kind (once it has 10+), or one "
+    "object would be updated in more than this share of the locations (once that is 10+).",
 )
 max_contacts_option = click.option(
     "--max-contacts-affected",
@@ -325,6 +340,7 @@ def validate(paths: tuple[str, ...], offline: bool) -> int:
 @shard_option
 @parallelism_option
 @max_delete_option
+@max_update_option
 @max_contacts_option
 @no_impact_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are planned.")
@@ -337,6 +353,7 @@ def plan(
     shard: Shard | None,
     parallelism: int | None,
     max_delete_percent: float,
+    max_update_percent: float,
     max_contacts_affected: int | None,
     no_impact: bool,
     detailed_exitcode: bool,
@@ -350,7 +367,7 @@ def plan(
         paths,
         locations=locations,
         detailed_exitcode=detailed_exitcode,
-        settings=_settings(parallelism, max_delete_percent, max_contacts_affected),
+        settings=_settings(parallelism, max_delete_percent, max_contacts_affected, max_update_percent),
         io=_io(),
         fmt=fmt,
         out=out,
@@ -374,9 +391,12 @@ def plan(
 )  # fmt: skip
 @parallelism_option
 @max_delete_option
+@max_update_option
 @max_contacts_option
 @no_impact_option
 @click.option("--allow-mass-delete", is_flag=True, help="Apply even when the mass-change guard trips.")
+@click.option("--allow-mass-update", is_flag=True, help="Apply even when the mass-update guard trips.")
+@click.option("--allow-mass-change", is_flag=True, help="Both --allow-mass-delete and --allow-mass-update.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Append a JSON-lines run log here.")
 @_boundary
@@ -389,9 +409,12 @@ def apply(
     lock_timeout: float,
     parallelism: int | None,
     max_delete_percent: float,
+    max_update_percent: float,
     max_contacts_affected: int | None,
     no_impact: bool,
     allow_mass_delete: bool,
+    allow_mass_update: bool,
+    allow_mass_change: bool,
     auto_approve: bool,
     log_file: str | None,
 ) -> int:
@@ -402,10 +425,11 @@ def apply(
         paths,
         locations=locations,
         auto_approve=auto_approve,
-        settings=_settings(parallelism, max_delete_percent, max_contacts_affected),
+        settings=_settings(parallelism, max_delete_percent, max_contacts_affected, max_update_percent),
         io=_io(),
         log_file=log_file,
-        allow_mass_delete=allow_mass_delete,
+        allow_mass_delete=allow_mass_delete or allow_mass_change,
+        allow_mass_update=allow_mass_update or allow_mass_change,
         plan_file=plan_file or None,
         shard=str(shard) if shard else None,
         impact=not no_impact,

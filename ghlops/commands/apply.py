@@ -53,6 +53,7 @@ def apply_command(
     impact: bool = True,
     confirm: bool = False,
     lock_timeout: float = 0.0,
+    allow_mass_update: bool = False,
 ) -> int:
     """``plan_file``: the --plan value(s); more than one (or one file twice) is refused. ``confirm``: ask before
     applying a saved plan too (a saved plan is otherwise its own approval). ``lock_timeout``: how long to wait for
@@ -80,7 +81,7 @@ def apply_command(
     try:
         return _apply_logged(
             selected, saved, settings, io, log, lock_timeout=lock_timeout, impact=impact, confirm=confirm,
-            auto_approve=auto_approve, allow_mass_delete=allow_mass_delete,
+            auto_approve=auto_approve, allow_mass_delete=allow_mass_delete, allow_mass_update=allow_mass_update,
         )  # fmt: skip
     finally:
         log.close()
@@ -98,6 +99,7 @@ def _apply_logged(
     confirm: bool,
     auto_approve: bool,
     allow_mass_delete: bool,
+    allow_mass_update: bool,
 ) -> int:
     from ghlops.commands import saved as saved_plans
 
@@ -113,7 +115,7 @@ def _apply_logged(
                 result = count_impact(client, result, parallelism=settings.parallelism)
         io.out(render_plan(result, colour=io.colour, parallelism=settings.parallelism))
         check_errors(result)
-        check_guard(result, allow_mass_delete)
+        check_guard(result, allow_mass_delete, allow_mass_update)
         if not result.has_changes:
             return exit_codes.OK
         ask = confirm if saved is not None else not auto_approve
@@ -341,13 +343,20 @@ def progress_line(outcome: Outcome) -> str:
     return f"{outcome.section}: {c.action.symbol} {label(c.kind)} {c.display}: {verb}"
 
 
-def check_guard(result: Plan, allow_mass_delete: bool) -> None:
+def check_guard(result: Plan, allow_mass_delete: bool, allow_mass_update: bool = False) -> None:
     """Refuse, before any write, a plan that deletes or replaces too much of what a location holds, or whose
-    destructive changes take data from more contacts than --max-contacts-affected allows."""
-    lines = [f"refusing to apply: {m}" for m in result.mass_changes()]
+    destructive changes take data from more contacts than --max-contacts-affected allows (--allow-mass-delete), or
+    that updates too much at once (--allow-mass-update; octoDNS's update threshold)."""
+    lines = [] if allow_mass_delete else [f"refusing to apply: {m}" for m in result.mass_changes()]
     affected = result.contacts_affected()
-    if affected.over:
+    if affected.over and not allow_mass_delete:
         lines.append(f"refusing to apply: {affected}")
-    if lines and not allow_mass_delete:
-        lines.append("review the plan; pass --allow-mass-delete if this is intended")
+    flags = ["--allow-mass-delete"] if lines else []
+    if not allow_mass_update:
+        updates = [f"refusing to apply: {m}" for m in result.mass_updates()]
+        if updates:
+            lines += updates
+            flags.append("--allow-mass-update")
+    if lines:
+        lines.append(f"review the plan; pass {' and '.join(flags)} (or --allow-mass-change) if this is intended")
         raise PlanRefused("\n".join(lines))

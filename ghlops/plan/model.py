@@ -297,11 +297,16 @@ class Guard:
     min_existing: int = 10
     # Most contacts the plan's destructive changes may touch in total (--max-contacts-affected); None: no limit.
     max_contacts_affected: int | None = None
+    # octoDNS's update threshold: a location updating more than this share of a kind it holds (once it holds
+    # min_existing; deletes are max_delete_percent's), or one object updated in more than this share of the plan's
+    # locations (once that is min_existing locations: a template rollout), is held for --allow-mass-update.
+    max_update_percent: float = 30.0
 
     def to_json(self) -> dict[str, float | int]:
         data: dict[str, float | int] = {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
         if self.max_contacts_affected is not None:
             data["maxContactsAffected"] = self.max_contacts_affected
+        data["maxUpdatePercent"] = self.max_update_percent
         return data
 
     @staticmethod
@@ -311,6 +316,7 @@ class Guard:
             float(data.get("maxDeletePercent", 25.0)),
             int(data.get("minExisting", 10)),
             None if limit is None else int(limit),
+            float(data.get("maxUpdatePercent", 30.0)),
         )
 
 
@@ -353,6 +359,34 @@ class MassChange:
 
 
 @dataclass(frozen=True)
+class MassUpdate:
+    """A plan that changes too much at once: of one location's objects of a kind (``location`` set), or one
+    object updated across too many of the plan's locations (``location`` None, ``key`` the object)."""
+
+    kind: str
+    changed: int
+    existing: int
+    limit: float
+    location: str | None = None
+    key: str | None = None
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.changed / self.existing
+
+    def __str__(self) -> str:
+        if self.location is not None:
+            return (
+                f"location {self.location} would update {self.changed} of its {self.existing} "
+                f"{self.kind} ({self.percent:.0f}%, over the {self.limit:g}% limit)"
+            )
+        return (
+            f"{self.kind} {self.key!r} would be updated in {self.changed} of the plan's {self.existing} locations "
+            f"({self.percent:.0f}%, over the {self.limit:g}% limit)"
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     """Company user blocks first, then one block per location, in a stable order."""
 
@@ -386,6 +420,28 @@ class Plan:
                 n = destructive.get((sec.name, kind), 0)
                 if n and existing >= self.guard.min_existing and 100.0 * n / existing > self.guard.max_delete_percent:
                     found.append(MassChange(sec.name, kind, n, existing, self.guard.max_delete_percent))
+        return found
+
+    def mass_updates(self) -> list[MassUpdate]:
+        """What the update threshold holds (see Guard.max_update_percent), locations first, then objects."""
+        guard = self.guard
+        found: list[MassUpdate] = []
+        spread: dict[tuple[str, str], int] = {}
+        for sec in self.locations:
+            changed: dict[str, int] = {}
+            for c in sec.changes:
+                # Deletes and replaces are the mass-change guard's (max_delete_percent); this one counts updates.
+                if c.action is Action.UPDATE:
+                    changed[c.kind] = changed.get(c.kind, 0) + 1
+                    spread[(c.kind, c.key)] = spread.get((c.kind, c.key), 0) + 1
+            for kind, existing in sec.existing:
+                n = changed.get(kind, 0)
+                if n and existing >= guard.min_existing and 100.0 * n / existing > guard.max_update_percent:
+                    found.append(MassUpdate(kind, n, existing, guard.max_update_percent, location=sec.name))
+        total = len(self.locations)
+        for (kind, key), n in sorted(spread.items()):
+            if n >= guard.min_existing and 100.0 * n / total > guard.max_update_percent:
+                found.append(MassUpdate(kind, n, total, guard.max_update_percent, key=key))
         return found
 
     @property

@@ -140,6 +140,8 @@ def _attention(plan: Plan, doc: _Doc, hints: Hints) -> None:
             items.append(f"- :no_entry: **Error** in {_where(sec)}: {code(error)}")
     for mass in plan.mass_changes():
         items.append(f"- :warning: {_mass(mass)}")
+    for update in plan.mass_updates():
+        items.append(f"- :warning: **Mass update:** {code(str(update))}; apply refuses without `--allow-mass-update`.")
     affected = plan.contacts_affected()
     if affected.over:
         items.append(f"- :warning: {_over(affected)}")

@@ -73,6 +73,8 @@ def render_plan(plan: Plan, *, colour: bool = False, parallelism: int = DEFAULT_
     destructive = costly_changes(plan)
     for mass in plan.mass_changes():
         lines.append(s(f"! mass change: {mass}; apply refuses without --allow-mass-delete", "red"))
+    for update in plan.mass_updates():
+        lines.append(s(f"! mass update: {update}; apply refuses without --allow-mass-update", "red"))
     affected = plan.contacts_affected()
     if affected.over:
         lines.append(s(f"! contacts affected: {affected}; apply refuses without --allow-mass-delete", "red"))
@@ -140,14 +142,19 @@ def summary_line(plan: Plan, *, where: Callable[[Section], str] | None = None) -
 
 def refusal(plan: Plan) -> str | None:
     """Why apply refuses a plan without errors (the guards), or None when it would apply it."""
-    guards = []
+    guards, flags = [], []
     if plan.mass_changes():
         guards.append("the mass-change guard")
     if plan.contacts_affected().over:
         guards.append("--max-contacts-affected")
+    if guards:
+        flags.append("--allow-mass-delete")
+    if plan.mass_updates():
+        guards.append("the mass-update guard")
+        flags.append("--allow-mass-update")
     if not guards:
         return None
-    return f"Refused by {' and '.join(guards)}: apply needs --allow-mass-delete"
+    return f"Refused by {' and '.join(guards)}: apply needs {' and '.join(flags)}"
 
 
 def _them(n: int) -> str:

@@ -148,6 +148,18 @@ class SavedPlan:
                 }
                 for m in plan.mass_changes()
             ],
+            "massUpdates": [
+                {
+                    "location": m.location,
+                    "kind": m.kind,
+                    "key": m.key,
+                    "changed": m.changed,
+                    "existing": m.existing,
+                    "limitPercent": m.limit,
+                    "message": str(m),
+                }
+                for m in plan.mass_updates()
+            ],
             "errors": plan.errors,
             "companies": [_company_json(s) for s in plan.companies],
             "locations": [_location_json(s, self.depends.get(s.scope_id, ())) for s in plan.locations],
@@ -356,10 +368,14 @@ class _Parser:
         if not 0 <= percent <= 100:
             raise _Invalid(f"{where}.maxDeletePercent: must be between 0 and 100")
         limit = data.get("maxContactsAffected")
+        updates = self.number(data.get("maxUpdatePercent", 30.0), f"{where}.maxUpdatePercent")
+        if not 0 <= updates <= 100:
+            raise _Invalid(f"{where}.maxUpdatePercent: must be between 0 and 100")
         return Guard(
             float(percent),
             self.count(data.get("minExisting", 10), f"{where}.minExisting"),
             None if limit is None else self.count(limit, f"{where}.maxContactsAffected"),
+            float(updates),
         )
 
     # -- changes and requests

@@ -419,7 +419,8 @@ def test_apply_plan_honours_the_mass_delete_guard_saved_in_the_plan(cli: Cli, tm
     lenient = tmp_path / "lenient.json"
     made = cli("plan", str(manifests), "--out", str(lenient), "--max-delete-percent", "100")
     assert made.exit_code == 0
-    assert json.loads(lenient.read_text())["guard"] == {"maxDeletePercent": 100.0, "minExisting": 10}
+    guard = json.loads(lenient.read_text())["guard"]
+    assert guard == {"maxDeletePercent": 100.0, "minExisting": 10, "maxUpdatePercent": 30.0}
     applied = cli("apply", "--plan", str(lenient), "--auto-approve")
     assert applied.exit_code == 0, applied.output + applied.stderr
     assert [t["name"] for t in cli.sb.store.snapshot(DENTAL)["tags"]] == ["t00"]

@@ -118,7 +118,11 @@ def test_a_huge_plan_stays_under_the_github_comment_limit_with_the_artifact_note
     assert size <= DEFAULT_LIMIT < GITHUB_COMMENT_LIMIT
     assert text.count(ARTIFACT_NOTE) == 2  # at the top and at the end
     assert text.count("<details>") == text.count("</details>") >= 1
-    assert "**Plan: 0 to create, 16000 to update, 0 to replace, 8000 to delete across 400 locations.**" in text
+    # 400 locations updating the same objects: the mass-update guard holds it, and the summary says so.
+    assert (
+        "**Plan: 0 to create, 16000 to update, 0 to replace, 8000 to delete across 400 locations. Refused by the "
+        "mass-update guard: apply needs --allow-mass-update.**"
+    ) in text
     fences = re.findall(r"^`{3,}(?:diff)?$", text, flags=re.M)
     assert len(fences) % 2 == 0
 
