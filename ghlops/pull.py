@@ -33,14 +33,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ghlops.errors import ConfigError, SourcePos
 from ghlops.kinds import BY_NAME, PRICES, PRODUCTS, USERS
-from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver
+from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, index_live
 from ghlops.kinds.products import Product
 from ghlops.kinds.users import location_ids
 from ghlops.manifest.loader import Loaded, Manifests
 from ghlops.manifest.model import SECTIONS
 from ghlops.manifest.positions import PosDict, PosList
 from ghlops.plan.diff import field_changes
-from ghlops.plan.planner import index_live, resolver_for
+from ghlops.plan.planner import resolver_for
 from ghlops.workflow import Snapshot
 from ghlops.yaml_out import to_yaml
 

@@ -7,13 +7,11 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -132,7 +130,7 @@ def _apply_logged(
         # The plan was made before any lease was held: take the leases of the locations it writes to, read those
         # again, and apply only if the plan made now is the approved one (another apply may have run meanwhile).
         # A refused plan takes no lease and writes nothing.
-        acquire_leases(leases, changed_locations(result), settings.parallelism)
+        leases.acquire(changed_locations(result), workers=calls_in_flight(settings.parallelism))
         result = replan_leased(client, selected, settings, result)
         io.out("")
         reporter = start_progress(settings, result, client)
@@ -237,46 +235,8 @@ def lease_scope(client: GHLClient, settings: Settings, lock_timeout: float) -> I
     try:
         yield leases
     finally:
-        for line in release_leases(leases, settings.parallelism):
+        for line in leases.release_all(workers=calls_in_flight(settings.parallelism)):
             logger.warning("%s", line)
-
-
-def acquire_leases(leases: Leases, locations: Sequence[tuple[str, str]], parallelism: int) -> None:
-    """Take the leases of ``locations`` side by side (each location's lease is its own: two calls, or a bounded
-    wait for another run), as many at once as the run keeps calls in flight (issue 15: one after the other, a
-    thousand leases took longer than the writes). On any failure every lease taken is released and the first
-    failure, in the locations' order, is raised."""
-    if parallelism <= 1 or len(locations) <= 1:
-        leases.acquire(locations)
-        return
-    try:
-        with ThreadPoolExecutor(max_workers=min(len(locations), calls_in_flight(parallelism))) as pool:
-            futures = [pool.submit(leases.acquire_one, location_id, label) for location_id, label in locations]
-            errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
-    except BaseException:
-        release_leases(leases, parallelism)
-        raise
-
-
-def release_leases(leases: Leases, parallelism: int) -> list[str]:
-    """``leases.release_all()``, side by side per location; the lines of the releases that failed, in order."""
-    held = list(leases.held.items())
-    if parallelism <= 1 or len(held) <= 1:
-        return leases.release_all()
-
-    def one(item: tuple[str, tuple[str, str]]) -> list[str]:
-        # A view of the run's leases holding this one lease: release_all releases just it.
-        part = copy.copy(leases)
-        part.held = dict([item])
-        return part.release_all()
-
-    with ThreadPoolExecutor(max_workers=min(len(held), calls_in_flight(parallelism))) as pool:
-        results = list(pool.map(one, held))
-    leases.held.clear()
-    return [line for lines in results for line in lines]
 
 
 def replan_leased(client: GHLClient, selected: Sequence[Loaded], settings: Settings, approved: Plan) -> Plan:

@@ -13,6 +13,7 @@ The registry (registry.py) lists the kinds; everything else derives from what th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -597,3 +598,27 @@ def overlay(live: Any, desired: Any) -> Any:
     if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
         return [overlay(lv, dv) for lv, dv in zip(live, desired, strict=True)]
     return desired
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders numbers inside names by value: tag-2 before tag-10 (issue 14, section 6)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text.casefold()) if part)
+
+
+def index_live(kind: Kind[Any], objects: Sequence[LiveObject[Any]]) -> tuple[dict[str, LiveObject[Any]], list[str]]:
+    """Live objects by natural key; two objects sharing a key are an error naming both ids, never a guess."""
+    index: dict[str, LiveObject[Any]] = {}
+    errors = []
+    for obj in objects:
+        key = kind.key(obj.obj)
+        if key in index:
+            errors.append(
+                f"two live {kind.label}s share the natural key {kind.display(obj.obj)!r} "
+                f"(ids {index[key].id} and {obj.id}); remove one in GHL before planning"
+            )
+            continue
+        index[key] = obj
+    return index, errors

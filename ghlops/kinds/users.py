@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from ghlops.identity import Identity
-from ghlops.kinds.base import Entry, Kind, LiveObject, Model, Resolver, Scope, expect_list, require_str
+from ghlops.kinds.base import (
+    Entry,
+    Kind,
+    LiveObject,
+    Model,
+    Resolver,
+    Scope,
+    expect_list,
+    index_live,
+    natural,
+    require_str,
+)
 from ghlops.plan.diff import field_changes, managed_fields
 from ghlops.plan.model import Action, Change, FieldChange, Section, Stage
 from ghlops.request import Auth, Ref, Request, SecretInput
@@ -371,7 +382,7 @@ def _plan_users(
         for key in sorted(referenced.get(d.location_id, set())):
             if key in declared:
                 _add(wanted, key, d.location_id)
-    index, errors = _index(live)
+    index, errors = index_live(KIND, live)
     scope = [d.location_id for d in locations]
     pruned = {d.location_id for d in locations if KIND.name in d.prune}
 
@@ -444,7 +455,7 @@ def _plan_users(
                 unmanaged.setdefault(i, []).append(current.obj.email)
         if removed:
             last.append((_shrink(current, now, removed, names), tuple(names(removed))))
-    ordered = first + sorted(last, key=lambda pair: _natural(pair[0].display))
+    ordered = first + sorted(last, key=lambda pair: natural(pair[0].display))
     errors.extend(_lockouts([c for c, _ in ordered], index, me))
     return (
         Section(
@@ -458,26 +469,6 @@ def _plan_users(
         ),
         unmanaged,
     )
-
-
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Numbers inside names by value: user2@ before user10@ (as the planner orders deletes)."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text.casefold()) if p)
-
-
-def _index(live: Sequence[LiveObject[User]]) -> tuple[dict[str, LiveObject[User]], list[str]]:
-    index: dict[str, LiveObject[User]] = {}
-    errors = []
-    for obj in live:
-        key = KIND.key(obj.obj)
-        if key in index:
-            errors.append(
-                f"two live users share the natural key {obj.obj.email!r} "
-                f"(ids {index[key].id} and {obj.id}); remove one in GHL before planning"
-            )
-            continue
-        index[key] = obj
-    return index, errors
 
 
 def _lockouts(changes: Sequence[Change], index: Mapping[str, LiveObject[User]], me: Identity) -> list[str]:

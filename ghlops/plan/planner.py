@@ -10,13 +10,14 @@ planner resolves them against live objects first, then against what the manifest
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ghlops.identity import Identity
-from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, Scope
+
+# natural and index_live live with the kinds (the users kind plans its company with them too).
+from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, Scope, index_live, natural
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS, section_of
 from ghlops.plan.diff import field_changes, managed_fields
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Plan, Section, Unmanaged
@@ -46,14 +47,6 @@ _REFERENCED: tuple[Kind[Any], ...] = tuple(
     if any(r.target == k.name for other in LOCATION_KINDS for r in other.references)
     or any(other.parent == k.name for other in LOCATION_KINDS)
 )
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """A sort key that orders numbers inside names by value: tag-2 before tag-10 (issue 14, section 6)."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text.casefold()) if part)
-
 
 def build_plan(
     desired: Sequence[LocationDesired],
@@ -238,22 +231,6 @@ def _unresolved(
                     f"live {target.label} and no {target.label} the manifests declare"
                 )
     return errors
-
-
-def index_live(kind: Kind[Any], objects: Sequence[LiveObject[Any]]) -> tuple[dict[str, LiveObject[Any]], list[str]]:
-    """Live objects by natural key; two objects sharing a key are an error naming both ids, never a guess."""
-    index: dict[str, LiveObject[Any]] = {}
-    errors = []
-    for obj in objects:
-        key = kind.key(obj.obj)
-        if key in index:
-            errors.append(
-                f"two live {kind.label}s share the natural key {kind.display(obj.obj)!r} "
-                f"(ids {index[key].id} and {obj.id}); remove one in GHL before planning"
-            )
-            continue
-        index[key] = obj
-    return index, errors
 
 
 def diff_kind(

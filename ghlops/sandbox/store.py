@@ -217,17 +217,8 @@ class Store:
 
     def find(self, kind: str, *, owner: str | None = None, parent: str | None = None) -> list[JsonObject]:
         """Objects of a kind in creation order, optionally only one owner's or one parent's."""
-        sql = "SELECT data FROM objects WHERE kind = ?"
-        args: list[str] = [str(kind)]
-        if owner is not None:
-            sql += " AND owner = ?"
-            args.append(owner)
-        if parent is not None:
-            sql += " AND parent = ?"
-            args.append(parent)
         with self._lock:
-            rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+            return [data for _, data in self._rows(str(kind), owner=owner, parent=parent)]
 
     def replace(self, kind: str, obj_id: str, data: JsonObject) -> None:
         with self._lock:
@@ -321,6 +312,7 @@ class Store:
         return data
 
     def _rows(self, kind: str, *, owner: str | None = None, parent: str | None = None) -> list[tuple[str, JsonObject]]:
+        # Callers hold the lock.
         sql = "SELECT id, data FROM objects WHERE kind = ?"
         args: list[str] = [kind]
         if owner is not None:
