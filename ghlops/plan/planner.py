@@ -163,12 +163,17 @@ def plan_location(
         for obj in live.of(kind.name):
             resolver.ids.setdefault((kind.name, kind.key(obj.obj)), obj.id)
     reference_errors = _unresolved(desired, resolver, declared_company or {}, company_read)
+    # Per kind, the keys of objects this plan replaces (deleted, then created under a new id).
+    replaced: dict[str, set[str]] = {}
     for kind in LOCATION_KINDS:
         if kind.parent is not None:
             parent = BY_NAME[kind.parent]
             declared = {parent.key(p) for p in desired.of(parent.name)}
-            # Children of undeclared parents are the parent's business: kept with it or deleted with it.
-            live_objs = [c for c in live.of(kind.name) if kind.parent_key(c.obj) in declared]
+            gone = replaced.get(parent.name, set())
+            # Children of undeclared parents are the parent's business: kept with it or deleted with it. Those of a
+            # replaced parent go with its delete (GHL deletes a calendar's notifications with it): not live, so the
+            # declared ones are created again under the new parent, by ref, in the same plan.
+            live_objs = [c for c in live.of(kind.name) if kind.parent_key(c.obj) in declared - gone]
         else:
             live_objs = live.of(kind.name)
         result = diff_kind(
@@ -181,6 +186,10 @@ def plan_location(
             protected=desired.protected.get(kind.name, frozenset()),
         )
         results[kind.name] = result
+        replaced[kind.name] = {c.key for c in result.upserts if c.action is Action.REPLACE}
+        for key in replaced[kind.name]:
+            # The live id dies with the replace: later kinds (children, references) name the new object by ref.
+            resolver.ids.pop((kind.name, key), None)
         if result.unmanaged:
             unmanaged.append(Unmanaged(kind.name, tuple(result.unmanaged)))
     changes: list[Change] = []

@@ -187,3 +187,35 @@ def test_two_notifications_with_the_same_type_channel_and_receiver_are_a_validat
     result = cli("validate", "--offline", str(path))
     assert result.exit_code == 1, result.output
     assert "booked/email/contact" in result.output
+
+
+@pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
+def test_a_replaced_calendar_gets_its_notifications_again_under_the_new_calendar_in_the_same_apply(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
+    path = _write(tmp_path, prune=True, in_app=False)
+    assert cli("apply", path, "--auto-approve").exit_code == 0
+    old = _calendar_ids(cli)["Implant Consult"]
+    # GHL cannot change a calendar's type: a replace, and its notifications go with the deleted calendar.
+    path = tmp_path / "dental.yaml"
+    path.write_text(path.read_text().replace("calendarType: event", "calendarType: class_booking"))
+    planned = cli("plan", str(path))
+    assert planned.exit_code == 0, planned.output
+    assert "+ calendar notification Implant Consult/confirmation/email/guest" in planned.output
+    cli.sb.clear_requests()
+    applied = cli("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    new = _calendar_ids(cli)["Implant Consult"]
+    assert new != old
+    writes = [(r.method, r.path, r.json) for r in cli.sb.requests if r.changes]
+    # No delete of the old calendar's notifications (they went with it): the delete, the create, then the
+    # notification under the new calendar's id.
+    assert [(m, p) for m, p, _ in writes] == [
+        ("DELETE", f"/calendars/{old}"),
+        ("POST", "/calendars/"),
+        ("POST", f"/calendars/{new}/notifications"),
+    ]
+    assert [(n["notificationType"], n["isActive"]) for n in _notifications(cli, new)] == [("confirmation", False)]
+    _no_changes(cli, str(path))
+    assert _conformance(cli) == []

@@ -120,3 +120,23 @@ def test_notifications_are_pruned_with_the_calendars_section_and_are_unmanaged_o
         LocationDesired(name="l", location_id=LOC, entries=entries, prune=frozenset({"calendars"})), state, _resolver()
     )
     assert [(c.action, c.display) for c in pruned.changes] == [(Action.DELETE, "Cleaning/booked/email/guest")]
+
+
+def test_a_replaced_calendars_notifications_are_created_again_under_its_ref_and_never_deleted() -> None:
+    # Its live calendar is an event; the manifest makes it a class: a replace (calendarType cannot change in place).
+    calendar = CALENDARS.live({"id": "c1", "name": "Cleaning", "calendarType": "event"}, Resolver())
+    kept = _live({"_id": "n1", "notificationType": "reminder", "channel": "sms", "receiverType": "contact",
+                  "body": "b"})  # fmt: skip
+    dropped = _live({"_id": "n2", "notificationType": "booked", "channel": "email", "receiverType": "guest"})
+    state = LocationLive(location_id=LOC, objects={"calendars": [calendar], "calendarNotifications": [kept, dropped]})
+    entries = flatten("calendars", [Calendar(name="Cleaning", calendarType="class_booking",
+                                             notifications=[_notification(body="b")])])  # fmt: skip
+    desired = LocationDesired(name="l", location_id=LOC, entries=entries, prune=frozenset({"calendars"}))
+    section = plan_location(desired, state, _resolver())
+    assert [(c.action, c.display) for c in section.changes] == [
+        (Action.REPLACE, "Cleaning"),
+        (Action.CREATE, "Cleaning/reminder/sms/contact"),
+    ]
+    create = section.changes[1]
+    assert create.parent == Ref("calendars", "cleaning") == section.changes[0].creates
+    assert create.requests[0].path == ("/calendars/", Ref("calendars", "cleaning"), "/notifications")
