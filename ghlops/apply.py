@@ -414,7 +414,12 @@ class Executor:
                 if change.action is Action.DELETE and kind is not None and kind.deletion_queued(body):
                     self._await_removal(section, change, kind)
             if creating is not None:
-                object_id = _extract_id(body, request.id_field)
+                if isinstance(body, _Found):
+                    object_id: str | None = body.object_id
+                elif kind is not None:
+                    object_id = kind.created_id(resolved, body)
+                else:
+                    object_id = _extract_id(body, request.id_field)
                 self._bind(creating, object_id, location_id)
                 created = object_id or created
         return created
@@ -458,7 +463,7 @@ class Executor:
             if found is None:
                 raise
             self._send(kind.adopt_request(request, found), location_id, context)
-            return _with_id(found, request.id_field)
+            return _Found(found.id)
 
     def _create_once(
         self,
@@ -477,7 +482,7 @@ class Executor:
                 # last attempt is looked for too (issue 13, section 6): only then is it reported failed.
                 found = self._find_created(section, change, kind, location_id, request) if kind is not None else None
                 if found is not None:
-                    return _with_id(found, request.id_field)
+                    return _Found(found.id)
                 if attempt == MAX_AMBIGUOUS_RETRIES:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -668,9 +673,8 @@ def _extract_id(body: Any, path: tuple[str, ...]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _with_id(found: LiveObject[Any], path: tuple[str, ...]) -> Any:
-    """A response-shaped body carrying the id of an object found by re-reading."""
-    body: Any = found.id
-    for part in reversed(path):
-        body = {part: body}
-    return body
+@dataclass(frozen=True)
+class _Found:
+    """What a create gives when its object was found by re-reading instead of answered: the object's id."""
+
+    object_id: str

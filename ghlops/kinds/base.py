@@ -395,6 +395,16 @@ class Kind(Generic[M]):
         """The object an ambiguous create (timeout, dropped connection) may have made, among a fresh read."""
         return next((o for o in objects if self.key(o.obj) == key), None)
 
+    def created_id(self, create: Request, body: Any) -> str | None:
+        """The id of the object ``create`` made, from GHL's answer ``body``: at ``id_field`` by default (kinds whose
+        create answers otherwise, an array of created objects, override this)."""
+        value = body
+        for part in create.id_field:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        return value if isinstance(value, str) and value else None
+
     def parent_of_create(self, create: Request) -> str | None:
         """A child's parent id as its (resolved) create request names it: for changes saved before they carried
         ``parent``."""

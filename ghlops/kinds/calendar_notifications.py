@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr
 
 from ghlops.kinds.base import Entry, Found, Kind, LiveObject, Model, Reference, Resolver, plain, require_str
-from ghlops.request import Request
+from ghlops.request import Ref, Request
 
 VERSION_CALENDARS = "2021-04-15"
 #: The keyword selectedUsers takes besides users (CreateCalendarNotificationDTO.selectedUsers).
@@ -78,6 +78,8 @@ class CalendarNotification(Entry):
 
 _FIELDS = tuple(n for n in CalendarNotification.model_fields if n not in ("renamedFrom", "ignoreChanges", "protect"))
 _USERS = "users"
+#: A notification's natural key within its calendar.
+_OWN_KEY = ("notificationType", "channel", "receiverType")
 
 
 class CalendarNotifications(Kind[CalendarNotification]):
@@ -191,8 +193,28 @@ class CalendarNotifications(Kind[CalendarNotification]):
         calendar = resolver.ref("calendars", desired.calendar_name.casefold())
         fields = [*("notificationType", "channel", "receiverType"), *desired.managed_fields()]
         item = self._wire(desired, list(dict.fromkeys(fields)), resolver)
-        # One notification per POST, as an array of one (the endpoint takes an array).
-        return Request("POST", ("/calendars/", calendar, "/notifications"), version=VERSION_CALENDARS, body=[item])
+        # One notification per POST, as an array of one (the endpoint takes an array). It binds its own ref, so the
+        # executor treats it as a create: re-read before any resend, and its new id taken from the answer.
+        return Request(
+            "POST",
+            ("/calendars/", calendar, "/notifications"),
+            version=VERSION_CALENDARS,
+            body=[item],
+            binds=Ref(self.name, self.key(desired)),
+        )
+
+    def created_id(self, create: Request, body: Any) -> str | None:
+        """The created notification's ``_id``: calendars.json's create-event-notification answers 200 with an array
+        of CalendarNotificationResponseDTO (no id field to walk), so the item is found by the natural key sent."""
+        if not isinstance(body, list) or not isinstance(create.body, list) or not create.body:
+            return None
+        sent = create.body[0]
+        wanted = tuple(sent.get(k) for k in _OWN_KEY) if isinstance(sent, Mapping) else None
+        for item in body:
+            if isinstance(item, Mapping) and tuple(item.get(k) for k in _OWN_KEY) == wanted:
+                value = item.get("_id")
+                return value if isinstance(value, str) and value else None
+        return None
 
     def update_request(
         self,

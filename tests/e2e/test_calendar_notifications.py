@@ -5,6 +5,7 @@ request is checked against the GHL OpenAPI documents."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -219,3 +220,26 @@ def test_a_replaced_calendar_gets_its_notifications_again_under_the_new_calendar
     assert [(n["notificationType"], n["isActive"]) for n in _notifications(cli, new)] == [("confirmation", False)]
     _no_changes(cli, str(path))
     assert _conformance(cli) == []
+
+
+def test_the_run_log_and_the_apply_summary_name_each_created_notifications_id_from_the_array_answer(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
+    log = tmp_path / "run.jsonl"
+    applied = cli("apply", _write(tmp_path, in_app=False), "--auto-approve", "--log-file", str(log))
+    assert applied.exit_code == 0, applied.output
+    calendars = _calendar_ids(cli)
+    # GHL's POST answers an array of the created notifications (calendars.json, create-event-notification): each
+    # create's id is the answer's item with the natural key it sent.
+    stored = {
+        f"{name}/{n['notificationType']}/{n['channel']}/{n['receiverType']}": n["_id"]
+        for name, calendar_id in calendars.items()
+        for n in _notifications(cli, calendar_id)
+    }
+    assert len(stored) == 3
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    logged = {e["object"]: e["createdId"] for e in lines if e["kind"] == "calendarNotifications"}
+    assert logged == stored
+    for display, notification_id in stored.items():
+        assert f"calendar notification {display} (id {notification_id})" in applied.output

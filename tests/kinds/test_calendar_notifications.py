@@ -140,3 +140,16 @@ def test_a_replaced_calendars_notifications_are_created_again_under_its_ref_and_
     create = section.changes[1]
     assert create.parent == Ref("calendars", "cleaning") == section.changes[0].creates
     assert create.requests[0].path == ("/calendars/", Ref("calendars", "cleaning"), "/notifications")
+
+
+def test_a_creates_id_is_the_answer_item_with_the_natural_key_it_sent() -> None:
+    request = NOTIFICATIONS.create_request(LOC, _notification(body="b"), _resolver())
+    # It binds its own ref: the executor takes it for a create (re-read before a resend, its id recorded).
+    assert request.binds == Ref("calendarNotifications", "cleaning/reminder/sms/contact")
+    answer = [
+        {"_id": "n1", "notificationType": "reminder", "channel": "email", "receiverType": "contact"},
+        {"_id": "n2", "notificationType": "reminder", "channel": "sms", "receiverType": "contact"},
+    ]
+    assert NOTIFICATIONS.created_id(request, answer) == "n2"
+    assert NOTIFICATIONS.created_id(request, answer[:1]) is None
+    assert NOTIFICATIONS.created_id(request, {"_id": "n2"}) is None
