@@ -271,6 +271,16 @@ class Kind(Generic[M]):
         """The key the object would have under another name (renames)."""
         return name.casefold()
 
+    def raw_key(self, entry: Mapping[str, Any]) -> str | None:
+        """The natural key of an entry as written (not yet validated: templates merge before validation), within
+        its parent for a child kind; None when it cannot be read."""
+        value = entry.get(self.key_field)
+        return value.casefold() if isinstance(value, str) else None
+
+    def raw_display(self, entry: Mapping[str, Any]) -> str:
+        """``raw_key`` as written, for messages."""
+        return str(entry.get(self.key_field))
+
     def display_name(self, obj: M) -> str:
         """The entry's own name, without its parent's (a price's name within its product)."""
         return str(getattr(obj, self.key_field))

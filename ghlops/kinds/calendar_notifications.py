@@ -109,6 +109,15 @@ class CalendarNotifications(Kind[CalendarNotification]):
     def key_for_name(self, obj: CalendarNotification, name: str) -> str:
         return f"{obj.calendar_name}/{name}".casefold()
 
+    def raw_key(self, entry: Mapping[str, Any]) -> str | None:
+        parts = [entry.get(k) for k in _OWN_KEY]
+        if not all(isinstance(p, str) for p in parts):
+            return None
+        return "/".join(str(p) for p in parts).casefold()
+
+    def raw_display(self, entry: Mapping[str, Any]) -> str:
+        return "/".join(str(entry.get(k)) for k in _OWN_KEY)
+
     def referenced(self, entry: CalendarNotification) -> Iterator[Found]:
         # The keyword is not a user.
         return (f for f in super().referenced(entry) if f.value != SUB_ACCOUNT_ADMIN)

@@ -11,7 +11,8 @@ Rules, per section (customFields, customValues, tags, users, calendars, products
   compare case-insensitively;
 * templates apply in the order listed, then the location's own entries: a later entry with the key of an
   earlier one is merged into it field by field (nested mappings such as ``permissions`` merge key by key,
-  lists such as ``options`` are replaced whole; a product's ``prices`` merge by price name);
+  lists such as ``options`` are replaced whole; child lists merge by the child's key: a product's ``prices`` by
+  price name, a calendar's ``notifications`` by (notificationType, channel, receiverType));
 * ``remove: true`` on an entry drops the inherited entry with that key (removing something no template
   declares is an error in a Location, and allowed in a Template, which may target several base templates);
   an inherited entry that is ``protect: true`` and removed is recorded as protected: the plan refuses to
@@ -32,6 +33,7 @@ from typing import Any
 
 from ghlops.errors import ManifestError, SourcePos
 from ghlops.kinds import BY_NAME
+from ghlops.kinds.registry import children
 from ghlops.manifest.model import SECTIONS
 from ghlops.manifest.positions import (
     KeyPath,
@@ -94,27 +96,34 @@ class Composed:
 
 
 def raw_key(section: str, entry: Any) -> str | None:
-    """The natural key of a raw entry, normalised like ``Kind.key`` (``None`` when it cannot be read)."""
+    """The natural key of a raw entry, normalised like ``Kind.key`` (``None`` when it cannot be read); a child
+    kind's (a price, a calendar notification) within its parent."""
     if section == "tags" and isinstance(entry, str):
         return entry.casefold()
     if not isinstance(entry, Mapping):
         return None
-    name = entry.get("email" if section == "users" else "name")
-    if not isinstance(name, str):
-        return None
     if section == "customFields":
+        name = entry.get("name")
         model = entry.get("model", "contact")
-        return f"{model}/{name.casefold()}" if isinstance(model, str) else None
-    return name.casefold()
+        return f"{model}/{name.casefold()}" if isinstance(model, str) and isinstance(name, str) else None
+    return BY_NAME[section].raw_key(entry) if section in BY_NAME else None
 
 
 def _display(section: str, entry: Any) -> str:
     if isinstance(entry, str):
         return entry
-    name = str(entry.get("email" if section == "users" else "name"))
     if section == "customFields":
-        return f"{entry.get('model', 'contact')}/{name}"
-    return name
+        return f"{entry.get('model', 'contact')}/{entry.get('name')}"
+    return BY_NAME[section].raw_display(entry) if section in BY_NAME else str(entry.get("name"))
+
+
+#: Per section, the fields holding its child kinds' entries and those kinds (a product's ``prices``, a calendar's
+#: ``notifications``): merged by the child's natural key within the parent entry.
+_CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
+    section: tuple((k.parent_field, k.name) for k in children(section) if k.parent_field is not None)
+    for section in SECTIONS
+}
+_CHILD_FIELDS: frozenset[str] = frozenset(f for fields in _CHILDREN.values() for f, _ in fields)
 
 
 # -- merging ----------------------------------------------------------------------------------------------------
@@ -139,7 +148,7 @@ class _Merger:
         self.protected: dict[str, set[str]] = {}
 
     def merge_list(
-        self, section: str, layers: Sequence[tuple[_Layer, PosList, KeyPath]], *, product: str | None = None
+        self, section: str, layers: Sequence[tuple[_Layer, PosList, KeyPath]], *, parent: str | None = None
     ) -> PosList:
         """The entries of ``layers`` (earliest first) merged by natural key; ``remove: true`` applied."""
         own = [lst for layer, lst, _ in layers if layer.is_location]
@@ -163,7 +172,7 @@ class _Merger:
                     matched.add(key)
                     at = keyed[key]
                     if remove:
-                        self._record_protected(section, result[at], product)
+                        self._record_protected(section, result[at], parent)
                         removed[at] = True
                         del keyed[key]
                         continue
@@ -171,16 +180,16 @@ class _Merger:
                     sources = [*self.origins.lookup(result[at], result.item_pos(at)), (layer.doc, entry_path)]
                     base = _as_mapping(section, result[at], result.item_pos(at))
                     over = _as_mapping(section, raw, pos)
-                    result[at] = self.merge_entry(section, base, over, sources, layer, entry_path, product)
+                    result[at] = self.merge_entry(section, base, over, sources, layer, entry_path)
                     result.set_item_pos(at, pos)
                     continue
                 if remove:
                     if layer.is_location:
-                        self._nothing_to_remove(section, raw, entry_path, keyed, result, product)
+                        self._nothing_to_remove(section, raw, entry_path, keyed, result, parent)
                     continue
                 item = _without_remove(raw)
-                if section == "products" and isinstance(item, PosDict):
-                    item = self._own_prices(item, layer, entry_path)
+                if _CHILDREN.get(section) and isinstance(item, PosDict):
+                    item = self._own_children(section, item, layer, entry_path)
                 result.append_with_pos(item, pos)
                 removed.append(False)
                 if key is not None and key not in keyed and key not in new_keys:
@@ -201,21 +210,23 @@ class _Merger:
         sources: list[Origin],
         layer: _Layer,
         path: KeyPath,
-        product: str | None,
     ) -> Any:
         if not isinstance(base, PosDict) or not isinstance(over, PosDict):
             return _without_remove(over)  # not mappings: validation reports the entry as written last
         result = self.merge_mapping(base, over, sources)
-        prices = over.get("prices")
-        if section == "products" and isinstance(prices, PosList):
+        for field_name, child in _CHILDREN.get(section, ()):
+            # A child list (a product's prices, a calendar's notifications) merges by the child's natural key.
+            items = over.get(field_name)
+            if not isinstance(items, PosList):
+                continue
             name = over.get("name", base.get("name"))
             layers: list[tuple[_Layer, PosList, KeyPath]] = []
-            inherited = base.get("prices")
+            inherited = base.get(field_name)
             if isinstance(inherited, PosList):
                 layers.append((_INHERITED, inherited, ()))
-            layers.append((layer, prices, (*path, "prices")))
-            merged = self.merge_list("prices", layers, product=str(name))
-            result.set_with_pos("prices", merged, over.key_pos("prices"), over.value_pos("prices"))
+            layers.append((layer, items, (*path, field_name)))
+            merged = self.merge_list(child, layers, parent=str(name))
+            result.set_with_pos(field_name, merged, over.key_pos(field_name), over.value_pos(field_name))
         return result
 
     def merge_mapping(self, base: PosDict, over: PosDict, sources: list[Origin]) -> PosDict:
@@ -227,22 +238,25 @@ class _Merger:
             if key == REMOVE:
                 continue
             old, new = base.get(key), over[key]
-            if key != "prices" and isinstance(old, PosDict) and isinstance(new, PosDict):
+            if key not in _CHILD_FIELDS and isinstance(old, PosDict) and isinstance(new, PosDict):
                 nested = self.merge_mapping(old, new, [(doc, (*where, key)) for doc, where in sources])
                 result.set_with_pos(key, nested, over.key_pos(key), over.value_pos(key))
             else:
                 result.copy_entry(over, key)
         return result
 
-    def _own_prices(self, product: PosDict, layer: _Layer, path: KeyPath) -> PosDict:
-        """A product no earlier layer declares: its prices still go through remove handling."""
-        prices = product.get("prices")
-        if not isinstance(prices, PosList):
-            return product
-        name = product.get("name")
-        merged = self.merge_list("prices", [(layer, prices, (*path, "prices"))], product=str(name))
-        copied = product.copy()
-        copied["prices"] = merged
+    def _own_children(self, section: str, entry: PosDict, layer: _Layer, path: KeyPath) -> PosDict:
+        """An entry no earlier layer declares: its children (a product's prices) still go through remove
+        handling."""
+        copied = entry
+        for field_name, child in _CHILDREN.get(section, ()):
+            items = entry.get(field_name)
+            if not isinstance(items, PosList):
+                continue
+            merged = self.merge_list(child, [(layer, items, (*path, field_name))], parent=str(entry.get("name")))
+            if copied is entry:
+                copied = entry.copy()
+            copied[field_name] = merged
         return copied
 
     # -- remove and protect ------------------------------------------------------------------------------------
@@ -264,14 +278,14 @@ class _Merger:
             )
         return None
 
-    def _record_protected(self, section: str, entry: Any, product: str | None) -> None:
+    def _record_protected(self, section: str, entry: Any, parent: str | None) -> None:
         if not isinstance(entry, Mapping) or entry.get("protect") is not True:
             return
         key = raw_key(section, entry)
         if key is None:
             return
-        if section == "prices":
-            key = f"{(product or '').casefold()}/{key}"
+        if section in BY_NAME and BY_NAME[section].parent is not None:
+            key = f"{(parent or '').casefold()}/{key}"  # a child's key includes its parent's (Kind.key)
         self.protected.setdefault(section, set()).add(key)
 
     def _nothing_to_remove(
@@ -281,11 +295,13 @@ class _Merger:
         path: KeyPath,
         keyed: Mapping[str, int],
         result: PosList,
-        product: str | None,
+        parent: str | None,
     ) -> None:
-        label = BY_NAME[section].label if section in BY_NAME else section
+        kind = BY_NAME.get(section)
+        label = kind.label if kind is not None else section
         shown = _display(section, raw)
-        where = f" in product {product!r}" if section == "prices" and product else ""
+        parent_kind = BY_NAME.get(kind.parent) if kind is not None and kind.parent else None
+        where = f" in {parent_kind.label} {parent!r}" if parent_kind is not None and parent else ""
         # Suggest by name (a custom field's model prefix would make every name look alike).
         inherited = {
             _display(section, result[i]).rsplit("/", 1)[-1]: _display(section, result[i])
@@ -415,7 +431,7 @@ def _unused_vars(spec: PosDict, used: set[str]) -> list[ManifestError]:
 
 
 def _has_remove(spec: PosDict) -> bool:
-    """Whether any entry (or product price) of the sections says ``remove``: merging then has work to do."""
+    """Whether any entry (or child entry: a product's price) of the sections says ``remove``: merging has work."""
     for section in SECTIONS:
         entries = spec.get(section)
         if not isinstance(entries, list):
@@ -424,9 +440,10 @@ def _has_remove(spec: PosDict) -> bool:
             if isinstance(entry, dict):
                 if REMOVE in entry:
                     return True
-                prices = entry.get("prices") if section == "products" else None
-                if isinstance(prices, list) and any(isinstance(p, dict) and REMOVE in p for p in prices):
-                    return True
+                for field_name, _ in _CHILDREN.get(section, ()):
+                    items = entry.get(field_name)
+                    if isinstance(items, list) and any(isinstance(p, dict) and REMOVE in p for p in items):
+                        return True
     return False
 
 

@@ -278,3 +278,67 @@ def test_a_location_without_templates_loads_as_before(write: WriteFile) -> None:
     (desired,) = load_manifests(["plain.yaml"], ENV).locations
     assert [t.name for t in desired.of("tags")] == ["a", "b"]
     assert desired.protected == {}
+
+
+CALENDAR_BASE = """\
+apiVersion: ghlops/v1
+kind: Template
+metadata:
+  name: calendar-base
+spec:
+  calendars:
+    - name: Cleaning
+      calendarType: event
+      notifications:
+        - {notificationType: booked, channel: email, receiverType: contact, subject: Booked, body: See you}
+        - notificationType: reminder
+          channel: sms
+          receiverType: contact
+          body: Soon
+          beforeTime: [{timeOffset: 1, unit: hours}]
+        - {notificationType: followup, channel: email, receiverType: contact, body: Thanks, protect: true}
+"""
+
+
+def _calendar_location(body: str) -> str:
+    return location(body, templates="[calendar-base]")
+
+
+def test_a_calendars_notifications_merge_by_type_channel_and_receiver_and_can_be_removed(write: WriteFile) -> None:
+    loc = _calendar_location(
+        "  prune: [calendars]\n  calendars:\n    - name: cleaning\n      notifications:\n"
+        "        - {notificationType: booked, channel: email, receiverType: contact, subject: Your visit}\n"
+        "        - {notificationType: followup, channel: email, receiverType: contact, remove: true}\n"
+        "        - {notificationType: booked, channel: sms, receiverType: contact, body: Booked}\n"
+    )
+    (desired,) = load(write, loc, ("templates/calendar.yaml", CALENDAR_BASE)).locations
+    (calendar,) = dumped(desired, "calendars")
+    assert calendar["calendarType"] == "event"
+    # The location's entry overrides the template's with the same key field by field; the others are kept.
+    assert [(n["notificationType"], n["channel"], n.get("subject"), n["body"]) for n in calendar["notifications"]] == [
+        ("booked", "email", "Your visit", "See you"),
+        ("reminder", "sms", None, "Soon"),
+        ("booked", "sms", None, "Booked"),
+    ]
+    assert [n.calendar_name for n in desired.of("calendarNotifications")] == ["cleaning"] * 3
+    assert desired.protected == {"calendarNotifications": frozenset({"cleaning/followup/email/contact"})}
+
+
+def test_a_bad_notification_value_from_a_template_points_at_the_template_line(write: WriteFile) -> None:
+    broken = CALENDAR_BASE.replace("channel: sms", "channel: fax")
+    loc = _calendar_location("  calendars:\n    - name: Cleaning\n      notifications:\n"
+                             "        - {notificationType: booked, channel: email, receiverType: contact, body: x}\n")
+    assert errors(write, loc, ("templates/calendar.yaml", broken)) == [
+        "templates/calendar.yaml:12:20: spec.calendars[0].notifications[1].channel: 'fax' is not one of email, "
+        "inApp, sms, whatsapp (in location downtown)"
+    ]
+
+
+def test_removing_a_notification_no_template_declares_names_the_calendar(write: WriteFile) -> None:
+    loc = _calendar_location("  calendars:\n    - name: Cleaning\n      notifications:\n"
+                             "        - {notificationType: booked, channel: sms, receiverType: guest, remove: true}\n")
+    (message,) = errors(write, loc, ("templates/calendar.yaml", CALENDAR_BASE))
+    assert message.startswith(
+        "loc.yaml:11:81: spec.calendars[0].notifications[0].remove: nothing to remove: no template of this location "
+        "declares calendar notification 'booked/sms/guest' in calendar 'Cleaning'"
+    )
