@@ -28,7 +28,7 @@ from ghlops.ghl.client import CallContext
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS
 from ghlops.request import Request
-from ghlops.state import CompanyLive, LocationLive
+from ghlops.state import CompanyLive, LocationDesired, LocationLive
 
 #: What reading one kind gives: its live objects and the warning lines of objects left alone.
 Read = tuple[list[LiveObject[Any]], list[str]]
@@ -105,12 +105,17 @@ class LiveReader:
 
     # -- locations -------------------------------------------------------------------------------------
     def read_locations(
-        self, locations: Sequence[tuple[str, str]], resolvers: Mapping[str, Resolver]
+        self,
+        locations: Sequence[tuple[str, str]],
+        resolvers: Mapping[str, Resolver],
+        declared: Mapping[str, Declared] | None = None,
     ) -> dict[str, LocationLive]:
         """Read (name, location_id) pairs; results keyed by location id, in the order given. The first error
-        (in the locations' order) is raised once the calls in flight finish; no call starts after an error."""
+        (in the locations' order) is raised once the calls in flight finish; no call starts after an error.
+        ``declared`` (per location id, see declared_parents) limits the child kinds that read only under declared
+        parents; a location it doesn't name has all its children read."""
         width = self.concurrency if self._parallelism > 1 else 1
-        return _ReadRun(self, list(locations), resolvers, width).run()
+        return _ReadRun(self, list(locations), resolvers, width, declared=declared or {}).run()
 
     @property
     def concurrency(self) -> int:
@@ -304,11 +309,47 @@ class LiveReader:
             return None
 
 
+#: Per parent kind, the natural keys of the parent objects a location's manifest declares (see declared_parents).
+Declared = Mapping[str, frozenset[str]]
+
+
+def declared_parents(desired: LocationDesired) -> dict[str, frozenset[str]]:
+    """The keys of the parents whose children a plan of ``desired`` needs, for the child kinds that read only
+    under declared parents: each declared parent's key, and the keys of its earlier names (renamedFrom: the live
+    parent still has the old one)."""
+    found: dict[str, frozenset[str]] = {}
+    for child in CHILD_KINDS:
+        if not child.read_declared_parents_only or child.parent is None or child.parent in found:
+            continue
+        parent = BY_NAME[child.parent]
+        keys = set()
+        for entry in desired.of(parent.name):
+            keys.add(parent.key(entry))
+            keys.update(parent.key_for_name(entry, old) for old in getattr(entry, "renamedFrom", []))
+        found[parent.name] = frozenset(keys)
+    return found
+
+
+def children_to_read(
+    kind: Kind[Any], parents: Sequence[LiveObject[Any]], declared: Declared | None
+) -> list[LiveObject[Any]]:
+    """The live parents whose children of ``kind`` a read lists: all, unless the kind reads only under declared
+    parents and ``declared`` (None: no manifest, as in export) says which."""
+    if declared is None or not kind.read_declared_parents_only or kind.parent is None:
+        return list(parents)
+    keys = declared.get(kind.parent, frozenset())
+    parent = BY_NAME[kind.parent]
+    return [p for p in parents if parent.key(p.obj) in keys]
+
+
 class _Location:
     """One location being read: its live state so far and the calls of its current step still running."""
 
-    def __init__(self, index: int, name: str, location_id: str, resolver: Resolver) -> None:
+    def __init__(
+        self, index: int, name: str, location_id: str, resolver: Resolver, declared: Declared | None = None
+    ) -> None:
         self.index = index
+        self.declared = declared
         self.name = name
         self.location_id = location_id
         self.resolver = resolver
@@ -338,9 +379,12 @@ class _ReadRun:
         width: int,
         *,
         notify: bool = True,
+        declared: Mapping[str, Declared] | None = None,
     ) -> None:
         self._reader = reader
-        self._locations = [_Location(i, n, lid, resolvers[lid]) for i, (n, lid) in enumerate(locations)]
+        self._locations = [
+            _Location(i, n, lid, resolvers[lid], (declared or {}).get(lid)) for i, (n, lid) in enumerate(locations)
+        ]
         self._width = max(1, width)
         self._notify = notify
         self._queue: list[tuple[int, int, Callable[[], None]]] = []
@@ -458,7 +502,7 @@ class _ReadRun:
             wave = [k for k in location.pending_children if k.parent in location.read_kinds]
             location.pending_children = [k for k in location.pending_children if k not in wave]
             for child in wave:
-                parents = location.live.of(child.parent or "")
+                parents = children_to_read(child, location.live.of(child.parent or ""), location.declared)
                 slots: list[Read | None] = [None] * len(parents)
                 location.children[child.name] = slots
                 for i, parent in enumerate(parents):

@@ -18,7 +18,7 @@ from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import Credentials, Source, Target
 from ghlops.identity import whoami
-from ghlops.live import READS_PER_LOCATION, LiveReader
+from ghlops.live import READS_PER_LOCATION, LiveReader, declared_parents
 from ghlops.manifest.checks import COMPANY_ENV, needs_company
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
 from ghlops.plan.model import Guard, Plan
@@ -197,7 +197,9 @@ def read(
     # One resolver per company (reading only looks user ids up), not one scan of the users per location.
     by_company = {company_id: resolver_for(company) for company_id, company in companies.items()}
     resolvers = {item.desired.location_id: by_company[item.desired.company_id or ""] for item in selected}
-    live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers)
+    # Child kinds that only matter under managed parents (a managed calendar's notifications) are read there only.
+    declared = {i.desired.location_id: declared_parents(i.desired) for i in selected}
+    live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers, declared)
     return Snapshot(selected=list(selected), live=live, companies=companies)
 
 

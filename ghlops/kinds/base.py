@@ -222,6 +222,10 @@ class Kind(Generic[M]):
     # parent object (list_page with that parent), and pruned with the parent's section.
     parent: ClassVar[str | None] = None
     parent_field: ClassVar[str | None] = None
+    # A child kind listed only under the parents a manifest declares (or names in renamedFrom): the children of
+    # other parents are never planned (kept with their parent, or deleted with it by GHL), so they aren't read
+    # (issue 11: one notifications list per managed calendar). Reads without manifests (export) list them all.
+    read_declared_parents_only: ClassVar[bool] = False
     # One object per location (its profile): only ever updated, never created or deleted.
     singleton: ClassVar[bool] = False
     # References to other kinds' objects by natural key (see Reference).

@@ -90,6 +90,8 @@ class CalendarNotifications(Kind[CalendarNotification]):
     parent_field = "notifications"
     key_field = "notificationType"
     stored_as = "calendarNotification"
+    # The planner plans only managed calendars' notifications: an unmanaged calendar's are never read.
+    read_declared_parents_only = True
     references = (Reference(("selectedUsers", "*"), _USERS, "selected user"),)
     unordered = frozenset({"selectedUsers"})
     compared_when_present = frozenset({"fromAddress", "fromName", "fromNumber"})

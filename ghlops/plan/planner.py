@@ -37,6 +37,8 @@ class _KindResult:
     unmanaged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Live objects matched to an entry under another name (renamedFrom), by their live key: renamed in place.
+    renamed: dict[str, tuple[Entry, LiveObject[Any]]] = field(default_factory=dict)
 
 
 # Location kinds other kinds reference or hold as children: only their live ids need resolving (the others' would
@@ -170,10 +172,13 @@ def plan_location(
             parent = BY_NAME[kind.parent]
             declared = {parent.key(p) for p in desired.of(parent.name)}
             gone = replaced.get(parent.name, set())
+            renamed = results[parent.name].renamed
             # Children of undeclared parents are the parent's business: kept with it or deleted with it. Those of a
             # replaced parent go with its delete (GHL deletes a calendar's notifications with it): not live, so the
-            # declared ones are created again under the new parent, by ref, in the same plan.
-            live_objs = [c for c in live.of(kind.name) if kind.parent_key(c.obj) in declared - gone]
+            # declared ones are created again under the new parent, by ref, in the same plan. Those of a parent
+            # renamed in place stay with it: matched under its new name.
+            children = [_readopt(kind, c, renamed) for c in live.of(kind.name)]
+            live_objs = [c for c in children if kind.parent_key(c.obj) in declared - gone]
         else:
             live_objs = live.of(kind.name)
         result = diff_kind(
@@ -186,6 +191,9 @@ def plan_location(
             protected=desired.protected.get(kind.name, frozenset()),
         )
         results[kind.name] = result
+        for entry, obj in result.renamed.values():
+            # Renamed in place, it keeps its id: references to it by its new name resolve to that id.
+            resolver.ids[(kind.name, kind.key(entry))] = obj.id
         replaced[kind.name] = {c.key for c in result.upserts if c.action is Action.REPLACE}
         for key in replaced[kind.name]:
             # The live id dies with the replace: later kinds (children, references) name the new object by ref.
@@ -265,6 +273,7 @@ def diff_kind(
                 old_key = kind.key_for_name(entry, old)
                 if old_key in index and old_key not in desired_keys and old_key not in claimed:
                     current, reason = index[old_key], f"renamed from {old!r}"
+                    result.renamed[old_key] = (entry, current)
                     break
         if current is None and kind.singleton:
             # One object per location that GHL always has (its profile): never created, only updated.
@@ -344,6 +353,18 @@ def diff_kind(
         else:
             result.unmanaged.append(kind.display(obj.obj))
     return result
+
+
+def _readopt(
+    kind: Kind[Any], child: LiveObject[Any], renamed: Mapping[str, tuple[Entry, LiveObject[Any]]]
+) -> LiveObject[Any]:
+    """A live child of a parent renamed in place, as the child of the parent's entry (its key has the new name)."""
+    key = kind.parent_key(child.obj)
+    if key is None or key not in renamed:
+        return child
+    obj = child.obj.model_copy()
+    kind.adopt_parent(obj, renamed[key][0])
+    return replace(child, obj=obj)
 
 
 def _sent(changes: Sequence[FieldChange], unreadable: Sequence[str]) -> list[str]:

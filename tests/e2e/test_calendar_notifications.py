@@ -243,3 +243,69 @@ def test_the_run_log_and_the_apply_summary_name_each_created_notifications_id_fr
     assert logged == stored
     for display, notification_id in stored.items():
         assert f"calendar notification {display} (id {notification_id})" in applied.output
+
+
+def _notification_lists(cli: Cli) -> list[str]:
+    """The calendars whose notifications were listed (an apply reads once to plan and once before writing)."""
+    return sorted({r.path for r in cli.sb.requests if r.method == "GET" and r.path.endswith("/notifications")})
+
+
+ONLY_SALES = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata:
+  name: downtown-dental
+spec:
+  locationId: ve9EPM428h8vShlRW1KT
+{prune}  calendars:
+    - name: {name}
+{renamed}      calendarType: round_robin
+      notifications:
+        - notificationType: booked
+          channel: email
+          receiverType: contact
+          subject: Your visit is booked
+          body: See you soon
+        - notificationType: reminder
+          channel: sms
+          receiverType: contact
+          body: See you in an hour
+          beforeTime: [{{timeOffset: 1, unit: hours}}]
+"""
+
+
+@pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
+def test_notifications_are_read_only_for_the_calendars_the_manifest_declares(cli: Cli, tmp_path: Path) -> None:
+    assert cli("apply", str(EXAMPLES), "--auto-approve").exit_code == 0
+    assert cli("apply", _write(tmp_path, in_app=False), "--auto-approve").exit_code == 0
+    calendars = _calendar_ids(cli)
+    sales, implant = calendars["Sales Consultation"], calendars["Implant Consult"]
+    path = tmp_path / "only-sales.yaml"
+    # Implant Consult is not managed: its notifications are never planned, so never read.
+    path.write_text(ONLY_SALES.format(prune="", name="Sales Consultation", renamed=""))
+    cli.sb.clear_requests()
+    _no_changes(cli, str(path))
+    assert _notification_lists(cli) == [f"/calendars/{sales}/notifications"]
+
+    # Pruned, Implant Consult is deleted; its notifications go with it (GHL's delete), unread and undeleted.
+    path.write_text(ONLY_SALES.format(prune="  prune: [calendars]\n", name="Sales Consultation", renamed=""))
+    cli.sb.clear_requests()
+    applied = cli("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [(r.method, r.path) for r in cli.sb.requests if r.changes] == [("DELETE", f"/calendars/{implant}")]
+    assert _notification_lists(cli) == [f"/calendars/{sales}/notifications"]
+    _no_changes(cli, str(path))
+
+    # Renamed in place (renamedFrom): the live calendar still has its old name, its notifications are read and
+    # matched under the new one, so only the rename is planned.
+    renamed = "      renamedFrom: [Sales Consultation]\n"
+    path.write_text(ONLY_SALES.format(prune="  prune: [calendars]\n", name="Sales Call", renamed=renamed))
+    cli.sb.clear_requests()
+    applied = cli("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [(r.method, r.path, r.json) for r in cli.sb.requests if r.changes] == [
+        ("PUT", f"/calendars/{sales}", {"name": "Sales Call"})
+    ]
+    assert _notification_lists(cli) == [f"/calendars/{sales}/notifications"]
+    _no_changes(cli, str(path))
+    assert _conformance(cli) == []

@@ -153,3 +153,31 @@ def test_a_creates_id_is_the_answer_item_with_the_natural_key_it_sent() -> None:
     assert NOTIFICATIONS.created_id(request, answer) == "n2"
     assert NOTIFICATIONS.created_id(request, answer[:1]) is None
     assert NOTIFICATIONS.created_id(request, {"_id": "n2"}) is None
+
+
+def test_notifications_are_read_only_under_declared_calendars_and_their_earlier_names() -> None:
+    from ghlops.live import children_to_read, declared_parents
+
+    entries = flatten("calendars", [Calendar(name="Cleaning"), Calendar(name="Surgery", renamedFrom=["Implants"])])
+    declared = declared_parents(LocationDesired(name="l", location_id=LOC, entries=entries))
+    assert declared == {"calendars": frozenset({"cleaning", "surgery", "implants"})}
+    live = [CALENDARS.live({"id": f"c{i}", "name": n}, Resolver()) for i, n in enumerate(["CLEANING", "Implants",
+                                                                                       "Walk-ins"])]  # fmt: skip
+    assert [p.id for p in children_to_read(NOTIFICATIONS, live, declared)] == ["c0", "c1"]
+    # Without a manifest (export) every calendar's are read.
+    assert [p.id for p in children_to_read(NOTIFICATIONS, live, None)] == ["c0", "c1", "c2"]
+
+
+def test_a_calendar_renamed_in_place_keeps_its_notifications_matched_under_the_new_name() -> None:
+    kept = _live({"_id": "n1", "notificationType": "reminder", "channel": "sms", "receiverType": "contact",
+                  "body": "b"})  # fmt: skip
+    state = LocationLive(location_id=LOC, objects={"calendars": [_calendar()], "calendarNotifications": [kept]})
+    notification = _notification(body="b").with_calendar("Deep Cleaning")
+    entries = flatten("calendars", [Calendar(name="Deep Cleaning", renamedFrom=["Cleaning"],
+                                             notifications=[notification])])  # fmt: skip
+    desired = LocationDesired(name="l", location_id=LOC, entries=entries, prune=frozenset({"calendars"}))
+    section = plan_location(desired, state, _resolver())
+    assert [(c.action, c.display, c.reason) for c in section.changes] == [
+        (Action.UPDATE, "Deep Cleaning", "renamed from 'Cleaning'")
+    ]
+    assert kept.obj.calendar_name == "Cleaning"  # the live object read is left as it was
