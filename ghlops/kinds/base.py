@@ -230,6 +230,9 @@ class Kind(Generic[M]):
     singleton: ClassVar[bool] = False
     # References to other kinds' objects by natural key (see Reference).
     references: ClassVar[tuple[Reference, ...]] = ()
+    # Fields holding another kind's object by its server id (a calendar's groupId), as (field, target kind): a
+    # delete of the object they name is checked like a reference's.
+    id_references: ClassVar[tuple[tuple[str, str], ...]] = ()
     # Read alone before the location's other kinds: a location's first call decides whether it exists.
     read_first: ClassVar[bool] = False
     # Paged lists: items per page asked for (GHL may answer fewer; the reader pages on the reported total).

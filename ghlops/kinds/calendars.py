@@ -238,6 +238,7 @@ class Calendars(Kind[Calendar]):
         Reference(("teamMembers", "*", "user"), "users", "team member"),
         Reference(("group",), GROUPS, "group"),
     )
+    id_references = (("groupId", GROUPS),)
     children = frozenset({"notifications"})
     export_defaults = CALENDAR_DEFAULTS
     # Ids of forms, which ghlops does not manage, and of groups when named by id (`group` names them portably).

@@ -200,6 +200,10 @@ def plan_location(
             resolver.ids.pop((kind.name, key), None)
         if result.unmanaged:
             unmanaged.append(Unmanaged(kind.name, tuple(result.unmanaged)))
+    for kind in LOCATION_KINDS:
+        result = results[kind.name]
+        if result.deletes and any(r.target == kind.name for k in LOCATION_KINDS for r in k.references):
+            result.deletes = _still_referenced(kind, result.deletes, desired, live, results, reference_errors)
     changes: list[Change] = []
     for kind in LOCATION_KINDS:
         changes.extend(results[kind.name].upserts)
@@ -353,6 +357,104 @@ def diff_kind(
         else:
             result.unmanaged.append(kind.display(obj.obj))
     return result
+
+
+def _still_referenced(
+    target: Kind[Any],
+    deletes: list[Change],
+    desired: LocationDesired,
+    live: LocationLive,
+    results: Mapping[str, _KindResult],
+    errors: list[str],
+) -> list[Change]:
+    """Deletes (prune) of objects other objects still name (a calendar group its calendars are in).
+
+    A declared entry naming one is a plan error: the manifests contradict themselves. A live object naming one
+    that the plan neither deletes nor moves (no manifest declares it, or its entry leaves that field alone) is a
+    warning on the delete: GHL's delete leaves it behind without the object (calendars.json's DELETE
+    /calendars/groups/{groupId} is the UI's "delete group only": its calendars stay, ungrouped; see
+    ghlops/sandbox/routes/calendar_groups.py). Entries moving out of it need no more: their updates come before
+    every delete in the plan, and the executor runs a kind's changes after those of the kinds referencing it."""
+    doomed = {c.key: c for c in deletes}
+    doomed_ids = {c.object_id: c for c in deletes if c.object_id}
+    stays: dict[str, list[tuple[str, str]]] = {}
+    for source in LOCATION_KINDS:
+        refs = [r for r in source.references if r.target == target.name]
+        id_fields = [f for f, t in source.id_references if t == target.name]
+        if not refs and not id_fields:
+            continue
+        fields = {r.path[0] for r in refs} | set(id_fields)
+        entries = {source.key(e): e for e in desired.of(source.name)}
+        for entry in entries.values():
+            for name in _names(source, entry, target, id_fields, doomed, doomed_ids):
+                errors.append(
+                    f"{source.label} {source.display(entry)!r}: {name}, which this plan deletes ({target.name} "
+                    f"prune, and no manifest declares it): declare the {target.label} or name another"
+                )
+        result = results[source.name]
+        renamed = {old: entry for old, (entry, _) in result.renamed.items()}
+        gone = {c.object_id for c in result.deletes}
+        for obj in live.of(source.name):
+            key = source.key(obj.obj)
+            entry = renamed.get(key) or entries.get(key)
+            if obj.id in gone or (entry is not None and fields & set(entry.managed_fields())):
+                continue  # deleted first, or its entry decides where it goes (checked above)
+            for change_key in {c.key for c in _named(source, obj.obj, target, id_fields, doomed, doomed_ids)}:
+                stays.setdefault(change_key, []).append((source.label, source.display(obj.obj)))
+    kept = []
+    for change in deletes:
+        named = sorted(set(stays.get(change.key, ())), key=lambda n: (n[0], natural(n[1])))
+        if named:
+            shown = ", ".join(f"{label} {name!r}" for label, name in named)
+            change = replace(change, warnings=(*change.warnings, f"still in it, and no manifest moves them: {shown}"))
+        kept.append(change)
+    return kept
+
+
+def _named(
+    source: Kind[Any],
+    obj: Entry,
+    target: Kind[Any],
+    id_fields: Sequence[str],
+    doomed: Mapping[str, Change],
+    doomed_ids: Mapping[str, Change],
+) -> list[Change]:
+    """The deletes among ``doomed`` whose objects ``obj`` names, by natural key or by id."""
+    found = [
+        doomed[target.reference_key(f.value)]
+        for f in source.referenced(obj)
+        if f.reference.target == target.name and target.reference_key(f.value) in doomed
+    ]
+    found.extend(doomed_ids[i] for i in (_id_in(obj, f) for f in id_fields) if i in doomed_ids)
+    return found
+
+
+def _id_in(obj: Entry, field_name: str) -> str:
+    value = getattr(obj, field_name, None)
+    return value if isinstance(value, str) else ""
+
+
+def _names(
+    source: Kind[Any],
+    entry: Entry,
+    target: Kind[Any],
+    id_fields: Sequence[str],
+    doomed: Mapping[str, Change],
+    doomed_ids: Mapping[str, Change],
+) -> list[str]:
+    """How a declared entry names objects the plan deletes, for messages: "group 'Surgery'"."""
+    managed = set(entry.managed_fields())
+    names = [
+        f"{f.reference.label} {f.value!r}"
+        for f in source.referenced(entry)
+        if f.reference.target == target.name and f.path[0] in managed and target.reference_key(f.value) in doomed
+    ]
+    names.extend(
+        f"{f} {_id_in(entry, f)!r} ({target.label} {doomed_ids[_id_in(entry, f)].display!r})"
+        for f in id_fields
+        if f in managed and _id_in(entry, f) in doomed_ids
+    )
+    return names
 
 
 def _readopt(

@@ -273,3 +273,68 @@ def test_a_clone_of_groups_calendars_and_notifications_converges_on_an_empty_loc
     assert _shape(cli, NEW)["calendars"] == [("Implant Consult", "Surgery", ["Soon"]), ("Sales Consultation",
                                               "Dental Care", [])]  # fmt: skip
     assert _conformance(cli) == []
+
+
+IN_WALK_INS = (
+    HEAD
+    + """\
+  calendarGroups:
+    - name: Walk-ins
+  calendars:
+    - name: Sales Consultation
+      calendarType: round_robin
+      group: Walk-ins
+    - name: Drop-in
+      calendarType: event
+      group: Walk-ins
+"""
+)
+
+
+@pytest.mark.skipif(not openapi_contract.available(), reason=openapi_contract.SKIP_REASON)
+def test_pruning_a_group_calendars_stay_in_warns_naming_them_and_ghl_leaves_them_ungrouped(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("apply", _write(tmp_path, IN_WALK_INS), "--auto-approve").exit_code == 0
+    walk_ins = _groups(cli)["Walk-ins"]["id"]
+    # Drop-in is no longer declared (and calendars are not pruned); Sales Consultation no longer manages its group.
+    path = _write(tmp_path, HEAD + "  prune: [calendarGroups]\n  calendars:\n    - name: Sales Consultation\n"
+                  "      calendarType: round_robin\n")  # fmt: skip
+    planned = cli("plan", path)
+    assert planned.exit_code == 0, planned.output
+    assert (
+        "deleting a calendar group its booking page stops working (its calendars stay, ungrouped)" in planned.output
+    )
+    assert "still in it, and no manifest moves them: calendar 'Drop-in', calendar 'Sales Consultation'" in (
+        planned.output
+    )
+    cli.sb.clear_requests()
+    applied = cli("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [(r.method, r.path) for r in cli.sb.requests if r.changes] == [("DELETE", f"/calendars/groups/{walk_ins}")]
+    # The sandbox does what GHL's "delete group only" does: the calendars stay, in no group.
+    assert _calendar_groups(cli) == {"Sales Consultation": None, "Drop-in": None}
+    _no_changes(cli, path)
+    assert _conformance(cli) == []
+
+
+def test_pruning_a_group_a_declared_calendar_still_names_is_a_plan_error_naming_both(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("apply", _write(tmp_path, IN_WALK_INS), "--auto-approve").exit_code == 0
+    walk_ins = _groups(cli)["Walk-ins"]["id"]
+    path = _write(tmp_path, HEAD + "  prune: [calendarGroups]\n  calendars:\n    - name: Sales Consultation\n"
+                  "      calendarType: round_robin\n      group: walk-ins\n    - name: Drop-in\n"
+                  f"      calendarType: event\n      groupId: {walk_ins}\n")  # fmt: skip
+    cli.sb.clear_requests()
+    result = cli("apply", path, "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert (
+        "downtown-dental: calendar 'Sales Consultation': group 'walk-ins', which this plan deletes (calendarGroups "
+        "prune, and no manifest declares it): declare the calendar group or name another"
+    ) in result.output
+    assert (
+        f"downtown-dental: calendar 'Drop-in': groupId '{walk_ins}' (calendar group 'Walk-ins'), which this plan "
+        "deletes (calendarGroups prune, and no manifest declares it): declare the calendar group or name another"
+    ) in result.output
+    assert [r for r in cli.sb.requests if r.changes] == []

@@ -107,3 +107,28 @@ def test_a_group_delete_is_planned_after_the_calendars_that_leave_it() -> None:
         (Action.DELETE, "calendarGroups", "Surgery"),
     ]
     assert section.changes[0].requests[0].body == {"groupId": ""}
+    # The calendar leaves it: no warning beyond the kind's own, and no error.
+    assert section.changes[1].warnings == (
+        "deleting a calendar group its booking page stops working (its calendars stay, ungrouped)",
+    )
+    assert section.errors == ()
+
+
+def test_a_group_is_deleted_after_the_calendars_the_same_prune_deletes_naming_those_that_stay() -> None:
+    resolver = Resolver()
+    groups = [GROUPS.live({"id": "g1", "name": "Surgery", "slug": "s", "description": ""}, resolver)]
+    calendars = [
+        CALENDARS.live({"id": "c1", "name": "Implant", "groupId": "g1"}, resolver),
+        CALENDARS.live({"id": "c2", "name": "Walk-in", "groupId": "g1"}, resolver),
+    ]
+    desired = LocationDesired(
+        name="l",
+        location_id=LOC,
+        prune=frozenset({"calendarGroups", "calendars"}),
+        entries={"calendarGroups": [], "calendars": [Calendar(name="Walk-in", ignoreChanges=["group"])]},
+    )
+    live = LocationLive(location_id=LOC, objects={"calendarGroups": groups, "calendars": calendars})
+    section = plan_location(desired, live, Resolver())
+    assert [(c.action, c.display) for c in section.changes] == [(Action.DELETE, "Implant"), (Action.DELETE, "Surgery")]
+    # Walk-in stays and leaves its group to GHL (its entry ignores `group`): named on the group's delete.
+    assert section.changes[1].warnings[1:] == ("still in it, and no manifest moves them: calendar 'Walk-in'",)
