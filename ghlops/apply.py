@@ -29,8 +29,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
+from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, ConfigError, GhlopsError
 from ghlops.ghl.client import CallContext
+from ghlops.ids import id_problem
 from ghlops.kinds.base import Kind, LiveObject, Resolver, Scope
 from ghlops.kinds.registry import BY_NAME
 from ghlops.live import LiveReader, Sender
@@ -415,6 +416,18 @@ class Executor:
                     self._await_removal(section, change, kind)
             if creating is not None:
                 object_id = _extract_id(body, request.id_field)
+                problem = id_problem(object_id, which=True) if object_id is not None else None
+                if problem is not None:
+                    # Bound, the id would go into later calls and the "created" line (issue 13, section 4).
+                    raise ApiResponseError(
+                        f"GHL answered the create with the id {problem}; refusing to use it",
+                        status=200,
+                        method=request.method,
+                        endpoint=request.endpoint,
+                        location=location,
+                        kind=change.kind,
+                        obj=change.display,
+                    )
                 self._bind(creating, object_id, location_id)
                 created = object_id or created
         return created

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ghlops.errors import AmbiguousWriteError, ApiError, PlanRefused
+from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, PlanRefused
 from ghlops.ghl.client import CallContext
+from ghlops.ids import id_problem
 from ghlops.kinds.custom_values import LEASE_NAME, is_lease
 from ghlops.request import Request
 
@@ -161,8 +162,23 @@ def _leases(client: Sender, location_id: str, label: str) -> list[tuple[str, Lea
     found: list[tuple[str, LeaseInfo]] = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and is_lease(item.get("name")) and isinstance(item.get("id"), str):
+            _check_id(item["id"], _list_request(location_id), label)
             found.append((item["id"], LeaseInfo.from_value(item.get("value"))))
     return found
+
+
+def _check_id(lease_id: str, req: Request, label: str) -> None:
+    """A lease id goes into the DELETE that releases it: one that is not id-shaped is refused (issue 13 §4)."""
+    problem = id_problem(lease_id, which=True)
+    if problem is not None:
+        raise ApiResponseError(
+            f"unexpected answer: the lock's custom value {LEASE_NAME!r} has the id {problem}; refusing to use it",
+            status=200,
+            method=req.method,
+            endpoint=req.endpoint,
+            location=label,
+            kind=_KIND,
+        )
 
 
 def _delete(client: Sender, location_id: str, label: str, lease_id: str) -> None:
@@ -238,7 +254,10 @@ class Leases:
             raise
         created = body.get("customValue") if isinstance(body, Mapping) else None
         lease_id = created.get("id") if isinstance(created, Mapping) else None
-        return lease_id if isinstance(lease_id, str) else None
+        if not isinstance(lease_id, str):
+            return None
+        _check_id(lease_id, req, label)
+        return lease_id
 
     def _gone(self, info: LeaseInfo, now: datetime) -> bool:
         """An expired lease, or one whose holder ran on this machine and no longer exists."""
