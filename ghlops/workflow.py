@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from ghlops import redact
 from ghlops.apply import WRITES_PER_LOCATION
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
@@ -92,6 +93,9 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool =
     manifests = load_manifests(paths, env, offline=offline)
     for item in manifests.loaded:
         item.desired.company_id = item.model.spec.companyId or env.get(COMPANY_ENV) or None
+        # The credential variables the manifests name (tokenEnv, passwordEnv): their values are secrets too.
+        users = getattr(item.model.spec, "users", None) or []
+        redact.remember_env(env, [item.desired.token_env or "", *(u.passwordEnv or "" for u in users)])
     return manifests
 
 
@@ -112,6 +116,7 @@ def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
     without one, before any call); which source serves each is logged at debug level (never the token)."""
     targets = [Target(i.desired.location_id, i.desired.name, i.desired.token_env) for i in selected]
     credentials = Credentials.from_env(settings.env, targets=targets)
+    redact.remember(*credentials.all_secrets())  # every token the run holds, masked in all output from here on
     for target in targets:
         source = credentials.source_of(target.location_id)
         logger.debug("location %s: token from %s", target.label, source.value if source else "nowhere")

@@ -206,7 +206,7 @@ def validate_composed(
     name = value_at(data, ("metadata", "name"))
     where = name if isinstance(name, str) else None
     problems = list(composed.merged_errors)
-    secret = credential_references(data, credentials) if composed.doc.dollars else []
+    secret = credential_references(data, credentials, env) if composed.doc.dollars else []
     problems.extend(secret)
     unset = interpolate_env(data, env) if composed.doc.dollars and not secret else []
     unknown = {e.path for e in unset if offline and e.message.startswith("environment variable ")}

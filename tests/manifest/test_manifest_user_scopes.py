@@ -57,8 +57,7 @@ def test_a_free_text_scope_names_the_nearest_ones(write: WriteFile) -> None:
     write("a.yaml", user("['manage everything']"))
     (problem,) = problems(ENV)
     assert problem.startswith(
-        "a.yaml:7:66: spec.users[0].scopes[0]: 'manage everything' is not a scope GHL accepts; the nearest GHL "
-        "scopes: "
+        "a.yaml:7:66: spec.users[0].scopes[0]: 'manage everything' is not a scope GHL accepts; the nearest GHL scopes: "
     )
 
 
