@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ghlops.apply import Executor, Result
-from ghlops.errors import ApiResponseError, ManifestErrors
+from ghlops.errors import ApiResponseError, ConfigError, ManifestErrors
 from ghlops.ids import GHL_ID, id_problem, is_id
 from ghlops.kinds.base import Resolver
 from ghlops.lease import Leases
@@ -148,3 +148,18 @@ def test_a_lock_listed_with_an_id_that_is_not_id_shaped_is_refused_before_any_de
         "refusing to use it"
     )
     assert [r.method for r in sent] == ["POST", "GET"]
+
+
+def test_a_company_id_from_the_environment_that_is_not_id_shaped_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("a.yaml").write_text(
+        "apiVersion: ghlops/v1\nkind: Location\nmetadata: {name: a}\nspec:\n  locationId: ve9EPM428h8vShlRW1KT\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(["a.yaml"], {"GHL_TOKEN": "t", "GHL_COMPANY_ID": "co&limit=1"})
+    assert str(caught.value) == (
+        "GHL_COMPANY_ID: 'co&limit=1' is not a GHL id (letters, digits, '-' and '_', at most 64)"
+    )
