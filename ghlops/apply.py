@@ -29,12 +29,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from ghlops.errors import AmbiguousWriteError, ApiError, ConfigError, GhlopsError
+from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, ConfigError, GhlopsError
 from ghlops.ghl.client import CallContext
+from ghlops.ids import id_problem
 from ghlops.kinds.base import Kind, LiveObject, Resolver, Scope
 from ghlops.kinds.registry import BY_NAME
 from ghlops.live import LiveReader, Sender
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
+from ghlops.redact import remember, scrub
 from ghlops.request import Ref, Request, SecretInput, fill_secrets
 from ghlops.secret import Secret
 
@@ -151,7 +153,7 @@ class RunLog:
             if self._stream is None:
                 return
             try:
-                self._stream.write(json.dumps(line) + "\n")
+                self._stream.write(scrub(json.dumps(line)) + "\n")
                 self._stream.flush()
             except OSError as exc:
                 # A full disk (or a log file gone) must not stop the apply or hide its summary: report it once
@@ -203,8 +205,12 @@ class Executor:
         on_location_done: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         queued_delete_waits: Sequence[float] = (0.0, 0.2, 1.0, 2.0, 4.0, 8.0, 15.0),
+        lock_lost: Callable[[str], str | None] | None = None,
     ) -> None:
         self._sleep = sleep
+        # Why a location's lock was lost mid-apply (lease.Leases.lost), None while it is held: no write starts
+        # in a location whose lock another run may hold now.
+        self._lock_lost = lock_lost or (lambda location_id: None)
         # Pauses before each re-read of the users while GHL's queued deletion of one is pending (~30 s in all).
         self._queued_delete_waits = tuple(queued_delete_waits)
         self._client = client
@@ -321,9 +327,11 @@ class Executor:
         running: dict[Future[Outcome], int] = {}
         stopped_by: Change | None = None
         failed: set[str] = set()
+        lost: str | None = None
         cursor = 0  # every change before it has started
         while True:
-            if stopped_by is None and not self._stop.is_set():
+            lost = lost or self._lock_lost(section.scope_id)
+            if stopped_by is None and lost is None and not self._stop.is_set():
                 index = cursor
                 while index < len(changes) and len(running) < self._width:
                     if not started[index] and needs[index] <= applied:
@@ -345,9 +353,16 @@ class Executor:
                     stopped_by = stopped_by or changes[index]
                 order.put(section, changes[index], outcome)
         for index, change in enumerate(changes):
-            if not started[index]:
-                why = NOT_STARTED if stopped_by is None else f"after the failure of {stopped_by.display}"
-                order.put(section, change, self._outcome(section, change, Result.SKIPPED, why))
+            if started[index]:
+                continue
+            if lost is not None and stopped_by is None and not self._stop.is_set():
+                # The first change the lost lock kept from starting carries the failure (exit 1, in the summary).
+                stopped_by = change
+                failed.add(change.key)
+                order.put(section, change, self._outcome(section, change, Result.FAILED, lost))
+                continue
+            why = NOT_STARTED if stopped_by is None else f"after the failure of {stopped_by.display}"
+            order.put(section, change, self._outcome(section, change, Result.SKIPPED, why))
         if self._on_location_done is not None:
             self._on_location_done(section.name)
         return failed
@@ -420,6 +435,18 @@ class Executor:
                     object_id = kind.created_id(resolved, body)
                 else:
                     object_id = _extract_id(body, request.id_field)
+                problem = id_problem(object_id, which=True) if object_id is not None else None
+                if problem is not None:
+                    # Bound, the id would go into later calls and the "created" line (issue 13, section 4).
+                    raise ApiResponseError(
+                        f"GHL answered the create with the id {problem}; refusing to use it",
+                        status=200,
+                        method=request.method,
+                        endpoint=request.endpoint,
+                        location=location,
+                        kind=change.kind,
+                        obj=change.display,
+                    )
                 self._bind(creating, object_id, location_id)
                 created = object_id or created
         return created
@@ -529,12 +556,16 @@ class Executor:
                 self._refs[(location_id, ref)] = object_id
 
     def _secret(self, secret: SecretInput) -> Secret:
-        # Wrapped so the client reveals it only on the wire and masks it in logs and errors.
+        # Wrapped so the client reveals it only on the wire and masks it in logs and errors; registered so no
+        # output can show it either (ghlops.redact).
         if secret.env is None:
-            return Secret(generate_password())
+            generated = Secret(generate_password())
+            remember(generated)
+            return generated
         value = self._env.get(secret.env)
         if not value:
             raise ConfigError(f"environment variable {secret.env} (passwordEnv) is not set")
+        remember(value)
         return Secret(value)
 
 

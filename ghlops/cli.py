@@ -17,13 +17,15 @@ from typing import Any, TypeVar
 
 import click
 
-from ghlops import __version__
+from ghlops import __version__, redact
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
 from ghlops.kinds.registry import section_names
+from ghlops.manifest.values_check import CREDENTIAL_ENVS
 from ghlops.plan.model import Guard
 from ghlops.progress import progress_factory
+from ghlops.redact import scrub
 from ghlops.selection import Shard, parse_shard
 from ghlops.workflow import Settings, parallelism_from
 
@@ -75,7 +77,7 @@ def _io() -> Io:
 def _error(message: str) -> None:
     try:
         for line in message.splitlines() or ["error"]:
-            click.echo(f"error: {line}", err=True)
+            click.echo(scrub(f"error: {line}"), err=True)
     except (OSError, ValueError):  # stderr closed too: nothing left to tell
         pass
 
@@ -96,16 +98,20 @@ def _closed_stdout() -> int:
 def _boundary(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> int:
-        try:
-            code = fn(*args, **kwargs)
-        except GhlopsError as exc:
-            _error(str(exc) or type(exc).__name__)
-            code = exc.exit_code
-        except BrokenPipeError:
-            code = _closed_stdout()
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            code = exit_codes.INTERRUPTED
+        # One redaction session per command, its error line included: the credentials the environment holds are
+        # known from the start, the ones loaded later are added where they are loaded, and all output passes
+        # through redact.scrub.
+        with redact.session(os.environ, CREDENTIAL_ENVS):
+            try:
+                code = fn(*args, **kwargs)
+            except GhlopsError as exc:
+                _error(str(exc) or type(exc).__name__)
+                code = exc.exit_code
+            except BrokenPipeError:
+                code = _closed_stdout()
+            except KeyboardInterrupt:
+                click.echo("interrupted", err=True)
+                code = exit_codes.INTERRUPTED
         sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
@@ -175,7 +181,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         return
     # Only ghlops's own loggers: they redact tokens; httpx's would print URLs and headers unfiltered.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(name)s %(message)s"))
     logger = logging.getLogger("ghlops")
     warnings = meta.pop(_WARNINGS_HANDLER, None)
     if warnings is not None:  # the debug handler prints warnings too: never twice
@@ -311,12 +317,19 @@ def main(ctx: click.Context) -> None:
         ctx.call_on_close(lambda: ghlops_logger.removeHandler(warnings))
 
 
+class _ScrubbingFormatter(logging.Formatter):
+    """--debug lines with every known secret masked (ghlops.redact), whatever a message holds."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
 class _EchoWarnings(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(record.getMessage(), err=True)
+        click.echo(scrub(record.getMessage()), err=True)
 
 
 @main.command()

@@ -12,12 +12,18 @@ import tempfile
 from pathlib import Path
 
 from ghlops.errors import ConfigError
+from ghlops.redact import scrub
 
 
-def write_atomically(path: str | Path, text: str, *, mode: int | None = None, what: str | None = None) -> None:
+def write_atomically(
+    path: str | Path, text: str, *, mode: int | None = None, what: str | None = None, holds_secret: bool = False
+) -> None:
     """Replace ``path`` with ``text``. ``mode``: the new file's permissions (default: the old file's, else 0644
-    less the umask as any new file). ConfigError names the file on any failure, and nothing is left behind."""
+    less the umask as any new file). ConfigError names the file on any failure, and nothing is left behind.
+    Known secrets in ``text`` are masked (ghlops.redact), except in the credential files (``holds_secret``)."""
     target = Path(path)
+    if not holds_secret:
+        text = scrub(text)
     shown = what or str(path)
     if target.is_symlink():
         raise ConfigError(f"{shown}: refusing to write through a symlink; remove it or write elsewhere")

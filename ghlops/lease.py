@@ -16,9 +16,15 @@ does; the sandbox refuses it). When GHL refuses the create as a duplicate, the l
 - Release deletes the lease by its own id, so a run whose lease expired and was taken over cannot delete the
   newer holder's lease.
 - ``force_unlock`` is for humans (``ghlops force-unlock LOCATION``), when a holder is known to be gone.
+- Renewal: while the apply writes, :class:`Renewer` renews every held lease each third of its TTL from a
+  background thread (a PUT of the value with a later expiry, after a look that it is still ours), so an apply
+  that writes for longer than the TTL keeps its locations. A renewal that finds the lease gone (force-unlocked,
+  or expired and removed by another run) or held by another run marks the location lost: the executor starts
+  no more writes there and reports it. A renewal that fails (GHL down) is retried at the next tick; once the
+  lease would have expired unrenewed, the location is lost too.
 
-What it cannot protect against: edits made in GHL's UI or by other tools while an apply runs, and a holder that
-writes past its lease's expiry (the TTL is far longer than a location's writes take at GHL's rate limits).
+What it cannot protect against: edits made in GHL's UI or by other tools while an apply runs, and the writes
+already in flight when a renewal finds a location lost (they finish).
 Plans never see the lease: the custom values kind skips it when reading, and manifests may not declare it.
 """
 
@@ -29,6 +35,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -37,8 +44,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ghlops.errors import AmbiguousWriteError, ApiError, PlanRefused
+from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, PlanRefused
 from ghlops.ghl.client import CallContext
+from ghlops.ids import id_problem
 from ghlops.kinds.custom_values import LEASE_NAME, is_lease
 from ghlops.request import Request
 
@@ -161,8 +169,23 @@ def _leases(client: Sender, location_id: str, label: str) -> list[tuple[str, Lea
     found: list[tuple[str, LeaseInfo]] = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and is_lease(item.get("name")) and isinstance(item.get("id"), str):
+            _check_id(item["id"], _list_request(location_id), label)
             found.append((item["id"], LeaseInfo.from_value(item.get("value"))))
     return found
+
+
+def _check_id(lease_id: str, req: Request, label: str) -> None:
+    """A lease id goes into the DELETE that releases it: one that is not id-shaped is refused (issue 13 §4)."""
+    problem = id_problem(lease_id, which=True)
+    if problem is not None:
+        raise ApiResponseError(
+            f"unexpected answer: the lock's custom value {LEASE_NAME!r} has the id {problem}; refusing to use it",
+            status=200,
+            method=req.method,
+            endpoint=req.endpoint,
+            location=label,
+            kind=_KIND,
+        )
 
 
 def _delete(client: Sender, location_id: str, label: str, lease_id: str) -> None:
@@ -214,14 +237,36 @@ class Leases:
         self._host = socket.gethostname() if host is None else host
         self._alive = alive
         self.held: dict[str, tuple[str, str]] = {}  # location id -> (label, lease id)
+        # location id -> when its lease expires unless renewed (clock seconds)
+        self._expires: dict[str, float] = {}
+        # location id -> why its lease was lost while held (found by a renewal); no write may start there.
+        self._lost: dict[str, str] = {}
+        self._lock = threading.Lock()  # held, _expires and _lost: renewals run beside the writes
+        self._renewer: Renewer | None = None
+
+    @property
+    def ttl_s(self) -> float:
+        return self._settings.ttl_s
+
+    def lost(self, location_id: str) -> str | None:
+        """Why this location's lease was lost while the run held it (one line naming the location), or None."""
+        with self._lock:
+            return self._lost.get(location_id)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
+    def _value(self) -> tuple[str, float]:
+        """The lease's value (holder, run, expiry a TTL from now) and that expiry in clock seconds."""
+        expires = (self._now() + timedelta(seconds=self._settings.ttl_s)).replace(microsecond=0)
+        value = LeaseInfo(self._holder, self._run, expires, self._host, os.getpid()).to_value()
+        return value, expires.timestamp()
+
     def _create(self, location_id: str, label: str) -> str | None:
         """POST our lease; its id, or None when GHL refused it as a duplicate or the outcome is unknown."""
-        expires = self._now() + timedelta(seconds=self._settings.ttl_s)
-        value = LeaseInfo(self._holder, self._run, expires.replace(microsecond=0), self._host, os.getpid()).to_value()
+        value, expires = self._value()
+        with self._lock:
+            self._expires[location_id] = expires
         req = Request(
             "POST",
             ("/locations/", location_id, "/customValues"),
@@ -238,7 +283,10 @@ class Leases:
             raise
         created = body.get("customValue") if isinstance(body, Mapping) else None
         lease_id = created.get("id") if isinstance(created, Mapping) else None
-        return lease_id if isinstance(lease_id, str) else None
+        if not isinstance(lease_id, str):
+            return None
+        _check_id(lease_id, req, label)
+        return lease_id
 
     def _gone(self, info: LeaseInfo, now: datetime) -> bool:
         """An expired lease, or one whose holder ran on this machine and no longer exists."""
@@ -265,7 +313,8 @@ class Leases:
                     _delete(self._client, location_id, label, lease_id)
             blocking = [info for _, info in others if not self._gone(info, now)]
             if mine is not None and not blocking:
-                self.held[location_id] = (label, mine)
+                with self._lock:
+                    self.held[location_id] = (label, mine)
                 logger.debug("location %s: lease taken (run %s)", label, self._run)
                 return
             if mine is not None:
@@ -309,22 +358,144 @@ class Leases:
             self.release_all(workers=workers)
             raise
 
+    def renew_one(self, location_id: str) -> str | None:
+        """Renew one held lease: look that it is still ours and no other run holds the location, then write a
+        later expiry. Returns why the lease is lost (and drops it: it is no longer ours to release), or None.
+        A call that fails is not a loss until the lease would have expired unrenewed (never raises)."""
+        with self._lock:
+            if location_id not in self.held:
+                return None
+            label, lease_id = self.held[location_id]
+        why = None
+        try:
+            leases = _leases(self._client, location_id, label)
+            now = self._now()
+            mine = next((info for i, info in leases if i == lease_id), None)
+            others = [info for i, info in leases if i != lease_id and not self._gone(info, now)]
+            if mine is None:
+                why = "its lease is gone (force-unlocked, or expired and removed by another run)"
+            elif mine.run != self._run:
+                why = f"its lease now names another run: {mine.describe()}"
+            elif others:
+                why = f"another run holds it: {others[0].describe()}"
+            else:
+                value, expires = self._value()
+                req = Request(
+                    "PUT",
+                    ("/locations/", location_id, "/customValues/", lease_id),
+                    body={"name": LEASE_NAME, "value": value},
+                )
+                self._client.send(req, location_id=location_id, context=CallContext(label, _KIND, LEASE_NAME))
+                with self._lock:
+                    self._expires[location_id] = expires
+                logger.debug("location %s: lease renewed (run %s)", label, self._run)
+        except ApiError as exc:
+            if exc.status == 404:
+                why = "its lease is gone (force-unlocked, or expired and removed by another run)"
+            else:
+                with self._lock:
+                    expired = self._clock() >= self._expires.get(location_id, 0.0)
+                if not expired:
+                    logger.warning("location %s: could not renew the lock (%s); trying again later", label, exc)
+                    return None
+                why = f"it could not be renewed before it expired ({exc})"
+        if why is None:
+            return None
+        line = f"location {label}: the lock was lost while applying: {why}; no more writes start there"
+        with self._lock:
+            self.held.pop(location_id, None)
+            self._lost[location_id] = line
+        logger.warning("%s", line)
+        return line
+
+    def renew_all(self, *, workers: int = 1) -> list[str]:
+        """Renew every held lease, ``workers`` at once; one line per location lost, in order (never raises)."""
+        with self._lock:
+            held = list(self.held)
+        if workers <= 1 or len(held) <= 1:
+            results = [self.renew_one(location_id) for location_id in held]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(held), workers)) as pool:
+                results = list(pool.map(self.renew_one, held))
+        return [line for line in results if line is not None]
+
     def release_one(self, location_id: str) -> str | None:
         """Release one held lease; the line saying why it could not be released, or None (never raises)."""
-        label, lease_id = self.held.pop(location_id)
+        with self._lock:
+            label, lease_id = self.held.pop(location_id)
         try:
             _delete(self._client, location_id, label, lease_id)
         except ApiError as exc:
             return f"location {label}: could not release the lock ({exc}); it expires by itself"
         return None
 
+    def start_renewing(
+        self, *, workers: int = 1, interval: float | None = None, wait: Callable[[float], bool] | None = None
+    ) -> Renewer:
+        """Renew the held leases in the background until :meth:`release_all` (see :class:`Renewer`)."""
+        if self._renewer is None:
+            self._renewer = Renewer(self, workers=workers, interval=interval, wait=wait).start()
+        return self._renewer
+
     def release_all(self, *, workers: int = 1) -> list[str]:
-        """Release every held lease, ``workers`` at once; one line per lease that could not be released, in
-        order (never raises)."""
-        held = list(self.held)
+        """Stop renewing, then release every held lease, ``workers`` at once; one line per lease that could not
+        be released, in order (never raises)."""
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.stop()
+        with self._lock:
+            held = list(self.held)
         if workers <= 1 or len(held) <= 1:
             results = [self.release_one(location_id) for location_id in held]
         else:
             with ThreadPoolExecutor(max_workers=min(len(held), workers)) as pool:
                 results = list(pool.map(self.release_one, held))
         return [line for line in results if line is not None]
+
+
+class Renewer:
+    """Renews a run's leases from a background thread every ``interval`` seconds (default: a third of the
+    TTL, so two renewals can fail before a lease expires) until :meth:`stop`, which waits for a renewal in
+    flight to finish (each call is bounded by the client's request deadline). ``wait`` is how the thread waits
+    between renewals: ``wait(seconds)`` returns True when the renewer should stop (tests inject one to tick the
+    renewals themselves, without wall-clock sleeps)."""
+
+    def __init__(
+        self,
+        leases: Leases,
+        *,
+        interval: float | None = None,
+        workers: int = 1,
+        wait: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._leases = leases
+        self._interval = leases.ttl_s / 3 if interval is None else interval
+        self._workers = workers
+        self._stopping = threading.Event()
+        self._wait = wait or self._stopping.wait
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Renewer:
+        self._thread = threading.Thread(target=self._run, name="ghlops-lease-renewal", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._wait(self._interval) and not self._stopping.is_set():
+            try:
+                self._leases.renew_all(workers=self._workers)
+            except Exception:  # never let the renewal thread die silently; the next tick tries again
+                logger.exception("renewing the locks failed")
+
+    def stop(self) -> None:
+        """Renew no more (a renewal in flight finishes first)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Renewer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 from ghlops.errors import ApiResponseError
 from ghlops.ghl.client import CallContext
+from ghlops.ids import id_problem
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS
 from ghlops.request import Request
@@ -99,7 +100,7 @@ class LiveReader:
                 parsed = self._parse(kind, raw, Resolver(), f"company {company_id}", warnings)
                 if parsed is not None:
                     found.append(parsed)
-            _check_unique_ids(kind, found, f"company {company_id}", kind.list_page(company_id, 0, None).endpoint)
+            _check_ids(kind, found, f"company {company_id}", kind.list_page(company_id, 0, None).endpoint)
             objects[kind.name] = found
         return CompanyLive(company_id=company_id, users=objects.get("users", []), warnings=warnings)
 
@@ -285,7 +286,7 @@ class LiveReader:
             parsed = self._parse(kind, raw, resolver, where, warnings)
             if parsed is not None:
                 objects.append(parsed)
-        _check_unique_ids(kind, objects, where, endpoint)
+        _check_ids(kind, objects, where, endpoint)
         return objects, warnings
 
     def _parse(
@@ -552,22 +553,28 @@ class _ReadRun:
             callback(location.name)
 
 
-def _check_unique_ids(kind: Kind[Any], objects: Sequence[LiveObject[Any]], where: str | None, endpoint: str) -> None:
-    """One answer (all pages of one list) holding the same id twice is an error naming both objects (issue 13,
-    section 7): matching, updates and deletes by id would otherwise act on whichever came last."""
+def _check_ids(kind: Kind[Any], objects: Sequence[LiveObject[Any]], where: str | None, endpoint: str) -> None:
+    """Every id one answer (all pages of one list) holds must be id-shaped and unique, before anything uses it
+    (issue 13, sections 4 and 7): an id such as ``../../users/X`` or one holding a newline would be put in later
+    calls and printed; the same id twice would make matching, updates and deletes act on whichever came last.
+    Either is an error naming the object(s) and the endpoint."""
     seen: dict[str, LiveObject[Any]] = {}
     for live in objects:
-        first = seen.setdefault(live.id, live)
-        if first is not live:
-            raise ApiResponseError(
-                f"unexpected answer: GHL listed two {kind.label}s with the same id {live.id}: "
-                f"{kind.display_name(first.obj)!r} and {kind.display_name(live.obj)!r}",
-                status=200,
-                method="GET",
-                endpoint=endpoint,
-                location=where,
-                kind=kind.name,
+        problem = id_problem(live.id, which=True)
+        if problem is not None:
+            message = (
+                f"unexpected answer: GHL listed the {kind.label} {kind.display_name(live.obj)!r} with the id "
+                f"{problem}; refusing to use it"
             )
+        else:
+            first = seen.setdefault(live.id, live)
+            if first is live:
+                continue
+            message = (
+                f"unexpected answer: GHL listed two {kind.label}s with the same id {live.id}: "
+                f"{kind.display_name(first.obj)!r} and {kind.display_name(live.obj)!r}"
+            )
+        raise ApiResponseError(message, status=200, method="GET", endpoint=endpoint, location=where, kind=kind.name)
 
 
 def _store(slots: list[Read | None], index: int) -> Callable[[Read], None]:

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import httpx
 
+from ghlops import redact
 from ghlops.apply import WRITES_PER_LOCATION
 from ghlops.errors import ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import Credentials, Source, Target
 from ghlops.identity import whoami
+from ghlops.ids import id_problem
 from ghlops.live import READS_PER_LOCATION, LiveReader, declared_parents
 from ghlops.manifest.checks import COMPANY_ENV, needs_company
 from ghlops.manifest.loader import Loaded, Manifests, load_manifests
@@ -90,8 +92,15 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool =
         if company:
             env = {**env, COMPANY_ENV: company}
     manifests = load_manifests(paths, env, offline=offline)
+    company_env = env.get(COMPANY_ENV) or None
+    problem = id_problem(company_env) if company_env is not None and not offline else None
+    if problem is not None:  # it goes into the users search of every run (issue 13, section 4)
+        raise ConfigError(f"{COMPANY_ENV}: {problem}")
     for item in manifests.loaded:
-        item.desired.company_id = item.model.spec.companyId or env.get(COMPANY_ENV) or None
+        item.desired.company_id = item.model.spec.companyId or company_env
+        # The credential variables the manifests name (tokenEnv, passwordEnv): their values are secrets too.
+        users = getattr(item.model.spec, "users", None) or []
+        redact.remember_env(env, [item.desired.token_env or "", *(u.passwordEnv or "" for u in users)])
     return manifests
 
 
@@ -112,6 +121,7 @@ def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
     without one, before any call); which source serves each is logged at debug level (never the token)."""
     targets = [Target(i.desired.location_id, i.desired.name, i.desired.token_env) for i in selected]
     credentials = Credentials.from_env(settings.env, targets=targets)
+    redact.remember(*credentials.all_secrets())  # every token the run holds, masked in all output from here on
     for target in targets:
         source = credentials.source_of(target.location_id)
         logger.debug("location %s: token from %s", target.label, source.value if source else "nowhere")

@@ -1,18 +1,27 @@
 """The per-location lease (ghlops/lease.py) against the sandbox over real HTTP: one holder at a time, expiry for
-crashed holders, bounded waits, force-unlock, and release that never deletes a newer holder's lease."""
+crashed holders, bounded waits, force-unlock, release that never deletes a newer holder's lease, and renewal while
+an apply writes (clocks and renewal ticks are injected: nothing waits on the wall clock)."""
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ghlops.apply import Executor, Result
+from ghlops.errors import ApiError
 from ghlops.ghl import GHLClient, base_url_from_env
 from ghlops.ghl.auth import Credentials, Target
-from ghlops.lease import LEASE_NAME, LeaseHeld, LeaseInfo, Leases, LeaseSettings, force_unlock, read_leases
+from ghlops.lease import LEASE_NAME, LeaseHeld, LeaseInfo, Leases, LeaseSettings, Renewer, force_unlock, read_leases
+from ghlops.live import LiveReader
+from ghlops.request import Request
 from ghlops.sandbox import Sandbox
-from ghlops.sandbox.seed import sandbox_env
+from ghlops.sandbox.seed import create_locations, sandbox_env
+from ghlops.workflow import Settings, load, make_client, plan, read
 
 LOC = "a1B2c3D4e5F6g7H8i9J0"
 
@@ -226,3 +235,179 @@ def test_a_lease_left_on_this_machine_by_a_process_that_is_gone_is_taken_over_at
     )
     here.acquire_one(LOC, "Downtown Dental")
     assert [i.run for i in read_leases(client, LOC)] == ["next"]
+
+
+# -- renewal (issue 13, section 2): an apply longer than the lease's life keeps its locations -----------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DENTAL = "ve9EPM428h8vShlRW1KT"
+TTL = 15 * 60.0
+
+
+class Ticks:
+    """The renewer's wait, driven by the test: ``tick()`` lets one renewal run and returns once it is done."""
+
+    def __init__(self) -> None:
+        self._waiting: queue.Queue[float] = queue.Queue()
+        self._go: queue.Queue[bool] = queue.Queue()
+
+    def __call__(self, seconds: float) -> bool:
+        self._waiting.put(seconds)
+        return self._go.get(timeout=10)
+
+    def tick(self) -> float:
+        """One renewal; returns the interval the renewer asked to wait."""
+        interval = self._waiting.get(timeout=10)
+        self._go.put(False)
+        self._waiting.get(timeout=10)  # the renewer waits again: the renewal is done
+        self._waiting.put(interval)  # (still waiting: keep it for the next tick)
+        return interval
+
+    def finish(self) -> None:
+        self._go.put(True)
+
+
+def expiry(client: GHLClient) -> float:
+    [info] = read_leases(client, LOC)
+    assert info.expires is not None
+    return info.expires.timestamp()
+
+
+def test_a_renewal_moves_the_expiry_a_lease_life_past_now(client: GHLClient) -> None:
+    clock = Clock()
+    run = leases(client, clock, "run-a")
+    run.acquire([(LOC, "Downtown Dental")])
+    clock.now += 10 * 60
+    assert run.renew_all() == []
+    assert expiry(client) == clock.now + TTL
+    assert run.lost(LOC) is None
+
+
+def test_an_apply_longer_than_the_lease_life_keeps_its_location_from_another_run(client: GHLClient) -> None:
+    clock = Clock()
+    start = clock.now
+    first = leases(client, clock, "run-a")
+    first.acquire([(LOC, "Downtown Dental")])
+    for _ in range(4):  # renewed every third of its life, for 20 minutes
+        clock.now += TTL / 3
+        assert first.renew_all() == []
+    assert clock.now - start > TTL
+    second = leases(client, clock, "run-b")
+    with pytest.raises(LeaseHeld, match="another apply holds its lock: holder-run-a \\(run run-a\\)"):
+        second.acquire([(LOC, "Downtown Dental")])
+    assert first.release_all() == []
+    second.acquire([(LOC, "Downtown Dental")])
+
+
+def test_a_renewal_that_finds_the_lease_gone_marks_the_location_lost_and_never_releases_it(client: GHLClient) -> None:
+    clock = Clock()
+    run = leases(client, clock, "run-a")
+    run.acquire([(LOC, "Downtown Dental")])
+    force_unlock(client, LOC)
+    line = (
+        "location Downtown Dental: the lock was lost while applying: its lease is gone (force-unlocked, or "
+        "expired and removed by another run); no more writes start there"
+    )
+    assert run.renew_all() == [line]
+    assert run.lost(LOC) == line
+    assert run.held == {}
+    assert run.release_all() == []
+
+
+def test_a_renewal_that_finds_another_run_holding_the_location_marks_it_lost(client: GHLClient) -> None:
+    clock = Clock()
+    first = leases(client, clock, "run-a")
+    first.acquire([(LOC, "Downtown Dental")])
+    clock.now += TTL + 1  # not renewed in time (a suspended laptop): another run takes over
+    second = leases(client, clock, "run-b")
+    second.acquire([(LOC, "Downtown Dental")])
+    (line,) = first.renew_all()
+    assert line.startswith("location Downtown Dental: the lock was lost while applying: its lease is gone")
+    assert [info.run for info in read_leases(client, LOC)] == ["run-b"]  # the newer holder's lease is untouched
+
+
+def test_a_lease_another_unexpired_lease_sits_beside_is_lost(client: GHLClient, sb: Sandbox) -> None:
+    clock = Clock()
+    run = leases(client, clock, "run-a")
+    run.acquire([(LOC, "Downtown Dental")])
+    # Written beside ours by something else (GHL keeps custom value names unique, so not through the API).
+    other = {"id": "cvOther0000000000001", "name": LEASE_NAME, "value": "not json", "locationId": LOC}
+    sb.store.add("customValue", other["id"], LOC, {**other, "fieldKey": "{{ custom_values.ghlopslock }}"})
+    assert run.renew_all() == [
+        "location Downtown Dental: the lock was lost while applying: another run holds it: unknown (not written "
+        "by ghlops); no more writes start there"
+    ]
+
+
+class FlakyGhl:
+    """A location whose lease is listed as ours, and whose PUTs fail with a 503 (GHL down)."""
+
+    def __init__(self, leases_value: str) -> None:
+        self.value = leases_value
+        self.puts = 0
+
+    def send(self, req: Request, **kwargs: Any) -> Any:
+        if req.method == "POST":
+            return {"customValue": {"id": "lease1"}}
+        if req.method == "PUT":
+            self.puts += 1
+            raise ApiError("Service Unavailable", status=503, method="PUT", endpoint=req.endpoint)
+        return {"customValues": [{"id": "lease1", "name": LEASE_NAME, "value": self.value}]}
+
+
+def test_a_failed_renewal_is_tried_again_and_lost_only_once_the_lease_would_have_expired() -> None:
+    clock = Clock()
+    ghl = FlakyGhl(LeaseInfo("holder-run-a", "run-a", None).to_value())
+    run = Leases(ghl, holder="holder-run-a", run="run-a", clock=clock, sleep=clock.sleep)
+    run.acquire([(LOC, "clinic")])
+    clock.now += TTL / 3
+    assert run.renew_all() == []  # a warning; the lease is still valid for 10 minutes
+    clock.now += TTL / 3
+    assert run.renew_all() == []
+    clock.now += TTL / 3
+    (line,) = run.renew_all()
+    assert line == (
+        "location clinic: the lock was lost while applying: it could not be renewed before it expired (PUT "
+        f"/locations/{LOC}/customValues/lease1 -> HTTP 503: Service Unavailable); no more writes start there"
+    )
+    assert ghl.puts == 3
+
+
+def test_the_renewer_renews_each_tick_from_its_thread_and_stops_at_release(client: GHLClient) -> None:
+    clock = Clock()
+    run = leases(client, clock, "run-a")
+    run.acquire([(LOC, "Downtown Dental")])
+    ticks = Ticks()
+    renewer = run.start_renewing(wait=ticks)
+    assert isinstance(renewer, Renewer)
+    for _ in range(2):
+        clock.now += TTL / 3
+        assert ticks.tick() == TTL / 3  # a third of the lease's life
+        assert expiry(client) == clock.now + TTL
+    ticks.finish()
+    assert run.release_all() == []
+    assert read_leases(client, LOC) == []
+
+
+@pytest.fixture
+def examples() -> Iterator[Sandbox]:
+    with Sandbox(port=0) as sandbox:
+        create_locations(sandbox, [EXAMPLES])
+        yield sandbox
+
+
+def test_a_location_whose_lock_was_lost_starts_no_more_writes_and_fails_the_apply(examples: Sandbox) -> None:
+    settings = Settings(env=sandbox_env(examples), parallelism=1)
+    manifests = load([EXAMPLES], settings.env)
+    line = "location downtown-dental: the lock was lost while applying: its lease is gone; no more writes start there"
+    lost = {DENTAL: line}
+    with make_client(settings, manifests.loaded) as ghl:
+        result = plan(read(ghl, manifests.loaded, settings))
+        report = Executor(ghl, LiveReader(ghl), env=settings.env, parallelism=1, lock_lost=lost.get).apply(result)
+    dental = [o for o in report.outcomes if o.section == "downtown-dental"]
+    assert dental[0].result is Result.FAILED and dental[0].error == line
+    assert {o.result for o in dental[1:]} == {Result.SKIPPED}
+    assert not report.ok
+    assert not any(r.method != "GET" and DENTAL in r.path for r in examples.requests)
+    others = [o for o in report.outcomes if o.section == "uptown-ortho"]
+    assert others and {o.result for o in others} == {Result.APPLIED}

@@ -131,6 +131,8 @@ def _apply_logged(
         # again, and apply only if the plan made now is the approved one (another apply may have run meanwhile).
         # A refused plan takes no lease and writes nothing.
         leases.acquire(changed_locations(result), workers=calls_in_flight(settings.parallelism))
+        # Renewed every third of their life until released, so an apply longer than the TTL keeps its locations.
+        leases.start_renewing(workers=calls_in_flight(settings.parallelism))
         result = replan_leased(client, selected, settings, result)
         io.out("")
         reporter = start_progress(settings, result, client)
@@ -143,6 +145,7 @@ def _apply_logged(
                 log=log,
                 on_outcome=lambda o: above(reporter, lambda: io.out(progress_line(o))),
                 on_location_done=reporter.location_done if reporter is not None else None,
+                lock_lost=leases.lost,  # a location whose lock a renewal found lost starts no more writes
             )
             with Interrupts(executor, io, log):
                 report = executor.apply(result)

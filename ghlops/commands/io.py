@@ -6,14 +6,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ghlops.redact import scrub
+
 
 def _stdout(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(scrub(text) + "\n")  # known secrets masked (ghlops.redact)
     sys.stdout.flush()
 
 
 def _stderr(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(scrub(text) + "\n")
     sys.stderr.flush()
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ghlops import redact
 from ghlops.commands import exit_codes
 from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
@@ -89,6 +90,9 @@ def sandbox_command(
             io.err(f"seeded {len(names)} location(s): {', '.join(names)}")
         sb.faults = faults
         io.err("GHL sandbox listening; paste these lines into a shell to use it (Ctrl-C stops it):")
+        # The sandbox's own credentials, printed on purpose: seeding registered them as secrets (ghlops.redact).
+        own = [*sb.location_tokens().values(), sb.agency_access_token, sb.agency_token, sb.oauth_client_secret]
+        redact.forget(*own)
         for line in setup_lines(sb):
             io.out(line)
         while True:

@@ -28,6 +28,7 @@ from ghlops.plan.saved import (
     stale_manifests,
     verify,
 )
+from ghlops.redact import scrub
 from ghlops.selection import Shard, in_shard
 from ghlops.workflow import Settings, Snapshot, load, make_client, plan, read, select
 
@@ -95,7 +96,7 @@ def publish_step_summary(saved: SavedPlan, env: Mapping[str, str], io: Io, paral
     try:
         with open(target, "a", encoding="utf-8") as summary:
             workers = DEFAULT_PARALLELISM if parallelism is None else parallelism
-            summary.write(render_markdown(saved.plan, title=title(saved), parallelism=workers) + "\n")
+            summary.write(scrub(render_markdown(saved.plan, title=title(saved), parallelism=workers)) + "\n")
     except OSError as exc:
         io.err(f"warning: cannot append the plan to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}")
 

@@ -13,6 +13,7 @@ from ghlops.commands.io import Io
 from ghlops.plan.model import Plan
 from ghlops.plan.render_markdown import code, render_markdown
 from ghlops.plan.render_text import label
+from ghlops.redact import scrub
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 FAILURES_SHOWN = 50  # the summary stays readable; the run log and the job's output hold every failure
@@ -45,6 +46,6 @@ def publish_apply_summary(result: Plan, report: ApplyReport, env: Mapping[str, s
         return
     try:
         with open(target, "a", encoding="utf-8") as summary:
-            summary.write(apply_summary_markdown(result, report) + "\n")
+            summary.write(scrub(apply_summary_markdown(result, report)) + "\n")
     except OSError as exc:
         io.err(f"warning: cannot append the apply summary to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}")

@@ -100,7 +100,7 @@ def write_secret_file(path: Path, text: str) -> None:
     from ghlops.files import write_atomically
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomically(path, text, mode=0o600)
+    write_atomically(path, text, mode=0o600, holds_secret=True)
 
 
 def delete_store(path: Path) -> bool:

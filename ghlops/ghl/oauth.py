@@ -37,6 +37,7 @@ from ghlops.ghl.credentials_store import (
 from ghlops.ghl.error_body import message_from_response
 from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
 from ghlops.ghl.retry import RETRIED_SERVER_STATUSES, parse_retry_after
+from ghlops.redact import remember as remember_secret
 from ghlops.request import VERSION_DEFAULT, Auth
 from ghlops.secret import Secret, redact
 
@@ -399,6 +400,7 @@ class AgencyOAuth:
             return self._location_locks.setdefault(location_id, threading.Lock())
 
     def _remember(self, secret: Secret) -> None:
+        remember_secret(secret)  # masked in every output (ghlops.redact)
         with self._locks_lock:
             self._all.append(secret)
 
@@ -412,6 +414,7 @@ def _token_set(body: Any, now: float) -> TokenSet:
         raise ApiError("the answer has no access_token", status=200, method="POST", endpoint=TOKEN_PATH)
     access = Secret(body["access_token"])
     refresh = body.get("refresh_token")
+    remember_secret(access, refresh if isinstance(refresh, str) else None)
     expires_in = body.get("expires_in")
     expires_at = now + float(expires_in) if isinstance(expires_in, int | float) else token_expiry(access)
     scope = body.get("scope")

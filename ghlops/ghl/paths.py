@@ -5,14 +5,9 @@ A :class:`~ghlops.request.Request` path alternates literal parts written by ghlo
 path segment: it is refused unless it is id-like, and percent-encoded anyway, so a server id such as
 ``../../users/VICTIM`` or ``x?locationId=other`` can never turn a tag delete into another call.
 
-GHL's id shape (the facts): location, tag, custom field, custom value, calendar, contact and user ids are 20
-alphanumerics (``ve9EPM428h8vShlRW1KT``; 143 of the id examples in ../shared/ghl-openapi, and the ids the
-sandbox issues); product and price ids are 24-hex Mongo ``_id`` values (``6578278e879ad2646715ba9c``; 46
-examples there). The documents hold one 21- and one 23-character example (a location and a price id, both
-apparently typed by hand), so a GHL id is taken as 20 to 24 ASCII letters and digits: :func:`is_ghl_id`. (The
-replay suite's ids such as ``c1`` are hand-made, not GHL's.) The client itself only insists on
-:data:`SAFE_SEGMENT` (id-like characters, no dots or separators), so fakes and hand-made test ids still work;
-the live reader checks the stricter shape on ids GHL returns.
+The id shape and its sources are in :mod:`ghlops.ids`: a value must fit :data:`~ghlops.ids.ID_SHAPE` (letters,
+digits, ``-`` and ``_``, at most 64), which every id GHL issues and every hand-made test id fits; the live reader
+and the executor check the ids GHL returns against the same shape before using them.
 """
 
 from __future__ import annotations
@@ -21,10 +16,12 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-#: 20-24 ASCII alphanumerics: every id GHL issues (see the module docstring for the sources).
-GHL_ID = re.compile(r"[A-Za-z0-9]{20,24}")
-#: What the client accepts as one path value: letters, digits, ``-`` and ``_`` (never ``.``, ``/``, ``?``, ``%``).
-SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+from ghlops.ids import GHL_ID, ID_SHAPE, is_ghl_id
+
+__all__ = ["GHL_ID", "SAFE_SEGMENT", "UnsafePathError", "build_path", "check_segment", "display_url", "is_ghl_id"]
+
+#: What the client accepts as one path value: the id shape (never ``.``, ``/``, ``?``, ``%``).
+SAFE_SEGMENT = ID_SHAPE
 # Literal parts are ghlops's own constants; they still may not carry a query, a fragment or an escape.
 _LITERAL = re.compile(r"/[A-Za-z0-9_/-]*")
 
@@ -35,11 +32,6 @@ class UnsafePathError(ValueError):
     def __init__(self, segment: str, reason: str) -> None:
         self.segment = segment
         super().__init__(reason)
-
-
-def is_ghl_id(value: object) -> bool:
-    """True for a value shaped like an id GHL issues (20-24 ASCII letters and digits)."""
-    return isinstance(value, str) and GHL_ID.fullmatch(value) is not None
 
 
 def check_segment(value: str) -> str:

@@ -3,12 +3,13 @@ in roles.locationIds. Reads and writes need the agency token."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from ghlops.identity import Identity
 from ghlops.kinds.base import (
@@ -23,6 +24,7 @@ from ghlops.kinds.base import (
     natural,
     require_str,
 )
+from ghlops.kinds.user_scopes import USER_SCOPES
 from ghlops.plan.diff import field_changes, managed_fields
 from ghlops.plan.model import Action, Change, FieldChange, Section, Stage
 from ghlops.request import Auth, Ref, Request, SecretInput
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from ghlops.state import LocationDesired
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UNRESOLVED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_SCOPES = frozenset(USER_SCOPES)
 PAGE_SIZE = 100
 
 
@@ -144,6 +148,33 @@ PERMISSION_DEFAULTS: Mapping[str, bool] = {
 }
 
 
+def _scope(value: str, info: ValidationInfo) -> str:
+    """One of the scope names GHL accepts (users.json CreateUserDto.scopes): any other gets a 422 from GHL on the
+    write, after a plan that looked fine (issue 13, section 7), so it is refused at validate time.
+
+    Offline validation (``context={"offline": True}``) checks shape, not values it cannot know: a name still
+    holding an unset ``${VAR}`` passes there, as it would pass ``validate`` once the variable is set to a scope.
+    """
+    if value in _SCOPES:
+        return value
+    if isinstance(info.context, Mapping) and info.context.get("offline") and _UNRESOLVED.search(value):
+        return value
+    close = difflib.get_close_matches(value, USER_SCOPES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    # All 189 names don't fit one error line: the ones for the same resource, else the nearest few.
+    resource = re.split(r"[./]", value, maxsplit=1)[0]
+    related = [s for s in USER_SCOPES if re.split(r"[./]", s, maxsplit=1)[0] == resource]
+    shown = related or difflib.get_close_matches(value, USER_SCOPES, n=5, cutoff=0.0)
+    which = f"GHL's {resource} scopes" if related else "the nearest GHL scopes"
+    raise ValueError(
+        f"{value!r} is not a scope GHL accepts{hint}; {which}: {', '.join(shown)} "
+        "(all of them: users.json CreateUserDto.scopes, or the scopes enum in `ghlops schema`)"
+    )
+
+
+UserScope = Annotated[str, AfterValidator(_scope), WithJsonSchema({"type": "string", "enum": list(USER_SCOPES)})]
+
+
 class User(Entry):
     email: str = Field(description="Login email; the natural key. GHL cannot change it.")
     firstName: str = Field(min_length=1, description="First name.")
@@ -152,7 +183,7 @@ class User(Entry):
     type: UserType = Field(default=UserType.account, description="account (sub-account user) or agency.")
     role: Role = Field(default=Role.user, description="admin or user.")
     permissions: Permissions | None = Field(default=None, description="Feature permissions.")
-    scopes: list[str] | None = Field(default=None, description="Scopes (sent on write; GHL does not list them).")
+    scopes: list[UserScope] | None = Field(default=None, description="Scopes (sent on write; GHL does not list them).")
     platformLanguage: Language | None = Field(default=None, description="UI language.")
     passwordEnv: str | None = Field(
         default=None,

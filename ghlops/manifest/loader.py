@@ -206,12 +206,12 @@ def validate_composed(
     name = value_at(data, ("metadata", "name"))
     where = name if isinstance(name, str) else None
     problems = list(composed.merged_errors)
-    secret = credential_references(data, credentials) if composed.doc.dollars else []
+    secret = credential_references(data, credentials, env) if composed.doc.dollars else []
     problems.extend(secret)
     unset = interpolate_env(data, env) if composed.doc.dollars and not secret else []
     unknown = {e.path for e in unset if offline and e.message.startswith("environment variable ")}
     problems.extend(e for e in unset if e.path not in unknown)
-    model, invalid = validate(LocationDocument, data)
+    model, invalid = validate(LocationDocument, data, context={"offline": offline})
     if unknown and any(e.path in unknown for e in invalid):
         model, invalid = _validate_shape(data, invalid, unknown)
     # Non-finite numbers get their own line in place of whatever a range check said; nulls are reported where
@@ -240,7 +240,7 @@ def _validate_shape(
     for error in invalid:
         if error.path in unknown:
             _replace(trial, parse_path(error.path), "1")
-    model, again = validate(LocationDocument, trial)
+    model, again = validate(LocationDocument, trial, context={"offline": True})
     # A stand-in that still fails (a field with a fixed set of values) keeps the value's own error: the check
     # can't be done offline, and a document is never passed without being checked.
     still = {e.path for e in again if e.path in unknown}
@@ -275,7 +275,8 @@ def check_template(doc: RawDocument, origins: Origins, *, used: bool) -> list[Ma
                 pos = locate_key(data, ("spec", key))
                 errors.append(ManifestError(f"unknown key {key!r}: {why}", pos=pos, path="spec"))
                 del spec[key]
-    _, invalid = validate(TemplateDocument, data)
+    # A template's ${VARS} are expanded only in the locations using it: here they are unknown, as offline.
+    _, invalid = validate(TemplateDocument, data, context={"offline": True})
     for error in invalid:
         path = parse_path(error.path) or ()
         in_entry = len(path) >= 3 and path[0] == "spec" and path[1] in SECTIONS

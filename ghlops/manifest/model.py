@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from ghlops.ids import ID_SHAPE, id_problem
 from ghlops.kinds import registry
 from ghlops.kinds.base import Model
 
@@ -61,9 +62,13 @@ class Metadata(Model):
 
 
 class LocationSpecBase(Model):
-    locationId: str = Field(min_length=1, description="The GHL location (sub-account) id.")
+    locationId: str = Field(
+        description="The GHL location (sub-account) id.", json_schema_extra={"pattern": f"^{ID_SHAPE.pattern}$"}
+    )
     companyId: str | None = Field(
-        default=None, description="The agency's company id (for users); defaults to GHL_COMPANY_ID."
+        default=None,
+        description="The agency's company id (for users); defaults to GHL_COMPANY_ID.",
+        json_schema_extra={"pattern": f"^{ID_SHAPE.pattern}$"},
     )
     tokenEnv: str | None = Field(
         default=None,
@@ -83,6 +88,16 @@ class LocationSpecBase(Model):
         description="Kinds whose live objects missing from this manifest are deleted ('all' for every kind). "
         "Without it, undeclared objects are only reported.",
     )
+
+    @field_validator("locationId", "companyId")
+    @classmethod
+    def _id_shape(cls, value: str | None) -> str | None:
+        # Ids go into URL paths and queries: one that is not id-shaped (ghlops.ids) is refused here, with
+        # file:line, rather than when the first call is built (issue 13, section 4).
+        problem = id_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("prune", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 
 * ``${VAR}`` naming a credential ghlops knows (the GHL token variables, the OAuth secret and refresh token, and
   every ``spec.tokenEnv`` / ``passwordEnv`` the manifests name): expanded, the secret would be printed in plan
-  text, markdown, plan.json and apply output, and stored in GHL.
+  text, markdown, plan.json and apply output, and stored in GHL. Likewise ``${VAR}`` naming any other variable
+  whose value is (or contains) one of those credentials' values.
 * explicit ``null`` (or an empty value): GHL answers 422 for a null field; leave the key out instead.
 * NaN and infinities (``.nan``, ``.inf``): not JSON, so they can't be sent.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from ghlops.errors import ManifestError, SourcePos
 from ghlops.manifest.positions import KeyPath, PosDict, PosList, container_pos, render_path, rewrite_strings
+from ghlops.redact import MIN_LENGTH, credential_values
 
 __all__ = ["CREDENTIAL_ENVS", "credential_names", "credential_references", "unsendable_values"]
 
@@ -52,17 +54,35 @@ def credential_names(documents: Iterable[Any]) -> dict[str, str]:
     return names
 
 
-def credential_references(data: Any, credentials: Mapping[str, str]) -> list[ManifestError]:
-    """One error per ``${VAR}`` under ``data`` that names a credential (escaped ``$${VAR}`` is text)."""
+def credential_references(
+    data: Any, credentials: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> list[ManifestError]:
+    """One error per ``${VAR}`` under ``data`` that names a credential (escaped ``$${VAR}`` is text), or, given
+    ``env``, names another variable whose value is (or contains) a credential's value: expanded, the secret would
+    be printed and stored in GHL just the same. A value contains a secret when the secret is at least
+    ``redact.MIN_LENGTH`` long (shorter ones only when equal: a 1-letter test token is in every word)."""
+    secrets = credential_values(env, credentials) if env is not None else {}
+
+    def holder(value: str) -> str | None:
+        for secret, name in secrets.items():
+            if value == secret or (len(secret) >= MIN_LENGTH and secret in value):
+                return name
+        return None
 
     def check(text: str) -> tuple[str, list[str]]:
         problems = []
         for match in _REFERENCE.finditer(text):
             name = match.group(1)
-            if name is not None and name in credentials:
+            if name is None:
+                continue
+            if name in credentials:
                 problems.append(
                     f"${{{name}}} would put {credentials[name]} into the manifest, where plans print it and GHL "
                     "stores it; credentials are never manifest values"
+                )
+            elif env is not None and name in env and (found := holder(env[name])) is not None:
+                problems.append(
+                    f"${{{name}}} expands to the value of a credential ({found}); refusing to put a secret into GHL"
                 )
         return text, problems
 

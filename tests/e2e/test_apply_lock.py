@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ghlops.errors import PlanRefused
-from ghlops.lease import LEASE_NAME, LeaseInfo
+from ghlops.lease import LEASE_NAME, LeaseInfo, Leases, Renewer
 from ghlops.request import Request
 from ghlops.sandbox import Sandbox
 from tests.e2e.conftest import EXAMPLES, Cli
@@ -110,3 +113,37 @@ def test_an_apply_that_waited_at_its_prompt_while_another_applied_is_refused_and
             assert [n for n, c in names.items() if c > 1] == [], (location, kind)
         assert LEASE_NAME not in [v["name"] for v in snapshot["customValues"]]  # released after the refusal
     assert cli("plan", str(EXAMPLES), "--detailed-exitcode").exit_code == 0
+
+
+def test_apply_renews_its_leases_while_it_writes_and_stops_renewing_at_release(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One renewal tick, run at the first write: the apply's leases are renewed (a PUT of each lock) and the
+    # renewer is stopped before they are released.
+    seen: dict[str, Any] = {}
+    original = Leases.start_renewing
+
+    def start(self: Leases, **kwargs: Any) -> Renewer:
+        seen["held"] = sorted(self.held)
+        seen["renewed"] = self.renew_all()
+        seen["renewer"] = renewer = original(self, **kwargs)
+        return renewer
+
+    monkeypatch.setattr(Leases, "start_renewing", start)
+    result = cli("apply", str(EXAMPLES), "--auto-approve")
+    assert result.exit_code == 0, result.stderr
+    assert seen["held"] == sorted(["Xy7Pq2Lm9Rt4Vb6Nc8Dz", DOWNTOWN])
+    assert seen["renewed"] == []
+    lock_puts = [r for r in cli.sb.requests if r.method == "PUT" and "/customValues/" in r.path]
+    assert len(lock_puts) == 2
+    assert seen["renewer"]._thread is None  # stopped (and joined) at release
+    assert read_all_leases(cli) == []
+
+
+def read_all_leases(cli: Cli) -> list[str]:
+    return [
+        c["name"]
+        for location in (DOWNTOWN, "Xy7Pq2Lm9Rt4Vb6Nc8Dz")
+        for c in cli.sb.store.snapshot(location).get("customValues", [])
+        if c["name"] == LEASE_NAME
+    ]

@@ -268,3 +268,14 @@ def test_user_scopes_are_read_back_as_the_array_sent(agency: httpx.Client, new_u
     assert user["scopes"] == ["contacts.write", "calendars.readonly"]
     bad = agency.put(f"/users/{user['id']}", json={"scopes": ["contacts.everything"]})
     assert bad.status_code == 422
+
+
+def test_the_sandbox_answers_an_unknown_scope_with_422_as_ghl_does(agency: httpx.Client) -> None:
+    # users.json: CreateUserDto.scopes items are an enum; GHL's validation answers 422 for a name outside it.
+    body = {
+        "companyId": COMPANY, "firstName": "J", "lastName": "D", "email": "j@example.com", "password": "s3cret-pass",
+        "type": "account", "role": "user", "locationIds": [LOC], "scopes": ["contacts.everything"],
+    }  # fmt: skip
+    answer = agency.post("/users/", json=body)
+    assert answer.status_code == 422
+    assert "scopes" in answer.text
