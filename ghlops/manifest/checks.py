@@ -9,7 +9,7 @@ from ghlops.errors import ConfigError, ManifestError
 from ghlops.ghl.auth import Target, oauth_config, resolve
 from ghlops.kinds.base import META_FIELDS, Entry, Kind, Scope
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, SECTION_KINDS, children
-from ghlops.manifest.positions import locate, render_path
+from ghlops.manifest.positions import locate
 from ghlops.manifest.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def check_manifests(manifests: Manifests, env: Mapping[str, str], *, check_env: 
 
 
 def _err(item: Loaded, path: Path, message: str) -> ManifestError:
-    return ManifestError(message, pos=locate(item.doc.data, path), path=render_path(path))
+    return ManifestError(message, pos=locate(item.doc.data, path), path=path)
 
 
 def entries(item: Loaded) -> Iterator[tuple[Kind[Any], Path, Entry]]:

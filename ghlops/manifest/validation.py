@@ -40,7 +40,7 @@ def validate(
     """Validate ``data`` as ``model``: ``(instance, [])`` or ``(None, errors)`` with every problem found.
 
     Positions come from ``data`` itself (its PosDict/PosList entries); ``root_path`` is where ``data`` sits
-    in its document and only prefixes the rendered paths (validate ``doc["spec"]`` with
+    in its document and only prefixes the errors' key paths (validate ``doc["spec"]`` with
     ``root_path=("spec",)`` to get ``spec.customFields[2].dataType``). ``context`` is passed to pydantic.
     """
     try:
@@ -362,7 +362,7 @@ def _not_one_of(value: Any, allowed: list[Any]) -> str:
 @dataclass
 class _Line:
     pos: SourcePos | None
-    path: str
+    path: KeyPath
     message: str
     expected: str | None  # what a type/choice error expected (to combine union alternatives)
     got: Any
@@ -378,13 +378,13 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     base = issue.branch[0] if issue.branch is not None else None
 
     def at_value(message: str, expected: str | None = None) -> _Line:
-        return _Line(locate(data, loc), render_path(root_path + loc), message, expected, value, base)
+        return _Line(locate(data, loc), root_path + loc, message, expected, value, base)
 
     if kind == "missing" and loc and isinstance(loc[-1], str):
         parent = loc[:-1]
         return _Line(
             locate(data, parent),
-            render_path(root_path + parent),
+            root_path + parent,
             f"missing required key {describe_value(loc[-1])}",
             None,
             None,
@@ -397,7 +397,7 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
         names = _key_names(candidates, tags)
         hint = did_you_mean(loc[-1], names) or _belongs_under(candidates, loc[-1], root_path + parent)
         message = f"unknown key {describe_value(loc[-1])}{hint}"
-        return _Line(locate_key(data, loc), render_path(root_path + parent), message, None, None, base)
+        return _Line(locate_key(data, loc), root_path + parent, message, None, None, base)
     if kind in ("enum", "literal_error"):
         allowed = _allowed_values(_candidates_at(model, loc, issue.tags)) or _schema_values(model, loc)
         if allowed:
@@ -406,13 +406,13 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     discriminator = str(ctx.get("discriminator", "")).strip("'\"")
     if kind == "union_tag_not_found" and discriminator:
         message = f"missing required key {discriminator!r}"
-        return _Line(locate(data, loc), render_path(root_path + loc), message, None, None, base)
+        return _Line(locate(data, loc), root_path + loc, message, None, None, base)
     if kind == "union_tag_invalid" and discriminator:
         where = (*loc, discriminator)
         members = _step(_candidates_at(model, loc, issue.tags), discriminator, ())
         allowed = _allowed_values(members) or _schema_values(model, where)
         message = _not_one_of(ctx.get("tag"), allowed) if allowed else one_line(error["msg"])
-        return _Line(locate(data, where), render_path(root_path + where), message, None, None, base)
+        return _Line(locate(data, where), root_path + where, message, None, None, base)
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]
         return at_value(f"expected {expected}, got {_got(expected, value)}", expected)
@@ -452,7 +452,7 @@ def map_validation_error(
     """
     issues = [_clean_loc(data, error) for error in exc.errors(include_url=False)]
     lines = _combine_alternatives([_line(i, model, data, root_path) for i in _closest_union_members(issues)])
-    seen: set[tuple[SourcePos | None, str, str]] = set()
+    seen: set[tuple[SourcePos | None, KeyPath, str]] = set()
     errors: list[ManifestError] = []
     for line in lines:
         key = (line.pos, line.path, line.message)
