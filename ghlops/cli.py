@@ -19,9 +19,9 @@ import click
 
 from ghlops import __version__
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
 from ghlops.kinds.registry import section_names
+from ghlops.output import Io
 from ghlops.plan.model import Guard
 from ghlops.progress import progress_factory
 from ghlops.selection import Shard, parse_shard

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from ghlops.commands.apply import apply_command
-from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
 from ghlops.live import TOP_KINDS
+from ghlops.output import Io
 from ghlops.progress import Progress, ProgressFactory, elapsed_text, progress_factory
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env

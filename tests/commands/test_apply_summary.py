@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 
 from ghlops.apply import ApplyReport, Outcome, Result
-from ghlops.commands.io import Io
-from ghlops.commands.saved import make_saved_plan
-from ghlops.commands.summary import apply_summary_markdown, publish_apply_summary
+from ghlops.output import Io, apply_summary_markdown, publish_apply_summary
 from ghlops.plan.model import Plan
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import sandbox_env
+from ghlops.saved_plans import make_saved_plan
 from ghlops.workflow import Settings
 
 from .conftest import EXAMPLES
