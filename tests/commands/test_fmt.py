@@ -14,7 +14,7 @@ from ghlops.export import location_document
 from ghlops.fmt import format_text
 from ghlops.output import Io
 from ghlops.yaml_out import to_yaml
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 
 @dataclass

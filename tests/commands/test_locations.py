@@ -17,7 +17,7 @@ from ghlops.sandbox import Sandbox
 from ghlops.sandbox.routes import ROUTES, locations_search
 from ghlops.sandbox.seed import create_locations, sandbox_env
 from ghlops.workflow import Settings
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 

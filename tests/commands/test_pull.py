@@ -16,7 +16,7 @@ from ghlops.output import Io
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import sandbox_env, seed
 from ghlops.workflow import Settings
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 
