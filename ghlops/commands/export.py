@@ -20,12 +20,12 @@ from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV
 from ghlops.manifest.model import NAME_PATTERN
 from ghlops.manifest.suggest import did_you_mean
+from ghlops.manifest.yaml_out import to_yaml
 from ghlops.output import Io
 from ghlops.plan.planner import resolver_for
 from ghlops.request import Request
 from ghlops.state import CompanyLive, LocationLive
 from ghlops.workflow import Settings
-from ghlops.yaml_out import to_yaml
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

@@ -29,7 +29,7 @@ from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.manifest.values import describe_value, kind_of
 
-__all__ = ["describe_value", "kind_of", "map_validation_error", "validate"]  # the first two: old import path
+__all__ = ["map_validation_error", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 

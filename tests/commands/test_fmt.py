@@ -12,8 +12,8 @@ from ghlops.commands.fmt import fmt_command
 from ghlops.errors import ConfigError, ManifestErrors
 from ghlops.export import location_document
 from ghlops.fmt import format_text
+from ghlops.manifest.yaml_out import to_yaml
 from ghlops.output import Io
-from ghlops.yaml_out import to_yaml
 from tests.commands.conftest import EXAMPLES
 
 
