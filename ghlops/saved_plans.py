@@ -12,8 +12,8 @@ from pathlib import Path
 from ghlops.errors import ConfigError, GhlopsError, PlanRefused
 from ghlops.identity import whoami
 from ghlops.impact import count_impact
+from ghlops.manifest.discovery import discover
 from ghlops.manifest.loader import Loaded, Manifests
-from ghlops.manifest.yaml_io import discover
 from ghlops.plan.model import Plan
 from ghlops.plan.saved import (
     RUN_PLAN_AGAIN,

@@ -14,7 +14,7 @@ from ghlops.commands import exit_codes
 from ghlops.commands.pull import write_atomically
 from ghlops.errors import ConfigError, GhlopsError, ManifestErrors
 from ghlops.fmt import format_text
-from ghlops.manifest.yaml_io import discover_files
+from ghlops.manifest.discovery import discover_files
 from ghlops.output import Io
 
 

@@ -19,7 +19,7 @@ from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
 from ghlops.kinds.registry import declared as declared_entries
 from ghlops.kinds.registry import flatten
-from ghlops.manifest.discovery import IGNORE_FILE
+from ghlops.manifest.discovery import IGNORE_FILE, discover_files
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
 from ghlops.manifest.positions import KeyPath, PosDict, locate, locate_key
@@ -35,7 +35,7 @@ from ghlops.manifest.templates import (
 )
 from ghlops.manifest.validation import validate
 from ghlops.manifest.values_check import CREDENTIAL_ENVS, credential_names, credential_references, unsendable_values
-from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
+from ghlops.manifest.yaml_io import RawDocument, few_collections, load_found
 from ghlops.state import LocationDesired
 
 
