@@ -243,23 +243,9 @@ def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
     return f" (it belongs under {home}: indent it to the level of the other keys of {home})"
 
 
-def _allowed_values(candidates: list[Any]) -> list[Any]:
-    values: list[Any] = []
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, Enum):
-            values.extend(member.value for member in candidate)
-        elif get_origin(candidate) is Literal:
-            values.extend(get_args(candidate))
-    unique: list[Any] = []
-    for value in values:
-        if value not in unique:
-            unique.append(value)
-    return unique
-
-
 def _schema_values(model: type[BaseModel], loc: KeyPath) -> list[Any]:
-    """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there), for
-    a choice the type annotations do not spell out."""
+    """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there): the
+    choices an enum or literal error names, from the schema rather than pydantic's wording of them."""
     schema = _json_schema(model)
     definitions = schema.get("$defs", {})
 
@@ -399,7 +385,7 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
         message = f"unknown key {describe_value(loc[-1])}{hint}"
         return _Line(locate_key(data, loc), root_path + parent, message, None, None, base)
     if kind in ("enum", "literal_error"):
-        allowed = _allowed_values(_candidates_at(model, loc, issue.tags)) or _schema_values(model, loc)
+        allowed = _schema_values(model, loc)
         if allowed:
             return at_value(_not_one_of(value, allowed), f"one of {', '.join(map(_show_allowed, allowed))}")
         return at_value(f"{describe_value(value)} is not one of {ctx.get('expected', '')}")
@@ -409,8 +395,7 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
         return _Line(locate(data, loc), root_path + loc, message, None, None, base)
     if kind == "union_tag_invalid" and discriminator:
         where = (*loc, discriminator)
-        members = _step(_candidates_at(model, loc, issue.tags), discriminator, ())
-        allowed = _allowed_values(members) or _schema_values(model, where)
+        allowed = _schema_values(model, where)
         message = _not_one_of(ctx.get("tag"), allowed) if allowed else one_line(error["msg"])
         return _Line(locate(data, where), root_path + where, message, None, None, base)
     if kind in _EXPECTED:
