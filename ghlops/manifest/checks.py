@@ -181,10 +181,6 @@ def needs_company(item: Loaded) -> bool:
     return any(k.name in item.desired.prune for k in COMPANY_KINDS)
 
 
-#: The old name of needs_company (users are the one company-level kind today).
-needs_users = needs_company
-
-
 def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestError]:
     errors = []
     # Every location's token source is decided here, before any call (ghlops.ghl.auth has the order).
