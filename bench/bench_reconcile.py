@@ -44,10 +44,10 @@ from bench.sandbox_host import RequestStats, SandboxProcess
 from bench.workload import LowerBound, Workload
 from ghlops.apply import Executor
 from ghlops.commands.apply import apply_command
-from ghlops.commands.io import Io
 from ghlops.ghl import GHLClient
 from ghlops.impact import count_impact
 from ghlops.live import LiveReader
+from ghlops.output import Io
 from ghlops.plan.render_text import render_plan
 from ghlops.workflow import Settings, calls_in_flight, load, make_client, plan, read
 

@@ -19,10 +19,10 @@ import click
 
 from ghlops import __version__, redact
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError
 from ghlops.kinds.registry import section_names
 from ghlops.manifest.values_check import CREDENTIAL_ENVS
+from ghlops.output import Io
 from ghlops.plan.model import Guard
 from ghlops.progress import progress_factory
 from ghlops.redact import scrub

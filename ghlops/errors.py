@@ -39,20 +39,27 @@ class SourcePos:
 
 
 class ManifestError(GhlopsError):
-    """One problem in a manifest: ``file:line:col: path: message``."""
+    """One problem in a manifest: ``file:line:col: path: message``.
 
-    def __init__(self, message: str, *, pos: SourcePos | None = None, path: str = "") -> None:
+    ``path`` is the key path in the document that wrote the value (``("spec", "tags", 0)``), kept as a tuple so
+    the loader can translate it between merged and source documents; it is rendered only when shown.
+    """
+
+    def __init__(self, message: str, *, pos: SourcePos | None = None, path: tuple[str | int, ...] = ()) -> None:
         self.message = message
         self.pos = pos
         self.path = path
-        super().__init__(str(self))
+        super().__init__(message)
 
     def __str__(self) -> str:
+        # Imported here: positions builds on this module (SourcePos, ManifestError), not the other way round.
+        from ghlops.manifest.positions import render_path
+
         parts = []
         if self.pos is not None:
             parts.append(str(self.pos))
         if self.path:
-            parts.append(self.path)
+            parts.append(render_path(self.path))
         parts.append(self.message)
         return ": ".join(parts)
 

@@ -4,7 +4,7 @@
   :mod:`ghlops.export` writes), with ghlops' own keys (``remove``, ``renamedFrom``, ``ignoreChanges``,
   ``protect``) after the kind's fields; keys no model knows keep their place after those. Entries are never
   reordered: list order is meaning (options, templates, the order changes are planned in).
-* Style (:mod:`ghlops.yaml_out`): block mappings, 2-space mapping indent, sequences indented 4 with the dash at
+* Style (:mod:`ghlops.manifest.yaml_out`): block mappings, 2-space mapping indent, sequences indented 4 with the dash at
   2, short lists of scalars inline, multi-line strings as literal blocks, quotes only where YAML needs them
   (and on YAML 1.1 booleans such as ``'yes'``, for other readers), no line folding.
 * Comments stay where ruamel's round trip keeps them (attached to the key or item they follow).
@@ -34,7 +34,7 @@ from ghlops.manifest.yaml_io import load_text
 
 __all__ = ["format_text"]
 
-_INLINE_WIDTH = 80  # as ghlops.yaml_out: a list of scalars is written inline when it fits
+_INLINE_WIDTH = 80  # as ghlops.manifest.yaml_out: a list of scalars is written inline when it fits
 _YAML11_BOOLS = frozenset({"y", "n", "yes", "no", "on", "off"})
 _TOP = ("apiVersion", "kind", "metadata", "spec")
 _OWN_KEYS = ("remove", "renamedFrom", "ignoreChanges", "protect", "passwordEnv")

@@ -7,7 +7,8 @@ and returns the plan with an :class:`~ghlops.plan.model.Impact` on each of those
 ``dataclasses.replace``: changes are immutable).
 
 The search (``POST /contacts/search``) is a POST but a read: it changes nothing in GHL (its OAuth scope is
-``contacts.readonly`` in ../shared/ghl-openapi/contacts.json), and the client retries it like any read. One
+``contacts.readonly`` in ../shared/ghl-openapi/contacts.json): it goes through the client's reading face
+(``ReadingClient.search``, which refuses any POST that is not a read), and is retried like any read. One
 search per count, side by side within the client's rate limiter, each asking for a single contact (only
 ``total`` is needed). A count that fails or that
 GHL cannot make is "unknown" with its reason; it never fails the plan.
@@ -28,7 +29,8 @@ from typing import Any
 
 from ghlops.errors import ApiError, GhlopsError, one_line
 from ghlops.ghl.client import CallContext
-from ghlops.live import READS_PER_LOCATION, Sender
+from ghlops.ghl.faces import ReadingClient
+from ghlops.live import READS_PER_LOCATION
 from ghlops.plan.model import Action, Change, Impact, OptionImpact, Plan, Section
 from ghlops.request import Request
 
@@ -96,7 +98,7 @@ def total_of(body: Any) -> int:
 class ImpactCounter:
     """Counts the contacts each change of a plan costs, through the GHL client (read-only)."""
 
-    def __init__(self, client: Sender, *, parallelism: int = 8) -> None:
+    def __init__(self, client: ReadingClient, *, parallelism: int = 8) -> None:
         self._client = client
         # As many searches in flight as the live reader allows reads; the client's limiter paces each location.
         self._workers = max(1, parallelism) * READS_PER_LOCATION
@@ -139,7 +141,7 @@ class ImpactCounter:
 
     def _one(self, count: Count) -> int | str:
         try:
-            body = self._client.send(
+            body = self._client.search(
                 count.request, location_id=count.location_id, context=CallContext(None, None, None)
             )
             return total_of(body)
@@ -179,6 +181,6 @@ def _impact(change: Change, results: Sequence[tuple[Count, int | str]]) -> Impac
     return Impact(result, None) if isinstance(result, int) else Impact.unknown(result)
 
 
-def count_impact(client: Sender, plan: Plan, *, parallelism: int = 8) -> Plan:
+def count_impact(client: ReadingClient, plan: Plan, *, parallelism: int = 8) -> Plan:
     """The plan with live contact counts on its destructive changes (see :class:`ImpactCounter`)."""
     return ImpactCounter(client, parallelism=parallelism).count(plan)

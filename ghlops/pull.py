@@ -39,10 +39,10 @@ from ghlops.kinds.users import location_ids
 from ghlops.manifest.loader import Loaded, Manifests
 from ghlops.manifest.model import SECTIONS
 from ghlops.manifest.positions import PosDict, PosList
+from ghlops.manifest.yaml_out import to_yaml
 from ghlops.plan.diff import field_changes
 from ghlops.plan.planner import resolver_for
 from ghlops.workflow import Snapshot
-from ghlops.yaml_out import to_yaml
 
 __all__ = ["Pulled", "pull"]
 

@@ -7,7 +7,7 @@ token (a plan shows the live value), a server error echoing one, a minted token 
 keeps a registry of the run's secret values, filled where credentials are loaded (the environment's credential
 variables when a command starts, the client's credentials, minted and refreshed tokens, users' initial
 passwords), and :func:`scrub` replaces each with ``***``. The writers call it: standard output and error
-(``commands.io``, the CLI's error and warning lines, ``--debug`` logs), the run log, the job summaries, and every
+(``ghlops.output``, the CLI's error and warning lines, ``--debug`` logs), the run log, the job summaries, and every
 file written through ``files.write_atomically`` (plan files, export) except the credential files themselves.
 
 The registry is filled only inside a :func:`session` (the CLI opens one per command), so a library user or a

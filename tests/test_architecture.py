@@ -46,12 +46,12 @@ def test_only_the_executor_and_the_read_path_call_the_client() -> None:
         for path in PACKAGE.rglob("*.py")
         if "sandbox" not in path.parts and _writes_in(path)
     }
-    # live.py and export.py only read (their requests come from the kinds' list_request methods); impact.py only
-    # counts contacts (see the next tests); apply.py is the one writer of configuration; lease.py writes only the
-    # apply lock (the reserved custom value ghlops.lock); the client module defines send.
+    # live.py and export.py only read (their requests come from the kinds' list_request methods); apply.py is the
+    # one writer of configuration; lease.py writes only the apply lock (the reserved custom value ghlops.lock); the
+    # client module defines send. impact.py holds the reading face and only searches (see the tests below).
     # commands/locations.py lists the company's locations (GET /locations/search).
     allowed = {
-        "apply.py", "lease.py", "live.py", "export.py", "commands/export.py", "commands/locations.py", "impact.py",
+        "apply.py", "lease.py", "live.py", "export.py", "commands/export.py", "commands/locations.py",
         "ghl/client.py",
     }  # fmt: skip
     assert callers <= allowed, callers

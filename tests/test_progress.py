@@ -5,16 +5,15 @@ from __future__ import annotations
 import io
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ghlops.commands.apply import apply_command
-from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
 from ghlops.live import TOP_KINDS
+from ghlops.output import Io
 from ghlops.progress import Progress, ProgressFactory, elapsed_text, progress_factory
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env
@@ -182,10 +181,23 @@ def test_locations_finished_on_many_threads_are_all_counted() -> None:
     assert reporter.done == 800
 
 
+class _Lines(io.StringIO):
+    """A stream that says when a line was written: the test waits for the ticker's work, not for time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        self.written.set()
+        return written
+
+
 def test_the_ticker_thread_draws_by_itself_until_stopped() -> None:
-    stream = io.StringIO()
+    stream = _Lines()
     reporter = Progress("apply", 2, stream=stream, tty=False, interval_s=0.02).start()
-    time.sleep(0.2)
+    assert stream.written.wait(timeout=60)  # no tick() from the test: the ticker thread drew this line
     reporter.stop()
     lines = stream.getvalue().splitlines()
     assert len(lines) >= 2 and lines[-1].endswith(", finished")

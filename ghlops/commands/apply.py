@@ -19,15 +19,14 @@ from typing import Any
 
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.commands.plan import check_errors, check_impact_options
-from ghlops.commands.summary import publish_apply_summary
 from ghlops.errors import ConfigError, PlanRefused
 from ghlops.ghl import GHLClient
 from ghlops.impact import count_impact
 from ghlops.lease import Leases, LeaseSettings, holder_from, run_id_from
 from ghlops.live import LiveReader
 from ghlops.manifest.loader import Loaded
+from ghlops.output import Io, publish_apply_summary
 from ghlops.plan.model import Action, Plan
 from ghlops.plan.render_text import label, render_apply_summary, render_plan
 from ghlops.plan.saved import differences, with_counts
@@ -56,7 +55,7 @@ def apply_command(
     """``plan_file``: the --plan value(s); more than one (or one file twice) is refused. ``confirm``: ask before
     applying a saved plan too (a saved plan is otherwise its own approval). ``lock_timeout``: how long to wait for
     a location another apply holds (ghlops.lease), in seconds."""
-    from ghlops.commands import saved as saved_plans
+    from ghlops import saved_plans
     from ghlops.selection import in_shard, optional_shard
 
     check_impact_options(settings, impact)
@@ -99,7 +98,7 @@ def _apply_logged(
     allow_mass_delete: bool,
     allow_mass_update: bool,
 ) -> int:
-    from ghlops.commands import saved as saved_plans
+    from ghlops import saved_plans
 
     with make_client(settings, selected) as client, lease_scope(client, settings, lock_timeout) as leases:
         snapshot = read(client, selected, settings)

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
 from ghlops.ghl import base_url_from_env
 from ghlops.ghl.auth import (
@@ -50,6 +49,7 @@ from ghlops.ghl.credentials_store import (
 from ghlops.ghl.oauth import INSTALLED_LOCATIONS_PATH, AgencyOAuth, OAuthHttp, exchange_code
 from ghlops.ghl.scopes import missing_scopes
 from ghlops.identity import jwt_claims
+from ghlops.output import Io
 from ghlops.secret import Secret
 
 MARKETPLACE_URL = "https://marketplace.gohighlevel.com"

@@ -7,11 +7,11 @@ from typing import Any
 
 from ghlops.commands import exit_codes
 from ghlops.commands.export import check_env_name, check_name, parse_kinds, read_live, write_output
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
 from ghlops.export import export_sections, location_document, template_document
+from ghlops.manifest.yaml_out import dump_documents
+from ghlops.output import Io
 from ghlops.workflow import Settings
-from ghlops.yaml_out import dump_documents
 
 
 def clone_command(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ghlops.commands import exit_codes
 from ghlops.commands.apply import apply_command
-from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
 from ghlops.commands.validate import validate
+from ghlops.output import Io
 from ghlops.workflow import Settings
 
 

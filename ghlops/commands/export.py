@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ApiError, ConfigError
 from ghlops.export import EXPORTABLE, export_sections, location_document
 from ghlops.files import write_atomically
@@ -21,11 +20,12 @@ from ghlops.live import LiveReader
 from ghlops.manifest.checks import COMPANY_ENV
 from ghlops.manifest.model import NAME_PATTERN
 from ghlops.manifest.suggest import did_you_mean
+from ghlops.manifest.yaml_out import to_yaml
+from ghlops.output import Io
 from ghlops.plan.planner import resolver_for
 from ghlops.request import Request
 from ghlops.state import CompanyLive, LocationLive
 from ghlops.workflow import Settings
-from ghlops.yaml_out import to_yaml
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

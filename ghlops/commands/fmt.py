@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.commands.pull import write_atomically
 from ghlops.errors import ConfigError, GhlopsError, ManifestErrors
 from ghlops.fmt import format_text
-from ghlops.manifest.yaml_io import discover_files
+from ghlops.manifest.discovery import discover_files
+from ghlops.output import Io
 
 
 def fmt_command(paths: Sequence[str | Path], *, check: bool, io: Io) -> int:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ApiResponseError, ConfigError
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import (
@@ -30,6 +29,7 @@ from ghlops.ghl.auth import (
     resolve,
 )
 from ghlops.manifest.loader import Loaded
+from ghlops.output import Io
 from ghlops.request import Auth, Request
 from ghlops.workflow import Settings, load
 

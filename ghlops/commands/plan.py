@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, PlanRefused
+from ghlops.output import Io
 from ghlops.plan.model import Plan
 from ghlops.workflow import Settings
 
@@ -42,8 +42,9 @@ def plan_command(
     shard: str | None = None,
     impact: bool = True,
 ) -> int:
-    from ghlops.commands.saved import make_saved_plan, publish_step_summary, render
+    from ghlops.output import publish_step_summary, render
     from ghlops.plan.saved import write_plan
+    from ghlops.saved_plans import make_saved_plan
     from ghlops.selection import optional_shard
 
     check_impact_options(settings, impact)

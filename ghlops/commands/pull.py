@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, ManifestErrors
 from ghlops.manifest.loader import Manifests
+from ghlops.output import Io
 from ghlops.pull import Pulled, pull
 from ghlops.workflow import Settings, load, make_client, read, select
 

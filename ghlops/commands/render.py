@@ -9,12 +9,12 @@ from typing import Any
 
 from ghlops.commands import exit_codes
 from ghlops.commands.export import write_output
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
+from ghlops.manifest.flatten import render_location
 from ghlops.manifest.loader import read_sources
-from ghlops.manifest.render import render_location
 from ghlops.manifest.templates import value_at
-from ghlops.yaml_out import dump_documents
+from ghlops.manifest.yaml_out import dump_documents
+from ghlops.output import Io
 
 _GLOB = frozenset("*?[")
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from ghlops import redact
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
 from ghlops.ghl.client import is_loopback_host
+from ghlops.output import Io
 
 if TYPE_CHECKING:
     from ghlops.sandbox import Sandbox

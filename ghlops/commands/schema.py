@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ghlops.commands import exit_codes
 from ghlops.commands.export import write_output
-from ghlops.commands.io import Io
 from ghlops.manifest.schema import schema_text
+from ghlops.output import Io
 
 
 def schema_command(*, output: str | None, io: Io, force: bool = False) -> int:

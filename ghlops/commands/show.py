@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
-from ghlops.commands.saved import distinct_files, merged, render
+from ghlops.output import Io, render
 from ghlops.plan.saved import read_plan
+from ghlops.saved_plans import distinct_files, merged
 
 
 def show_command(plan_files: Sequence[str], *, fmt: str, io: Io) -> int:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
 from ghlops.lease import force_unlock
+from ghlops.output import Io
 from ghlops.workflow import Settings, load, make_client, select
 
 

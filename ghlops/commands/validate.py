@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ghlops.commands import exit_codes
-from ghlops.commands.io import Io
+from ghlops.output import Io
 from ghlops.workflow import load
 
 

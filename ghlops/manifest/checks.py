@@ -9,7 +9,7 @@ from ghlops.errors import ConfigError, ManifestError
 from ghlops.ghl.auth import Target, oauth_config, resolve
 from ghlops.kinds.base import META_FIELDS, Entry, Kind, Scope
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, SECTION_KINDS, children
-from ghlops.manifest.positions import locate, render_path
+from ghlops.manifest.positions import locate
 from ghlops.manifest.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def check_manifests(manifests: Manifests, env: Mapping[str, str], *, check_env: 
 
 
 def _err(item: Loaded, path: Path, message: str) -> ManifestError:
-    return ManifestError(message, pos=locate(item.doc.data, path), path=render_path(path))
+    return ManifestError(message, pos=locate(item.doc.data, path), path=path)
 
 
 def entries(item: Loaded) -> Iterator[tuple[Kind[Any], Path, Entry]]:
@@ -179,10 +179,6 @@ def needs_company(item: Loaded) -> bool:
         if any(BY_NAME[f.reference.target].scope is Scope.COMPANY for f in kind.referenced(entry)):
             return True
     return any(k.name in item.desired.prune for k in COMPANY_KINDS)
-
-
-#: The old name of needs_company (users are the one company-level kind today).
-needs_users = needs_company
 
 
 def _credentials(manifests: Manifests, env: Mapping[str, str]) -> list[ManifestError]:

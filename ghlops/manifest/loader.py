@@ -19,10 +19,10 @@ from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
 from ghlops.kinds.registry import declared as declared_entries
 from ghlops.kinds.registry import flatten
-from ghlops.manifest.discovery import IGNORE_FILE
+from ghlops.manifest.discovery import IGNORE_FILE, discover_files
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.model import DOCUMENT_KINDS, SECTIONS, LocationDocument, TemplateDocument
-from ghlops.manifest.positions import KeyPath, PosDict, locate, locate_key, render_path
+from ghlops.manifest.positions import KeyPath, PosDict, locate, locate_key
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.manifest.templates import (
     Composed,
@@ -30,13 +30,12 @@ from ghlops.manifest.templates import (
     TemplateSource,
     compose,
     located_at,
-    parse_path,
     strip_template,
     value_at,
 )
 from ghlops.manifest.validation import validate
 from ghlops.manifest.values_check import CREDENTIAL_ENVS, credential_names, credential_references, unsendable_values
-from ghlops.manifest.yaml_io import RawDocument, discover_files, few_collections, load_found
+from ghlops.manifest.yaml_io import RawDocument, few_collections, load_found
 from ghlops.state import LocationDesired
 
 
@@ -117,7 +116,7 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
                     ManifestError(
                         f"template name {name!r} is already used by {other.doc.pos}",
                         pos=locate(doc.data, ("metadata", "name")),
-                        path="metadata.name",
+                        path=("metadata", "name"),
                     )
                 )
                 continue
@@ -129,7 +128,7 @@ def read_sources(paths: Sequence[str | Path]) -> Sources:
                 ManifestError(
                     f"{shown} is not one of {', '.join(DOCUMENT_KINDS)}{hint}",
                     pos=locate(doc.data, ("kind",)),
-                    path="kind",
+                    path=("kind",),
                 )
             )
     return Sources([path for path, _ in found], docs, locations, templates, errors, Origins(docs))
@@ -231,7 +230,7 @@ def validate_composed(
 
 
 def _validate_shape(
-    data: Any, invalid: list[ManifestError], unknown: set[str]
+    data: Any, invalid: list[ManifestError], unknown: set[KeyPath]
 ) -> tuple[LocationDocument | None, list[ManifestError]]:
     """Offline: validate again with a stand-in for each unresolved value that failed (the text "1", which
     pydantic reads as a number or true as readily as text), so the rest of the document is still checked and a
@@ -239,7 +238,7 @@ def _validate_shape(
     trial = copy.deepcopy(data)
     for error in invalid:
         if error.path in unknown:
-            _replace(trial, parse_path(error.path), "1")
+            _replace(trial, error.path, "1")
     model, again = validate(LocationDocument, trial, context={"offline": True})
     # A stand-in that still fails (a field with a fixed set of values) keeps the value's own error: the check
     # can't be done offline, and a document is never passed without being checked.
@@ -247,7 +246,7 @@ def _validate_shape(
     return model, [e for e in again if e.path not in unknown] + [e for e in invalid if e.path in still]
 
 
-def _replace(data: Any, path: KeyPath | None, value: Any) -> None:
+def _replace(data: Any, path: KeyPath, value: Any) -> None:
     if not path:
         return
     parent = value_at(data, path[:-1])
@@ -273,19 +272,19 @@ def check_template(doc: RawDocument, origins: Origins, *, used: bool) -> list[Ma
         for key, why in _LOCATION_ONLY.items():
             if key in spec:
                 pos = locate_key(data, ("spec", key))
-                errors.append(ManifestError(f"unknown key {key!r}: {why}", pos=pos, path="spec"))
+                errors.append(ManifestError(f"unknown key {key!r}: {why}", pos=pos, path=("spec",)))
                 del spec[key]
     # A template's ${VARS} are expanded only in the locations using it: here they are unknown, as offline.
     _, invalid = validate(TemplateDocument, data, context={"offline": True})
     for error in invalid:
-        path = parse_path(error.path) or ()
+        path = error.path
         in_entry = len(path) >= 3 and path[0] == "spec" and path[1] in SECTIONS
         if in_entry and used:
             continue  # checked through the locations that use the template, with the location's values merged
         if in_entry and (error.message.startswith("missing required key") or _has_vars(value_at(data, path))):
             continue  # completed or filled in by the locations
         translated = origins.translate(data, path, doc)
-        errors.append(ManifestError(error.message, pos=error.pos, path=render_path(translated or path)))
+        errors.append(ManifestError(error.message, pos=error.pos, path=translated or path))
     return errors
 
 
@@ -299,7 +298,7 @@ class Report:
 
     def __init__(self, origins: Origins) -> None:
         self.origins = origins
-        self._found: dict[tuple[Any, str, str], list[str]] = {}
+        self._found: dict[tuple[Any, KeyPath, str], list[str]] = {}
         self._order: list[ManifestError] = []
 
     def final(self, errors: Sequence[ManifestError], *, location: str | None = None) -> None:
@@ -314,9 +313,9 @@ class Report:
     def checks(self, errors: Sequence[ManifestError], loaded: Sequence[Loaded]) -> None:
         """Cross-document problems: find the location each was found in, to translate its path."""
         for error in errors:
-            path = parse_path(error.path)
+            path = error.path
             target = self.origins.document_at(error.pos)
-            if error.pos is None or path is None or target is None:
+            if error.pos is None or target is None:
                 self._add(error, None)
                 continue
             owners = [item for item in loaded if item.source is target]
@@ -329,13 +328,13 @@ class Report:
 
     def _translate(self, error: ManifestError, data: Any) -> ManifestError:
         target = self.origins.document_at(error.pos)
-        path = parse_path(error.path)
-        if target is None or path is None:
+        path = error.path
+        if target is None:
             return error
         translated = self.origins.translate(data, path, target)
         if translated is None or translated == path:
             return error
-        return ManifestError(error.message, pos=error.pos, path=render_path(translated))
+        return ManifestError(error.message, pos=error.pos, path=translated)
 
     def _add(self, error: ManifestError, location: str | None) -> None:
         key = (error.pos, error.path, error.message)

@@ -317,7 +317,7 @@ def rewrite_strings(
 
     def one(value: str, path: KeyPath, pos: SourcePos | None) -> str:
         result, problems = rewrite(value)
-        errors.extend(ManifestError(problem, pos=pos, path=render_path(path)) for problem in problems)
+        errors.extend(ManifestError(problem, pos=pos, path=path) for problem in problems)
         return result
 
     # Iterative, so hostile nesting depth cannot hit the recursion limit.

@@ -42,7 +42,6 @@ from ghlops.manifest.positions import (
     container_pos,
     locate,
     locate_key,
-    render_path,
     rewrite_strings,
 )
 from ghlops.manifest.suggest import did_you_mean, suggest
@@ -55,7 +54,6 @@ __all__ = [
     "TemplateSource",
     "compose",
     "located_at",
-    "parse_path",
     "raw_key",
     "strip_template",
     "substitute_vars",
@@ -273,7 +271,7 @@ class _Merger:
                 ManifestError(
                     f"expected true or false, got {describe_value(value)}",
                     pos=raw.value_pos(REMOVE) or raw.pos,
-                    path=render_path((*path, REMOVE)),
+                    path=(*path, REMOVE),
                 )
             )
         return None
@@ -314,7 +312,7 @@ class _Merger:
             ManifestError(
                 f"nothing to remove: no template of this location declares {label} {shown!r}{where}{hint}",
                 pos=raw.value_pos(REMOVE) or raw.pos,
-                path=render_path((*path, REMOVE)),
+                path=(*path, REMOVE),
             )
         )
 
@@ -424,7 +422,7 @@ def _unused_vars(spec: PosDict, used: set[str]) -> list[ManifestError]:
                 f"variable {name!r} is not used: no template and no value of this location refers to "
                 f"{{{{ vars.{name} }}}}{hint}",
                 pos=declared.key_pos(name) or declared.pos,
-                path=render_path(("spec", "vars", name)),
+                path=("spec", "vars", name),
             )
         )
     return errors
@@ -493,9 +491,9 @@ def _resolve_templates(
                 hint = did_you_mean(name, templates) or f" (known: {', '.join(sorted(templates))})"
             else:
                 hint = " (no Template document was loaded: pass the files or directories that hold templates too)"
-            errors.append(ManifestError(f"unknown template {name!r}{hint}", pos=pos, path=render_path(path)))
+            errors.append(ManifestError(f"unknown template {name!r}{hint}", pos=pos, path=path))
         elif any(item.name == found.name for item in chosen):
-            errors.append(ManifestError(f"template {name!r} is listed twice", pos=pos, path=render_path(path)))
+            errors.append(ManifestError(f"template {name!r} is listed twice", pos=pos, path=path))
         else:
             chosen.append(found)
     return chosen
@@ -595,9 +593,8 @@ class Origins:
     """
 
     def __init__(self, documents: Sequence[RawDocument]) -> None:
-        self._keep: list[Any] = []
         self._by_pos: dict[SourcePos, Origin] = {}
-        self._indexed: set[int] = set()
+        self._indexed: set[tuple[str, int]] = set()  # (file, index): a document's identity
         self._starts: dict[str, list[tuple[int, int, RawDocument]]] = {}
         for doc in documents:
             self._starts.setdefault(doc.file, []).append((doc.pos.line, doc.pos.col, doc))
@@ -629,9 +626,8 @@ class Origins:
         doc = self.document_at(pos)
         if doc is None:
             return None
-        if id(doc) not in self._indexed:
-            self._indexed.add(id(doc))
-            self._keep.append(doc)
+        if (doc.file, doc.index) not in self._indexed:
+            self._indexed.add((doc.file, doc.index))
             self._index(doc)
         return self._by_pos.get(pos)
 
@@ -682,32 +678,6 @@ class Origins:
             else:
                 break
         return best
-
-
-_PATH_TOKEN = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
-
-
-def parse_path(text: str) -> KeyPath | None:
-    """The inverse of :func:`render_path` (``None`` for text it cannot have produced)."""
-    import json
-
-    path: list[str | int] = []
-    index = 0
-    while index < len(text):
-        match = _PATH_TOKEN.match(text, index)
-        if match is None or (match.group(0).startswith(".") and not path):
-            return None
-        bare, number, quoted = match.groups()
-        if bare is not None:
-            if index > 0 and not match.group(0).startswith("."):
-                return None
-            path.append(bare)
-        elif number is not None:
-            path.append(int(number))
-        else:
-            path.append(json.loads(quoted))
-        index = match.end()
-    return tuple(path)
 
 
 def located_at(data: Any, path: KeyPath, pos: SourcePos) -> bool:

@@ -29,7 +29,7 @@ from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.manifest.values import describe_value, kind_of
 
-__all__ = ["describe_value", "kind_of", "map_validation_error", "validate"]  # the first two: old import path
+__all__ = ["map_validation_error", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,7 +40,7 @@ def validate(
     """Validate ``data`` as ``model``: ``(instance, [])`` or ``(None, errors)`` with every problem found.
 
     Positions come from ``data`` itself (its PosDict/PosList entries); ``root_path`` is where ``data`` sits
-    in its document and only prefixes the rendered paths (validate ``doc["spec"]`` with
+    in its document and only prefixes the errors' key paths (validate ``doc["spec"]`` with
     ``root_path=("spec",)`` to get ``spec.customFields[2].dataType``). ``context`` is passed to pydantic.
     """
     try:
@@ -243,23 +243,9 @@ def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
     return f" (it belongs under {home}: indent it to the level of the other keys of {home})"
 
 
-def _allowed_values(candidates: list[Any]) -> list[Any]:
-    values: list[Any] = []
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, Enum):
-            values.extend(member.value for member in candidate)
-        elif get_origin(candidate) is Literal:
-            values.extend(get_args(candidate))
-    unique: list[Any] = []
-    for value in values:
-        if value not in unique:
-            unique.append(value)
-    return unique
-
-
 def _schema_values(model: type[BaseModel], loc: KeyPath) -> list[Any]:
-    """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there), for
-    a choice the type annotations do not spell out."""
+    """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there): the
+    choices an enum or literal error names, from the schema rather than pydantic's wording of them."""
     schema = _json_schema(model)
     definitions = schema.get("$defs", {})
 
@@ -362,7 +348,7 @@ def _not_one_of(value: Any, allowed: list[Any]) -> str:
 @dataclass
 class _Line:
     pos: SourcePos | None
-    path: str
+    path: KeyPath
     message: str
     expected: str | None  # what a type/choice error expected (to combine union alternatives)
     got: Any
@@ -378,13 +364,13 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     base = issue.branch[0] if issue.branch is not None else None
 
     def at_value(message: str, expected: str | None = None) -> _Line:
-        return _Line(locate(data, loc), render_path(root_path + loc), message, expected, value, base)
+        return _Line(locate(data, loc), root_path + loc, message, expected, value, base)
 
     if kind == "missing" and loc and isinstance(loc[-1], str):
         parent = loc[:-1]
         return _Line(
             locate(data, parent),
-            render_path(root_path + parent),
+            root_path + parent,
             f"missing required key {describe_value(loc[-1])}",
             None,
             None,
@@ -397,22 +383,21 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
         names = _key_names(candidates, tags)
         hint = did_you_mean(loc[-1], names) or _belongs_under(candidates, loc[-1], root_path + parent)
         message = f"unknown key {describe_value(loc[-1])}{hint}"
-        return _Line(locate_key(data, loc), render_path(root_path + parent), message, None, None, base)
+        return _Line(locate_key(data, loc), root_path + parent, message, None, None, base)
     if kind in ("enum", "literal_error"):
-        allowed = _allowed_values(_candidates_at(model, loc, issue.tags)) or _schema_values(model, loc)
+        allowed = _schema_values(model, loc)
         if allowed:
             return at_value(_not_one_of(value, allowed), f"one of {', '.join(map(_show_allowed, allowed))}")
         return at_value(f"{describe_value(value)} is not one of {ctx.get('expected', '')}")
     discriminator = str(ctx.get("discriminator", "")).strip("'\"")
     if kind == "union_tag_not_found" and discriminator:
         message = f"missing required key {discriminator!r}"
-        return _Line(locate(data, loc), render_path(root_path + loc), message, None, None, base)
+        return _Line(locate(data, loc), root_path + loc, message, None, None, base)
     if kind == "union_tag_invalid" and discriminator:
         where = (*loc, discriminator)
-        members = _step(_candidates_at(model, loc, issue.tags), discriminator, ())
-        allowed = _allowed_values(members) or _schema_values(model, where)
+        allowed = _schema_values(model, where)
         message = _not_one_of(ctx.get("tag"), allowed) if allowed else one_line(error["msg"])
-        return _Line(locate(data, where), render_path(root_path + where), message, None, None, base)
+        return _Line(locate(data, where), root_path + where, message, None, None, base)
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]
         return at_value(f"expected {expected}, got {_got(expected, value)}", expected)
@@ -452,7 +437,7 @@ def map_validation_error(
     """
     issues = [_clean_loc(data, error) for error in exc.errors(include_url=False)]
     lines = _combine_alternatives([_line(i, model, data, root_path) for i in _closest_union_members(issues)])
-    seen: set[tuple[SourcePos | None, str, str]] = set()
+    seen: set[tuple[SourcePos | None, KeyPath, str]] = set()
     errors: list[ManifestError] = []
     for line in lines:
         key = (line.pos, line.path, line.message)

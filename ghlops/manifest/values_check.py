@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ghlops.errors import ManifestError, SourcePos
-from ghlops.manifest.positions import KeyPath, PosDict, PosList, container_pos, render_path, rewrite_strings
+from ghlops.manifest.positions import KeyPath, PosDict, PosList, container_pos, rewrite_strings
 from ghlops.redact import MIN_LENGTH, credential_values
 
 __all__ = ["CREDENTIAL_ENVS", "credential_names", "credential_references", "unsendable_values"]
@@ -89,8 +89,8 @@ def credential_references(
     return rewrite_strings(data, check, marker="${")
 
 
-def unsendable_values(data: Any, *, skip: set[str] | None = None) -> list[ManifestError]:
-    """Explicit nulls and non-finite numbers under ``data``; ``skip``: rendered paths already reported."""
+def unsendable_values(data: Any) -> list[ManifestError]:
+    """Explicit nulls and non-finite numbers under ``data``."""
     errors: list[ManifestError] = []
     stack: list[tuple[Any, KeyPath]] = [(data, ())]
     while stack:  # iterative: nesting depth is bounded by the loader, but recursion is not needed
@@ -114,8 +114,8 @@ def unsendable_values(data: Any, *, skip: set[str] | None = None) -> list[Manife
                 message = "null is not allowed: give a value, or leave the key out"
             elif isinstance(value, float) and not math.isfinite(value):
                 message = f"{value!r} is not allowed: numbers must be finite"
-            if message is None or (skip is not None and render_path(where) in skip):
+            if message is None:
                 continue
-            errors.append(ManifestError(message, pos=pos or container_pos(node), path=render_path(where)))
+            errors.append(ManifestError(message, pos=pos or container_pos(node), path=where))
     errors.sort(key=lambda error: error.sort_key())
     return errors

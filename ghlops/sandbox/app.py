@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -66,7 +66,11 @@ class App:
         limiter: RateLimiter,
         log: RequestLog,
         company_id: str,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``monotonic`` times the rate-limit windows and ``sleep`` waits out the simulated latency: injected, so
+        tests move time or hold requests without waiting on the wall clock."""
         self._store = store
         self._router = router
         self._gatekeeper = gatekeeper
@@ -74,6 +78,8 @@ class App:
         self._limiter = limiter
         self._log = log
         self._company_id = company_id
+        self._monotonic = monotonic
+        self._sleep = sleep
 
     def _is_lease(self, method: str, path: str, body: Any) -> bool:
         # Recorded for tests only (RecordedRequest.lease); GHL itself knows nothing of ghlops's lease.
@@ -114,7 +120,7 @@ class App:
             )
 
         if config.latency_ms > 0:
-            time.sleep(config.latency_ms / 1000)
+            self._sleep(config.latency_ms / 1000)
         decision = self._faults.decide(method, path)
         if decision is not None and decision.kind == "reset":
             record(None, "reset")
@@ -202,7 +208,7 @@ class App:
         config = self._faults.config
         progress.quota = self._limiter.hit(
             key,
-            now=time.monotonic(),
+            now=self._monotonic(),
             limit=config.rate_limit_max,
             window_s=config.rate_limit_window_s,
             enforce=config.rate_limit,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -47,10 +48,15 @@ class Sandbox:
         token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
         oauth_client: OAuthClient | None = None,
         clock: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``location_token``, when given, is a shared token valid for every location: GHL has no such thing,
         so it is off by default and only tests poking many locations directly ask for it. Every location has
-        its own token (:meth:`token_for`); ``agency_token`` is the agency's Private Integration token."""
+        its own token (:meth:`token_for`); ``agency_token`` is the agency's Private Integration token.
+
+        Time is injected: ``clock`` (wall time, seconds) dates tokens, ``monotonic`` times the rate-limit windows,
+        ``sleep`` waits out ``faults.latency_ms``; tests pass their own instead of waiting on real time."""
         config = faults if faults is not None else FaultConfig()
         self._host = host
         self._port = port
@@ -75,6 +81,8 @@ class Sandbox:
             limiter=RateLimiter(),
             log=self._log,
             company_id=company_id,
+            monotonic=monotonic,
+            sleep=sleep,
         )
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None

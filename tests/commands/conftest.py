@@ -35,6 +35,13 @@ class Cli:
 
 
 @pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """An empty sandbox (no locations yet): for tests that seed it themselves."""
+    with Sandbox(db_path=":memory:", port=0) as sb:
+        yield sb
+
+
+@pytest.fixture
 def sb() -> Iterator[Sandbox]:
     with Sandbox(db_path=":memory:", port=0) as sandbox:
         create_locations(sandbox, [EXAMPLES])

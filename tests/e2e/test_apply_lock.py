@@ -88,7 +88,7 @@ def test_an_apply_that_waited_at_its_prompt_while_another_applied_is_refused_and
     # leases, reads again and refuses, instead of creating second copies of products and calendars (GHL doesn't
     # keep their names unique).
     from ghlops.commands.apply import apply_command
-    from ghlops.commands.io import Io
+    from ghlops.output import Io
     from ghlops.workflow import Settings
 
     def other_run_applies_meanwhile(prompt: str) -> str:

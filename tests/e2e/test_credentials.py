@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from ghlops.cli import main
 from ghlops.commands.auth import auth_login
-from ghlops.commands.io import Io
+from ghlops.output import Io
 from ghlops.sandbox import Sandbox
 
 

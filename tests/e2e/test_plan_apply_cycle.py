@@ -203,7 +203,7 @@ def test_every_request_ghlops_sends_conforms_to_the_ghl_openapi_spec(cli: Cli, t
 
 
 def test_on_a_terminal_apply_asks_and_only_yes_applies(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ghlops.commands.io import Io
+    from ghlops.output import Io
 
     asked: list[str] = []
 

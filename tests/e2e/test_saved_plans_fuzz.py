@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ghlops.commands import saved as saved_plans
+from ghlops import saved_plans
 from ghlops.errors import ConfigError, PlanRefused
 from ghlops.plan.render_json import render_json
 from ghlops.plan.render_markdown import render_markdown

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from ghlops.commands.apply import apply_command
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError
+from ghlops.output import Io
 from ghlops.sandbox.store import Kind as StoreKind
 from ghlops.workflow import Settings
 from tests.e2e.conftest import EXAMPLES, Cli

@@ -16,9 +16,9 @@ import pytest
 
 from bench.workload import Workload
 from ghlops.apply import Executor, Outcome
-from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
 from ghlops.live import READS_PER_LOCATION, LiveReader
+from ghlops.output import Io
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env, seed
 from ghlops.workflow import Settings, load, make_client, plan, read

@@ -8,10 +8,10 @@ from ghlops.export import export_sections, location_document, template_document
 from ghlops.kinds import CALENDARS, CUSTOM_FIELDS, CUSTOM_VALUES, PRICES, PRODUCTS, TAGS, USERS
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.products import Price
-from ghlops.manifest.render import plain
+from ghlops.manifest.flatten import plain
 from ghlops.manifest.yaml_io import load_text
+from ghlops.manifest.yaml_out import to_yaml
 from ghlops.state import LocationLive
-from ghlops.yaml_out import to_yaml
 
 LID = "LOC1"
 RESOLVER = Resolver(user_email_by_id={"u1": "jane@example.com", "u2": "omar@example.com"})

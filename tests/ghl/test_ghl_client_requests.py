@@ -7,7 +7,8 @@ import pytest
 
 from ghlops.errors import ApiError, ApiResponseError, ConfigError
 from ghlops.ghl import DEFAULT_BASE_URL, CallContext, Credentials, GHLClient, base_url_from_env
-from ghlops.request import VERSION_CALENDARS, VERSION_DEFAULT, Auth, Ref, Request
+from ghlops.kinds.calendars import VERSION_CALENDARS
+from ghlops.request import VERSION_DEFAULT, Auth, Ref, Request
 from ghlops.secret import Secret
 
 from .fakes import (

@@ -140,7 +140,7 @@ def test_offline_validation_needs_no_tokens_and_leaves_unset_variables_as_writte
 
 
 def test_a_ghlopsignore_file_keeps_other_yaml_out_of_discovery(tmp_path: Path) -> None:
-    from ghlops.manifest.yaml_io import discover
+    from ghlops.manifest.discovery import discover
 
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "workflow.yml").write_text("on: push\n")

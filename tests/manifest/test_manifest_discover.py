@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ghlops.errors import ManifestError, ManifestErrors
-from ghlops.manifest.yaml_io import discover, discover_files
+from ghlops.manifest.discovery import discover, discover_files
 
 WriteFile = Callable[[str, "str | bytes"], Path]
 

@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from ghlops.manifest.interpolate import interpolate_env
 from ghlops.manifest.positions import PosDict
-from ghlops.manifest.validation import describe_value, validate
+from ghlops.manifest.validation import validate
+from ghlops.manifest.values import describe_value
 from ghlops.manifest.yaml_io import load_file, load_text
 
 WriteFile = Callable[[str, "str | bytes"], Path]

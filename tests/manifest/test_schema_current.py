@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from ghlops.cli import main
-from ghlops.manifest.render import plain
+from ghlops.manifest.flatten import plain
 from ghlops.manifest.schema import schema_text
 from ghlops.manifest.yaml_io import load_file, load_text
 

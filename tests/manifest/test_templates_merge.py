@@ -237,25 +237,6 @@ def test_an_incomplete_template_entry_is_an_error_only_where_no_location_complet
     ]
 
 
-def test_a_template_may_not_set_what_each_location_decides(write: WriteFile) -> None:
-    bad = EAST.replace("spec:\n", "spec:\n  locationId: X\n  prune: all\n  templates: [dental-base]\n")
-    assert errors(write, location(""), ("templates/east.yaml", bad)) == [
-        "templates/east.yaml:6:3: spec: unknown key 'locationId': a Template is shared by many locations; set "
-        "locationId in each Location",
-        "templates/east.yaml:7:3: spec: unknown key 'prune': a Template cannot make locations delete anything; set "
-        "prune in each Location",
-        "templates/east.yaml:8:3: spec: unknown key 'templates': a Template cannot use other templates; list them "
-        "all in the Location, in order",
-    ]
-
-
-def test_template_names_are_unique(write: WriteFile) -> None:
-    again = EAST.replace("name: us-east", "name: US-East")
-    assert errors(write, location(""), ("templates/zz.yaml", again)) == [
-        "templates/zz.yaml:4:9: metadata.name: template name 'US-East' is already used by templates/east.yaml:1:1"
-    ]
-
-
 def test_an_unused_template_is_checked_on_its_own_allowing_entries_a_location_would_complete(
     write: WriteFile,
 ) -> None:
@@ -265,12 +246,6 @@ def test_an_unused_template_is_checked_on_its_own_allowing_entries_a_location_wo
     assert [str(e) for e in caught.value.errors] == ["t.yaml:9:7: spec.customFields[0]: unknown key 'colour'"]
     write("t.yaml", EAST)
     assert load_manifests(["t.yaml"], ENV).locations == []
-
-
-def test_an_unknown_kind_lists_both_document_kinds(write: WriteFile) -> None:
-    assert errors(write, location("").replace("kind: Location", "kind: Templat")) == [
-        "loc.yaml:2:7: kind: 'Templat' is not one of Location, Template (did you mean 'Template'?)"
-    ]
 
 
 def test_a_location_without_templates_loads_as_before(write: WriteFile) -> None:

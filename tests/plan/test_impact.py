@@ -9,6 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ghlops.errors import ApiError, TransportError
+from ghlops.ghl.client import ClientStats
+from ghlops.ghl.faces import ReadingClient
+from ghlops.ghl.retry import is_idempotent
 from ghlops.impact import OPPORTUNITY_UNSUPPORTED, TOO_LONG, count_impact
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Impact, OptionImpact, Plan, Section
 from ghlops.plan.render_text import render_plan
@@ -18,14 +21,25 @@ LOC = "loc1"
 
 
 class FakeGhl:
-    """Answers each search with the total its filters map to, or raises what ``fail`` names."""
+    """The client's reading face (ghlops.ghl.faces.ReadingClient): answers each search with the total its filters
+    map to, or raises the exception they map to. Like the real client, ``search`` refuses a POST that is not a
+    read; it has no ``send``, so a counter that tried to write would fail here."""
 
     def __init__(self, totals: dict[str, Any]) -> None:
         self.totals = totals
         self.sent: list[tuple[Request, str | None]] = []
         self._lock = threading.Lock()
 
-    def send(self, req: Request, *, location_id: str | None = None, context: Any = None) -> Any:
+    @property
+    def stats(self) -> ClientStats:
+        return ClientStats()
+
+    def get(self, req: Request, *, location_id: str | None = None, context: Any = None) -> Any:
+        raise AssertionError(f"the impact counter only searches, it sent GET {req.endpoint}")
+
+    def search(self, req: Request, *, location_id: str | None = None, context: Any = None) -> Any:
+        if req.method != "POST" or not is_idempotent("POST", req.endpoint):
+            raise ValueError(f"search() sends only read-only searches, not {req.method} {req.endpoint}")
         with self._lock:
             self.sent.append((req, location_id))
         filt = req.body["filters"][0]
@@ -61,6 +75,7 @@ def test_each_kind_of_destructive_change_gets_its_own_search_and_count() -> None
         change(Action.DELETE, "customValues", "hours"),
         change(Action.UPDATE, "customFields", "contact/Notes", fields=(FieldChange("placeholder", "a", "b"),)),
     )
+    assert isinstance(ghl, ReadingClient) and not hasattr(ghl, "send")  # the counter needs only the reading face
     counted = count_impact(ghl, plan)
     assert [c.impact for c in counted.locations[0].changes] == [
         Impact(1284),

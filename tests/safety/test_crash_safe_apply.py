@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,9 +27,55 @@ LOCATIONS = ("ve9EPM428h8vShlRW1KT", "Xy7Pq2Lm9Rt4Vb6Nc8Dz")
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX-only")
 
 
+class Gate:
+    """The sandbox's latency sleep as a gate the test controls: once armed with a count, the gate closes when the
+    sandbox has answered that many configuration writes, and every request reaching the sandbox after that waits
+    in it until the test opens it. A child apply then always stops mid-run, with its writes in flight for as long
+    as the test needs, however loaded the machine is: the sandbox stops it, not the test's reaction time (a fixed
+    latency only made that likely). Open, requests pass with no wait."""
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
+        self._lock = threading.Lock()
+        self._sb: Sandbox | None = None
+        self._at: int | None = None
+        self.entered = 0
+        self.holding = threading.Event()  # a request is waiting in the closed gate
+
+    def arm(self, sb: Sandbox, n_writes: int) -> None:
+        self._sb, self._at = sb, n_writes
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.entered += 1
+            if self._at is not None and self._sb is not None and writes(self._sb) >= self._at:
+                self._open.clear()
+                self._at = None  # closed once; open() opens it for good
+        if not self._open.is_set():
+            self.holding.set()
+            self._open.wait(timeout=120)  # a bound so a broken test ends; opened long before in any run
+
+    def open_and_drain(self, sb: Sandbox) -> None:
+        """Let the held requests through and wait until the sandbox has answered (recorded) each of them, so
+        nothing the child sent lands after this point."""
+        with self._lock:
+            self._at = None
+        self._open.set()
+        deadline = time.monotonic() + 60
+        while len(sb.requests) < self.entered and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
 @pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(port=0, faults=FaultConfig(latency_ms=40)) as sandbox:
+def gate() -> Gate:
+    return Gate()
+
+
+@pytest.fixture
+def sb(gate: Gate) -> Iterator[Sandbox]:
+    # A latency (of no real length: the gate's sleep ignores it) routes every request through the gate.
+    with Sandbox(port=0, faults=FaultConfig(latency_ms=1), sleep=gate.sleep) as sandbox:
         create_locations(sandbox, [EXAMPLES])
         yield sandbox
 
@@ -38,24 +85,37 @@ def writes(sb: Sandbox) -> int:
     return sum(1 for r in sb.requests if r.changes and r.status is not None)
 
 
-def kill_after(sb: Sandbox, n_writes: int, log_file: Path) -> int:
-    """Start apply in a child process and SIGKILL it once the sandbox has answered n writes."""
+def start_apply(sb: Sandbox, log_file: Path, *, stderr: int) -> subprocess.Popen[str]:
     env = {**os.environ, **sandbox_env(sb), "GHLOPS_PARALLELISM": "2"}
-    child = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "ghlops", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
     )
+
+
+def wait_until_held(gate: Gate, child: subprocess.Popen[str]) -> None:
+    """Until a request of the child waits in the closed gate (the child is mid-run, its writes in flight)."""
     deadline = time.monotonic() + 60
+    while not gate.holding.wait(timeout=0.01):
+        assert child.poll() is None, "the apply ended before the gate closed"
+        assert time.monotonic() < deadline, "the apply sent nothing after the gate closed"
+
+
+def kill_after(sb: Sandbox, gate: Gate, n_writes: int, log_file: Path) -> int:
+    """Start apply in a child process and SIGKILL it once the sandbox has answered n writes and holds the next;
+    the held requests are then answered (made), as a server would after its client died. Returns the writes
+    made in the end."""
+    gate.arm(sb, n_writes)
+    child = start_apply(sb, log_file, stderr=subprocess.DEVNULL)
     try:
-        while writes(sb) < n_writes:
-            if child.poll() is not None or time.monotonic() > deadline:
-                break
-            time.sleep(0.005)
+        wait_until_held(gate, child)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        gate.open_and_drain(sb)
     return writes(sb)
 
 
@@ -79,9 +139,11 @@ def assert_converged(sb: Sandbox) -> None:
 
 
 @pytest.mark.parametrize("n_writes", [1, 4, 9, 15])
-def test_apply_killed_after_some_writes_converges_on_the_next_run(sb: Sandbox, tmp_path: Path, n_writes: int) -> None:
+def test_apply_killed_after_some_writes_converges_on_the_next_run(
+    sb: Sandbox, gate: Gate, tmp_path: Path, n_writes: int
+) -> None:
     log_file = tmp_path / "run.jsonl"
-    done = kill_after(sb, n_writes, log_file)
+    done = kill_after(sb, gate, n_writes, log_file)
     assert done >= n_writes  # the kill landed mid-run, after real writes
     assert done < 22  # ...and before the run could finish all 22 changes
     # The run log written so far is readable line by line (each line is flushed as it is written).
@@ -103,42 +165,45 @@ def test_ambiguous_creates_on_every_kind_never_duplicate(tmp_path: Path) -> None
         assert_converged(sb)
 
 
-def interrupt_after(sb: Sandbox, n_writes: int, log_file: Path, *, twice: bool = False) -> tuple[int, int, int, str]:
-    """Start apply in a child process and send it SIGINT once the sandbox has answered n writes (and, when asked,
-    again once it said it is waiting for the writes in flight); returns the exit code, the writes done when the
-    signal went out and in the end, and stderr."""
-    env = {**os.environ, **sandbox_env(sb), "GHLOPS_PARALLELISM": "2"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "ghlops", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def interrupt_after(
+    sb: Sandbox, gate: Gate, n_writes: int, log_file: Path, *, twice: bool = False
+) -> tuple[int, int, int, str]:
+    """Start apply in a child process and send it SIGINT once the sandbox has answered n writes and holds the next
+    ones in the gate. Once the child says it is waiting for the writes in flight, either the gate opens (they
+    finish) or, ``twice``, a second SIGINT goes out while they are still held, and the gate opens once the child
+    has exited. Returns the exit code, the writes made when the signal went out and in the end, and stderr."""
+    gate.arm(sb, n_writes)
+    child = start_apply(sb, log_file, stderr=subprocess.PIPE)
     assert child.stderr is not None
-    deadline = time.monotonic() + 60
-    while writes(sb) < n_writes and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    at_signal = writes(sb)
-    child.send_signal(signal.SIGINT)
     seen = []
-    if twice:
+    try:
+        wait_until_held(gate, child)
+        at_signal = writes(sb)
+        child.send_signal(signal.SIGINT)
         for line in child.stderr:
             seen.append(line)
             if line.startswith("interrupted: starting no more writes"):
-                child.send_signal(signal.SIGINT)
+                if twice:
+                    child.send_signal(signal.SIGINT)
                 break
-    rest = child.stderr.read()
-    child.wait(timeout=60)
+        if not twice:
+            gate.open_and_drain(sb)
+        child.wait(timeout=60)  # twice: with its writes still held, only an abort ends the child
+        rest = child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        gate.open_and_drain(sb)
     return child.returncode, at_signal, writes(sb), "".join(seen) + rest
 
 
 def test_ctrl_c_starts_no_more_writes_lets_the_ones_in_flight_finish_and_ends_with_a_summary(
-    sb: Sandbox, tmp_path: Path
+    sb: Sandbox, gate: Gate, tmp_path: Path
 ) -> None:
     # Issue 13, section 6: SIGINT used to let the run go on writing (19 -> 114 writes) and print no summary.
     log_file = tmp_path / "run.jsonl"
-    code, at_signal, final, stderr = interrupt_after(sb, 5, log_file)
+    code, at_signal, final, stderr = interrupt_after(sb, gate, 5, log_file)
     assert code == 130, stderr
     assert at_signal >= 5
     # At most the writes in flight when the signal came finish: parallelism 2 x 4 per location.
@@ -160,18 +225,17 @@ def test_ctrl_c_starts_no_more_writes_lets_the_ones_in_flight_finish_and_ends_wi
     assert_converged(sb)
 
 
-def test_a_second_ctrl_c_aborts_at_once(tmp_path: Path) -> None:
+def test_a_second_ctrl_c_aborts_at_once(sb: Sandbox, gate: Gate, tmp_path: Path) -> None:
     log_file = tmp_path / "run.jsonl"
-    # Slow answers, so the second Ctrl-C lands while writes are still in flight.
-    with Sandbox(port=0, faults=FaultConfig(latency_ms=400)) as sb:
-        create_locations(sb, [EXAMPLES])
-        code, _, final, stderr = interrupt_after(sb, 3, log_file, twice=True)
-        sb.faults.latency_ms = 0
-        assert code == 130, stderr
-        assert "aborted: the writes in flight may or may not have been made" in stderr
-        assert final < 22
-        assert json.loads(log_file.read_text().splitlines()[-1])["aborted"] is True
-        assert_converged(sb)
+    # The gate holds the writes in flight until the child has exited, so the second Ctrl-C always lands while the
+    # apply is still waiting for them (with a fixed latency, a loaded machine could let them finish first). Once
+    # opened, the held writes are made: what "may or may not have been made" means; the next run sees them.
+    code, _, final, stderr = interrupt_after(sb, gate, 3, log_file, twice=True)
+    assert code == 130, stderr
+    assert "aborted: the writes in flight may or may not have been made" in stderr
+    assert final < 22
+    assert json.loads(log_file.read_text().splitlines()[-1])["aborted"] is True
+    assert_converged(sb)
 
 
 def test_an_unwritable_log_file_is_refused_before_any_write(sb: Sandbox, tmp_path: Path) -> None:

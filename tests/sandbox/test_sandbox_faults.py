@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -109,11 +107,15 @@ def test_ids_are_reproducible_for_a_seed_whatever_the_faults() -> None:
     assert first_tag_id(FaultConfig(seed=3)) != first_tag_id(FaultConfig(seed=4))
 
 
-def test_latency_delays_every_answer(sb: Sandbox, api: httpx.Client) -> None:
-    sb.faults.latency_ms = 150
-    started = time.monotonic()
-    api.get(f"/locations/{LOC}/tags")
-    assert time.monotonic() - started >= 0.15
+def test_latency_delays_every_answer() -> None:
+    slept: list[float] = []  # the sandbox's sleep, injected: the delay is counted, not timed
+    with Sandbox(location_token=LOCATION_TOKEN, faults=FaultConfig(latency_ms=150), sleep=slept.append) as sb:
+        sb.store.create_location(LOC, "Downtown")
+        with client(sb.url) as api:
+            assert api.get(f"/locations/{LOC}/tags").status_code == 200
+            assert api.post(f"/locations/{LOC}/tags", json={"name": "late"}).status_code == 201
+            assert api.get("/nowhere").status_code == 404
+    assert slept == [0.15, 0.15, 0.15]
 
 
 def test_rate_limit_headers_are_sent_on_every_answer(api: httpx.Client) -> None:
@@ -128,20 +130,26 @@ def test_rate_limit_headers_are_sent_on_every_answer(api: httpx.Client) -> None:
     assert second.headers["x-ratelimit-daily-remaining"] == "199998"
 
 
-def test_the_burst_limit_answers_429_per_location_until_the_window_slides(sb: Sandbox, api: httpx.Client) -> None:
-    sb.faults = FaultConfig(rate_limit=True, rate_limit_max=5, rate_limit_window_s=0.5)
-    statuses = [api.get(f"/locations/{LOC}/tags").status_code for _ in range(5)]
-    assert statuses == [200] * 5
-    limited = api.post(f"/locations/{LOC}/tags", json={"name": "too-many"})
-    assert limited.status_code == 429
-    assert limited.json() == {"statusCode": 429, "message": "Too many requests"}
-    assert limited.headers["retry-after"] == "1"
-    assert limited.headers["x-ratelimit-remaining"] == "0"
-    assert sb.store.snapshot(LOC)["tags"] == []  # refused before the work
-    # Another location has its own window.
-    assert api.get(f"/locations/{OTHER_LOC}/tags").status_code == 200
-    time.sleep(0.55)
-    assert api.get(f"/locations/{LOC}/tags").status_code == 200
+def test_the_burst_limit_answers_429_per_location_until_the_window_slides() -> None:
+    now = [1000.0]  # the sandbox's monotonic clock, injected: the window slides when the test says so
+    faults = FaultConfig(rate_limit=True, rate_limit_max=5, rate_limit_window_s=0.5)
+    with Sandbox(location_token=LOCATION_TOKEN, faults=faults, monotonic=lambda: now[0]) as sb, client(sb.url) as api:
+        sb.store.create_location(LOC, "Downtown")
+        sb.store.create_location(OTHER_LOC, "Uptown")
+        statuses = [api.get(f"/locations/{LOC}/tags").status_code for _ in range(5)]
+        assert statuses == [200] * 5
+        limited = api.post(f"/locations/{LOC}/tags", json={"name": "too-many"})
+        assert limited.status_code == 429
+        assert limited.json() == {"statusCode": 429, "message": "Too many requests"}
+        assert limited.headers["retry-after"] == "1"
+        assert limited.headers["x-ratelimit-remaining"] == "0"
+        assert sb.store.snapshot(LOC)["tags"] == []  # refused before the work
+        # Another location has its own window.
+        assert api.get(f"/locations/{OTHER_LOC}/tags").status_code == 200
+        now[0] += 0.49  # still inside the window
+        assert api.get(f"/locations/{LOC}/tags").status_code == 429
+        now[0] += 0.01  # the first five requests leave the window together
+        assert api.get(f"/locations/{LOC}/tags").status_code == 200
 
 
 def test_users_endpoints_count_against_the_company(sb: Sandbox, agency: httpx.Client, api: httpx.Client) -> None:

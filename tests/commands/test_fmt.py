@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from ghlops.commands.fmt import fmt_command
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, ManifestErrors
 from ghlops.export import location_document
 from ghlops.fmt import format_text
-from ghlops.yaml_out import to_yaml
-from tests.e2e.conftest import EXAMPLES
+from ghlops.manifest.yaml_out import to_yaml
+from ghlops.output import Io
+from tests.commands.conftest import EXAMPLES
 
 
 @dataclass

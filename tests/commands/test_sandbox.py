@@ -14,7 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ghlops.cli import main
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 
 def _sandbox_lines(*args: str) -> tuple[subprocess.Popen[str], list[str]]:

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 import ghlops.sandbox.sandbox as sandbox_module
-from ghlops.commands.io import Io
 from ghlops.commands.locations import PAGE_SIZE, locations_command
 from ghlops.errors import ConfigError
+from ghlops.output import Io
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.routes import ROUTES, locations_search
 from ghlops.sandbox.seed import create_locations, sandbox_env
 from ghlops.workflow import Settings
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from ghlops.commands.io import Io
 from ghlops.commands.plan import plan_command
 from ghlops.commands.pull import pull_command
+from ghlops.output import Io
 from ghlops.sandbox import Sandbox
 from ghlops.sandbox.seed import sandbox_env, seed
 from ghlops.workflow import Settings
-from tests.e2e.conftest import EXAMPLES
+from tests.commands.conftest import EXAMPLES
 
 DENTAL = "ve9EPM428h8vShlRW1KT"
 

@@ -1,21 +1,20 @@
-"""What plan, apply and show share about saved plans and output formats (kept out of the command modules)."""
+"""The saved-plan steps plan, apply and show share: make one from a run, open one for apply (its manifests
+unchanged, its plan re-derived and verified), merge the shards of a matrix run for show.
+
+The plan file's format and its checks are :mod:`ghlops.plan.saved`; how a plan is written out is
+:mod:`ghlops.output`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from ghlops.commands.io import Io
 from ghlops.errors import ConfigError, GhlopsError, PlanRefused
 from ghlops.identity import whoami
 from ghlops.impact import count_impact
+from ghlops.manifest.discovery import discover
 from ghlops.manifest.loader import Loaded, Manifests
-from ghlops.manifest.yaml_io import discover
-from ghlops.plan.estimate import DEFAULT_PARALLELISM
 from ghlops.plan.model import Plan
-from ghlops.plan.render_json import render_json
-from ghlops.plan.render_markdown import render_markdown
-from ghlops.plan.render_text import render_plan
 from ghlops.plan.saved import (
     RUN_PLAN_AGAIN,
     Dependency,
@@ -28,12 +27,8 @@ from ghlops.plan.saved import (
     stale_manifests,
     verify,
 )
-from ghlops.redact import scrub
 from ghlops.selection import Shard, in_shard
 from ghlops.workflow import Settings, Snapshot, load, make_client, plan, read, select
-
-FORMATS = ("text", "json", "markdown")
-STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def make_saved_plan(
@@ -70,35 +65,6 @@ def re_derive(saved: SavedPlan, snapshot: Snapshot, settings: Settings) -> Plan:
     """The plan apply --plan runs: made again from the manifests and live state just read, refused (PlanRefused)
     unless it is exactly the saved one (see ghlops.plan.saved.verify)."""
     return verify(saved, snapshot.desired, snapshot.live, snapshot.companies, whoami(settings.env))
-
-
-def title(saved: SavedPlan) -> str:
-    return "ghlops plan" + (f" (shard {saved.selection.shard})" if saved.selection.shard else "")
-
-
-def render(saved: SavedPlan, fmt: str, *, colour: bool = False, parallelism: int | None = None) -> str:
-    """``parallelism``: the apply's, for the apply-time estimate (the default parallelism when None)."""
-    workers = DEFAULT_PARALLELISM if parallelism is None else parallelism
-    if fmt == "json":
-        return render_json(saved, parallelism=workers)
-    if fmt == "markdown":
-        return render_markdown(saved.plan, title=title(saved), parallelism=workers).rstrip("\n")
-    if fmt == "text":
-        return render_plan(saved.plan, colour=colour, parallelism=workers)
-    raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
-
-
-def publish_step_summary(saved: SavedPlan, env: Mapping[str, str], io: Io, parallelism: int | None = None) -> None:
-    """In GitHub Actions, append the markdown plan to the job summary (a warning, never a failure, if it can't)."""
-    target = env.get(STEP_SUMMARY_ENV)
-    if not target:
-        return
-    try:
-        with open(target, "a", encoding="utf-8") as summary:
-            workers = DEFAULT_PARALLELISM if parallelism is None else parallelism
-            summary.write(scrub(render_markdown(saved.plan, title=title(saved), parallelism=workers)) + "\n")
-    except OSError as exc:
-        io.err(f"warning: cannot append the plan to {STEP_SUMMARY_ENV} ({target}): {exc.strerror or exc}")
 
 
 def distinct_files(plan_files: Sequence[str]) -> None:
