@@ -413,7 +413,9 @@ def _export_many(
         _check_targets(directory, _file_names(listed).values(), force=force)
     targets = [Target(location_id, token_env=token_env) for location_id in location_ids]
     problems = resolve(env, targets).problems
-    skipped: dict[str, str] = {t.location_id: _no_token(t.location_id, why, single=False) for t, why in problems}
+    skipped: dict[str, str] = {
+        t.location_id: _no_token(_label(t.location_id, listed), why, single=False) for t, why in problems
+    }
     readable = [location_id for location_id in location_ids if location_id not in skipped]
     reads = _Reads([], [], {})
     if readable:
@@ -423,7 +425,7 @@ def _export_many(
                 company_id=company_id,
             )  # fmt: skip
     for location_id, exc in reads.failed.items():
-        skipped[location_id] = f"location {location_id}: {exc}"
+        skipped[location_id] = f"location {_label(location_id, listed)}: {exc}"
     names = (
         _file_names(listed) if all_locations else _file_names({r.location_id: r.name for r in reads.read}, fixed=name)
     )
@@ -434,7 +436,12 @@ def _export_many(
         texts[read.location_id] = (directory / f"{stem}.yaml", text, notes)
     _check_targets(directory, [p.stem for p, _, _ in texts.values()], force=force)
     directory.mkdir(parents=True, exist_ok=True)
-    for location_id in location_ids:
+
+    # Files in name order, then the skipped locations (in id order) just above the summary.
+    def order(location_id: str) -> tuple[bool, str, str]:
+        return location_id in skipped, str(names.get(location_id, location_id)).casefold(), location_id
+
+    for location_id in sorted(location_ids, key=order):
         if location_id in skipped:
             io.err(f"skipped {skipped[location_id]}")
             continue
@@ -449,8 +456,13 @@ def _export_many(
     return exit_codes.ERROR if skipped else exit_codes.OK
 
 
+def _label(location_id: str, names: Mapping[str, str | None]) -> str:
+    name = names.get(location_id)
+    return f"{name} ({location_id})" if name else location_id
+
+
 def _check_targets(directory: Path, stems: Iterable[str], *, force: bool) -> None:
-    paths = [directory / f"{stem}.yaml" for stem in stems]
+    paths = [directory / f"{stem}.yaml" for stem in sorted(stems, key=str.casefold)]
     links = [str(p) for p in paths if p.is_symlink()]
     if links:
         raise ConfigError(f"refusing to write through a symlink: {', '.join(links)}; remove it or write elsewhere")
