@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,9 +187,12 @@ def _export(
     data = dump_live(live, notes, kind)
     if not full:
         _drop_defaults(data, kind.export_defaults)
+    before = _snapshot(data) if full else {}
     entry = kind.export_entry(data, live, notes)
     if not isinstance(entry, dict):
         return entry  # a plain string (a tag)
+    if full:
+        _restore(entry, before, skip=set(kind.location_references) | set(kind.children))
     if for_clone:
         _drop_references(kind, live, entry, notes)
     for child in children(kind.name):
@@ -201,6 +205,47 @@ def _export(
                 _export(child, c, location, notes, for_clone, full) for c in _sorted(child, own, notes)
             ]
     return entry
+
+
+def _snapshot(data: Any, into: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """A copy of every dict in ``data`` by identity: the kinds' export_entry edits the dicts in place (and may
+    reorder lists), so what it left out of each is known afterwards without knowing the kind."""
+    found = {} if into is None else into
+    if isinstance(data, dict):
+        found[id(data)] = dict(data)
+        for value in data.values():
+            _snapshot(value, found)
+    elif isinstance(data, list):
+        for value in data:
+            _snapshot(value, found)
+    return found
+
+
+def _restore(data: Any, before: Mapping[int, dict[str, Any]], *, skip: AbstractSet[str] = frozenset()) -> None:
+    """``--full``: put back, at every depth, the values export_entry left out as defaults (a team member's
+    priority, a user's permissions, a calendar's empty lists), but never an id-valued reference the kind
+    dropped (``skip`` at the top: ids of objects ghlops doesn't manage, child sections) or one naming an object
+    by id (``id:...``, which validate refuses)."""
+    if isinstance(data, list):
+        for value in data:
+            _restore(value, before)
+        return
+    if not isinstance(data, dict):
+        return
+    original = before.get(id(data), {})
+    back = {k: v for k, v in original.items() if k not in data and k not in skip and not _names_by_id(v)}
+    if back:
+        # In the order GHL's fields were dumped (the model's), then what export_entry added.
+        merged = {k: data[k] if k in data else back[k] for k in original if k in data or k in back}
+        merged.update((k, v) for k, v in data.items() if k not in merged)
+        data.clear()
+        data.update(merged)
+    for value in data.values():
+        _restore(value, before)
+
+
+def _names_by_id(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("id:")
 
 
 def _drop_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> None:

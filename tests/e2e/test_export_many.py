@@ -195,7 +195,13 @@ def test_full_export_makes_drift_on_a_default_visible_and_the_default_export_doe
     drift = cli("plan", str(full), "--detailed-exitcode")
     assert drift.exit_code == 2, drift.output
     assert "slotDuration: 90 -> 30" in drift.output
-    blind = cli("plan", str(short), "--detailed-exitcode")
+    # A nested default too: Omar's priority (0.5, GHL's default for a team member) raised to 1 in the UI.
+    members = [{**m, "priority": 1} if m.get("priority") == 0.5 else m for m in calendar["teamMembers"]]
+    cli.sb.store.replace("calendar", calendar["id"], {**calendar, "teamMembers": members})
+    drift = cli("plan", str(full), "--detailed-exitcode")
+    assert drift.exit_code == 2, drift.output
+    assert "~ member omar@example.com priority 1 -> 0.5" in drift.output
+    blind = cli("plan", str(short), "--detailed-exitcode")  # both changes invisible without --full
     assert blind.exit_code == 0, blind.output
 
 
@@ -209,9 +215,10 @@ def test_full_export_then_plan_shows_no_changes_for_every_kind(cli: Cli, tmp_pat
     result = cli("export", "--all", "--full", "-d", str(out))
     assert result.exit_code == 0, result.output
     text = (out / "rich-clinic.yaml").read_text()
-    for kept in ("  profile:\n", "  customFields:\n", "  customValues:\n", "  tags:", "  users:\n",
-                 "  calendars:\n", "  products:\n", "      isActive: true\n", "      model: contact\n"):  # fmt: skip
-        assert kept in text, kept
+    kept = ["  profile:\n", "  customFields:\n", "  customValues:\n", "  tags:", "  users:\n", "  calendars:\n",
+            "  products:\n", "      isActive: true\n", "      model: contact\n", "      teamMembers: []\n",
+            "          priority: 0.5\n", "        campaignsReadOnly: false\n"]  # fmt: skip
+    assert [k for k in kept if k not in text] == []
     plan = cli("plan", str(out), "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
     assert plan.output.strip().splitlines()[-1] == "No changes. 3 locations match the manifests."
