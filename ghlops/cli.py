@@ -628,27 +628,45 @@ force_option = click.option("--force", is_flag=True, help="Overwrite the --outpu
 
 
 @main.command()
-@click.option("--location-id", required=True, help="The live location (sub-account) to read.")
+@click.option(
+    "--location-id", "location_ids", multiple=True, metavar="ID",
+    help="The live location (sub-account) to read; repeatable (several need -d DIR).",
+)  # fmt: skip
+@click.option(
+    "--all", "all_locations", is_flag=True, help="Every location of the company (agency token), one file each in -d."
+)
+@click.option(
+    "-d", "--directory", type=click.Path(file_okay=False, path_type=str), default=None,
+    help="Write one manifest per location here (file names from the location names).",
+)  # fmt: skip
 @click.option("--name", default=None, help="metadata.name of the manifest (default: from the location's name).")
 @kinds_option
 @output_option
-@force_option
+@click.option("--force", is_flag=True, help="Overwrite the --output file (or the files in -d) if they exist.")
+@click.option("--full", is_flag=True, help="Write values equal to GHL's defaults too, so drift on them shows.")
 @click.option("--token-env", default=None, metavar="VAR", help="Read with this variable's token (default GHL_TOKEN).")
 @_boundary
 def export(
-    location_id: str,
+    location_ids: tuple[str, ...],
+    all_locations: bool,
+    directory: str | None,
     name: str | None,
     kinds: tuple[str, ...],
     output: str | None,
     force: bool,
+    full: bool,
     token_env: str | None,
 ) -> int:
-    """Write a live location as a manifest (adopt an existing sub-account): plan on it shows no changes."""
+    """Write live locations as manifests (adopt existing sub-accounts): plan on them shows no changes."""
     from ghlops.commands.export import export_command
 
+    if all_locations and location_ids:
+        raise click.UsageError("--all and --location-id are mutually exclusive", click.get_current_context())
+    if not all_locations and not location_ids:
+        raise click.UsageError("pass --location-id ID (repeatable) or --all", click.get_current_context())
     return export_command(
-        location_id=location_id, name=name, kinds=kinds, output=output, force=force, token_env=token_env,
-        settings=_settings(None), io=_io(),
+        location_ids=location_ids, all_locations=all_locations, directory=directory, name=name, kinds=kinds,
+        output=output, force=force, full=full, token_env=token_env, settings=_settings(None), io=_io(),
     )  # fmt: skip
 
 

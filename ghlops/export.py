@@ -8,7 +8,8 @@ dumped with only the fields GHL returned (``exclude_unset``), minus:
 * values equal to the defaults GHL documents for a create (CalendarCreateDTO, TeamMember, CreateProductDto,
   PermissionsDto, CreateCustomFieldsDTO.position), the model's own defaults (a custom field's
   ``model: contact``) and what GHL derives (a widget slug equal to the slug, empty calendar arrays): the plan
-  compares only the fields a manifest sets, so leaving them out is safe and keeps exports short.
+  compares only the fields a manifest sets, so leaving them out is safe and keeps exports short. It also makes
+  drift on them invisible (issue 14, section 5): ``full=True`` (``export --full``) keeps the create defaults.
 
 Entries are sorted by natural key and fields keep the model's order, so exporting twice gives the same text.
 A clone (``for_clone=True``) also leaves out references to objects ghlops does not manage (calendar groups and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,10 +58,12 @@ def export_sections(
     *,
     for_clone: bool = False,
     company: Mapping[str, Sequence[LiveObject[Any]]] | None = None,
+    full: bool = False,
 ) -> Export:
     """The manifest sections for ``kinds`` (in document order). Company-level objects come from ``company``
     (kind name -> all of the company's objects; ``users`` is the users' list, the older way to pass it): those
-    that belong to the location are exported. Empty sections are left out."""
+    that belong to the location are exported. Empty sections are left out. ``full`` keeps the values equal to
+    GHL's create defaults (the kinds' ``export_defaults``), so a manifest manages them and drift on them shows."""
     result = Export()
     company_objects: dict[str, Sequence[LiveObject[Any]]] = dict(company or {})
     if users is not None:
@@ -72,7 +76,7 @@ def export_sections(
             objects = [o for o in company_objects.get(section) or [] if kind.in_location(o, live.location_id)]
         else:
             objects = live.of(section)
-        entries = [_export(kind, o, live, result.notes, for_clone) for o in _sorted(kind, objects, result.notes)]
+        entries = [_export(kind, o, live, result.notes, for_clone, full) for o in _sorted(kind, objects, result.notes)]
         result.notes.extend(kind.export_notes(objects))
         if kind.singleton:
             entries = [e for e in entries if e]  # nothing set (or all of it left out of a clone): no section
@@ -175,14 +179,20 @@ def _fits(model: type[Entry], name: str, value: Any) -> bool:
     return True
 
 
-def _export(kind: Kind[Any], live: LiveObject[Any], location: LocationLive, notes: list[str], for_clone: bool) -> Any:
-    """One exported entry: the live object dumped, without the kind's export defaults and what GHL derives,
-    with its children (a product's prices) nested under it."""
+def _export(
+    kind: Kind[Any], live: LiveObject[Any], location: LocationLive, notes: list[str], for_clone: bool, full: bool
+) -> Any:
+    """One exported entry: the live object dumped, without the kind's export defaults (kept when ``full``) and
+    what GHL derives, with its children (a product's prices) nested under it."""
     data = dump_live(live, notes, kind)
-    _drop_defaults(data, kind.export_defaults)
+    if not full:
+        _drop_defaults(data, kind.export_defaults)
+    before = _snapshot(data) if full else {}
     entry = kind.export_entry(data, live, notes)
     if not isinstance(entry, dict):
         return entry  # a plain string (a tag)
+    if full:
+        _restore(entry, before, skip=set(kind.location_references) | set(kind.children))
     if for_clone:
         _drop_references(kind, live, entry, notes)
     for child in children(kind.name):
@@ -192,9 +202,50 @@ def _export(kind: Kind[Any], live: LiveObject[Any], location: LocationLive, note
         entry.pop(child.parent_field, None)
         if own:
             entry[child.parent_field] = [
-                _export(child, c, location, notes, for_clone) for c in _sorted(child, own, notes)
+                _export(child, c, location, notes, for_clone, full) for c in _sorted(child, own, notes)
             ]
     return entry
+
+
+def _snapshot(data: Any, into: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """A copy of every dict in ``data`` by identity: the kinds' export_entry edits the dicts in place (and may
+    reorder lists), so what it left out of each is known afterwards without knowing the kind."""
+    found = {} if into is None else into
+    if isinstance(data, dict):
+        found[id(data)] = dict(data)
+        for value in data.values():
+            _snapshot(value, found)
+    elif isinstance(data, list):
+        for value in data:
+            _snapshot(value, found)
+    return found
+
+
+def _restore(data: Any, before: Mapping[int, dict[str, Any]], *, skip: AbstractSet[str] = frozenset()) -> None:
+    """``--full``: put back, at every depth, the values export_entry left out as defaults (a team member's
+    priority, a user's permissions, a calendar's empty lists), but never an id-valued reference the kind
+    dropped (``skip`` at the top: ids of objects ghlops doesn't manage, child sections) or one naming an object
+    by id (``id:...``, which validate refuses)."""
+    if isinstance(data, list):
+        for value in data:
+            _restore(value, before)
+        return
+    if not isinstance(data, dict):
+        return
+    original = before.get(id(data), {})
+    back = {k: v for k, v in original.items() if k not in data and k not in skip and not _names_by_id(v)}
+    if back:
+        # In the order GHL's fields were dumped (the model's), then what export_entry added.
+        merged = {k: data[k] if k in data else back[k] for k in original if k in data or k in back}
+        merged.update((k, v) for k, v in data.items() if k not in merged)
+        data.clear()
+        data.update(merged)
+    for value in data.values():
+        _restore(value, before)
+
+
+def _names_by_id(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("id:")
 
 
 def _drop_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> None:

@@ -119,7 +119,11 @@ def select(manifests: Manifests, patterns: Sequence[str]) -> list[Loaded]:
 def make_client(settings: Settings, selected: Sequence[Loaded]) -> GHLClient:
     """The run's client. Every selected location must have a token source (ConfigError, one line per location
     without one, before any call); which source serves each is logged at debug level (never the token)."""
-    targets = [Target(i.desired.location_id, i.desired.name, i.desired.token_env) for i in selected]
+    return client_for(settings, [Target(i.desired.location_id, i.desired.name, i.desired.token_env) for i in selected])
+
+
+def client_for(settings: Settings, targets: Sequence[Target]) -> GHLClient:
+    """make_client for locations no manifest names yet (export reads them by id)."""
     credentials = Credentials.from_env(settings.env, targets=targets)
     redact.remember(*credentials.all_secrets())  # every token the run holds, masked in all output from here on
     for target in targets:
@@ -166,11 +170,16 @@ def locations_at_once(client: GHLClient, selected: Sequence[Loaded], parallelism
     """How many locations the reader reads at once: enough to keep its ``parallelism x 4`` workers busy, or only
     ``parallelism`` when a location's token is minted on its first call (the mints then keep the pace they had
     before issue 15; see LiveReader)."""
+    return reading_width(client, [item.desired.location_id for item in selected], parallelism)
+
+
+def reading_width(client: GHLClient, location_ids: Sequence[str], parallelism: int) -> int:
+    """locations_at_once for locations given by id (export reads locations no manifest names)."""
     # The client keeps its credentials private; a public accessor is asked of ghlops/ghl/client.py's owner.
     credentials = getattr(client, "_credentials", None)
     if not isinstance(credentials, Credentials):
         return parallelism
-    if any(credentials.source_of(item.desired.location_id) is Source.MINTED for item in selected):
+    if any(credentials.source_of(location_id) is Source.MINTED for location_id in location_ids):
         return parallelism
     return parallelism * READS_PER_LOCATION
 

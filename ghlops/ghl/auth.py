@@ -297,6 +297,7 @@ class Credentials:
         *,
         oauth: OAuthConfig | None = None,
         sources: Mapping[str, Source] | None = None,
+        token_envs: Mapping[str, str] | None = None,
     ) -> None:
         self.location_default = location_default
         # An agency OAuth token is the minter's to serve (it may expire and be refreshed mid-run).
@@ -304,6 +305,9 @@ class Credentials:
         self.per_location: Mapping[str, Secret] = MappingProxyType(dict(per_location or {}))
         self.oauth = oauth
         self.sources: Mapping[str, Source] = MappingProxyType(dict(sources or {}))
+        # The variable each TOKEN_ENV location's token came from (spec.tokenEnv, export's --token-env): messages
+        # name it, never its value.
+        self.token_envs: Mapping[str, str] = MappingProxyType(dict(token_envs or {}))
         self._minter: Minter | None = None
 
     @staticmethod
@@ -336,10 +340,12 @@ class Credentials:
             raise ConfigError(describe_problems(resolution.problems))
         token_map = parse_token_map(env)
         per_location: dict[str, Secret] = {}
+        token_envs: dict[str, str] = {}
         for target in chosen:
             source = resolution.sources.get(target.location_id)
             if source is Source.TOKEN_ENV and target.token_env:
                 per_location[target.location_id] = Secret(env[target.token_env].strip())
+                token_envs[target.location_id] = target.token_env
             elif source is Source.TOKEN_MAP:
                 found = token_map.get(target.location_id) or token_map.get(target.name or "")
                 if found:
@@ -355,6 +361,7 @@ class Credentials:
             per_location=per_location,
             oauth=oauth if usable else None,
             sources=resolution.sources,
+            token_envs=token_envs,
         )
 
     # -- the minter ------------------------------------------------------------------------------------------

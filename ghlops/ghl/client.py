@@ -724,7 +724,8 @@ class _Call:
         fix = f"give it its own token ({WHAT_TO_SET})"
         if source is Source.MINTED:
             return f"the token minted for location {name} does not reach it: is the app installed there? ({fix})"
-        described = "spec.tokenEnv" if source is Source.TOKEN_ENV else str(source or "the token")
+        token_env = self.client._credentials.token_envs.get(self.location_id or "")
+        described = (token_env or "spec.tokenEnv") if source is Source.TOKEN_ENV else str(source or "the token")
         return f"the token from {described} does not reach location {name}: {fix}"
 
     # -- outcomes ----------------------------------------------------------------------------------------

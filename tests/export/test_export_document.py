@@ -180,3 +180,21 @@ def test_awkward_strings_survive_the_round_trip() -> None:
     docs, errors = load_text(to_yaml(document), "out.yaml")
     assert errors == []
     assert [v["value"] for v in plain(docs[0].data)["spec"]["customValues"]] == values
+
+
+def test_a_full_export_keeps_the_defaults_at_every_depth_in_model_order_but_never_an_id_reference() -> None:
+    exported = export_sections(location(), USERS_LIVE, ["calendars", "customFields"], full=True)
+    consult = exported.sections["calendars"][0]
+    assert list(consult) == [
+        "name", "calendarType", "slug", "widgetSlug", "eventTitle", "eventColor", "groupId", "isActive",
+        "teamMembers", "slotDuration", "slotInterval", "autoConfirm",
+    ]  # model order, the defaults back in their places  # fmt: skip
+    assert consult["slotInterval"] == 30 and consult["isActive"] is True and consult["eventColor"] == "#039be5"
+    # Team members keep their defaults too (omar's priority 0.5, isPrimary false), still sorted by user.
+    assert consult["teamMembers"] == [
+        {"user": "jane@example.com", "priority": 1, "isPrimary": True},
+        {"user": "omar@example.com", "priority": 0.5, "isPrimary": False},
+    ]
+    assert "group" not in consult  # "id:g1": a group no read knows is not a name validate accepts
+    size, _ = exported.sections["customFields"]
+    assert (size["model"], size["position"], size["placeholder"]) == ("contact", 0, "")
