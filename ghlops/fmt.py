@@ -24,8 +24,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
 
 from ghlops.errors import ConfigError, ManifestErrors
 from ghlops.kinds.base import META_FIELDS, Entry
@@ -100,23 +101,56 @@ def _child(model: type[BaseModel] | None, key: str) -> tuple[type[BaseModel] | N
     return _one(_models_in(info.annotation)), _one(_item_models(info.annotation))
 
 
+def _comment_slot(node: CommentedMap | CommentedSeq, key: Any) -> int:
+    # ruamel keeps the comment after a mapping value in slot 2 of the key's entry, after a list item in slot 0.
+    return 2 if isinstance(node, CommentedMap) else 0
+
+
+def _take_after(node: CommentedMap | CommentedSeq, key: Any) -> str:
+    """Take the comment lines written after ``key``'s value (its end-of-line comment stays) and return them.
+
+    ruamel keeps the lines that follow a value on the token of the last scalar before them, however deep: after a
+    nested block, on that block's last item. Those lines describe what comes next, not that scalar."""
+    entry = node.ca.items.get(key)
+    slot = _comment_slot(node, key)
+    token = entry[slot] if entry and len(entry) > slot else None
+    if token is not None:
+        head, newline, rest = str(token.value).partition("\n")
+        if rest.strip():
+            token.value = head + newline
+            return rest
+    value = node[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and len(value):
+        return _take_after(value, list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1)
+    return ""
+
+
+def _put_after(node: CommentedMap | CommentedSeq, key: Any, text: str) -> None:
+    """Write ``text`` (comment lines taken by :func:`_take_after`) after ``key``'s value."""
+    value = node[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and len(value) and not value.fa.flow_style():
+        _put_after(value, list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1, text)
+        return
+    slot = _comment_slot(node, key)
+    entry = node.ca.items.setdefault(key, [None, None, None, None])
+    while len(entry) <= slot:
+        entry.append(None)
+    token = entry[slot]
+    if token is None:
+        entry[slot] = CommentToken("\n" + text, CommentMark(0), None)
+    else:
+        token.value = str(token.value).rstrip("\n") + "\n" + text
+
+
 def _detach_leads(node: CommentedMap) -> dict[Any, str]:
-    """The comment lines written above each key, taken off the key before it (where ruamel keeps them), so
-    they move with the key they describe when keys are reordered. Only after a scalar value: a comment after a
-    nested block sits on that block's last item, and stays there."""
+    """The comment lines written above each key, taken off the value before it (where ruamel keeps them), so
+    they move with the key they describe when keys are reordered."""
     keys = list(node)
     leads: dict[Any, str] = {}
     for prev, key in itertools.pairwise(keys):
-        entry = node.ca.items.get(prev)
-        token = entry[2] if entry and len(entry) > 2 else None
-        if token is None or isinstance(node[prev], CommentedMap | CommentedSeq):
-            continue
-        head, _, rest = str(token.value).partition("\n")
-        lines = [line.strip() for line in rest.split("\n") if line.strip().startswith("#")]
-        if not lines:
-            continue
-        token.value = head + "\n"
-        leads[key] = "\n".join(line[1:].removeprefix(" ") for line in lines)
+        lines = [line.strip() for line in _take_after(node, prev).split("\n") if line.strip().startswith("#")]
+        if lines:
+            leads[key] = "\n".join(line[1:].removeprefix(" ") for line in lines)
     return leads
 
 
@@ -145,11 +179,14 @@ def _canon(
     receives the comment of a key that moved to the front, which its sequence writes above the item's dash."""
     if isinstance(node, CommentedMap):
         node.fa.set_block_style()
+        tail = ""
         if not getattr(node, "merge", None):  # `<<:` merges are left in their order
             wanted = list(order) or (key_order(model) if model is not None else [])
             known = [k for k in wanted if k in node]
             new_order = known + [k for k in list(node) if k not in known]
             if new_order != list(node):
+                # The lines after the last key's value belong to what follows the mapping: they stay at its end.
+                tail = _take_after(node, list(node)[-1])
                 leads = _detach_leads(node)
                 for key in new_order:
                     node.move_to_end(key)
@@ -161,6 +198,8 @@ def _canon(
         for key in list(node):
             sub_model, sub_items = _child(model, str(key))
             node[key] = _canon(node[key], sub_model, sub_items, indent + 2)
+        if tail:
+            _put_after(node, list(node)[-1], tail)
         return node
     if isinstance(node, CommentedSeq):
         for index, item in enumerate(node):

@@ -108,7 +108,7 @@ def test_every_workflow_grants_contents_read_and_writes_nothing_it_does_not_need
         "ci.yml": set(),
         "ghlops-plan.yml": set(),  # pull-requests: write only in the job that comments
         "ghlops-apply.yml": set(),
-        "ghlops-drift.yml": {"issues"},
+        "ghlops-drift.yml": set(),  # issues / contents + pull-requests: write only in the jobs that need them
         "ghlops-matrix.yml": set(),
         "ghlops-token-refresh.yml": set(),  # secrets are written with GHL_SECRETS_WRITER, not GITHUB_TOKEN
     }[path.name]
@@ -116,7 +116,10 @@ def test_every_workflow_grants_contents_read_and_writes_nothing_it_does_not_need
     assert top == allowed_writes
     for job in workflow["jobs"]:
         granted = permissions(workflow, job)
-        assert granted.get("contents") == "read"
+        # Only the drift pull-request job pushes (its branch); it holds no GHL secret.
+        assert granted.get("contents") == (
+            "write" if (path.name, job) == ("ghlops-drift.yml", "pull-request") else "read"
+        )
         assert set(granted.values()) <= {"read", "write", "none"}
         if any(v == "write" for v in granted.values()):
             # Writing is granted only where a script actually comments or files an issue.
@@ -305,19 +308,28 @@ def test_the_reviewed_plans_the_matrix_looks_for_are_one_per_shard_of_its_matrix
 # -- drift -------------------------------------------------------------------------------------------------------
 
 
-def test_the_drift_workflow_plans_on_a_schedule_and_opens_or_updates_one_issue() -> None:
+def test_the_drift_workflow_plans_on_a_schedule_and_opens_an_issue_a_pull_request_or_both() -> None:
     workflow = load(EXAMPLES / "ghlops-drift.yml")
     assert [s["cron"] for s in workflow["on"]["schedule"]] == ["17 6 * * *"]
-    assert workflow["permissions"] == {"contents": "read", "issues": "write"}
-    (plan,) = ghlops_steps(workflow)
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["mode"]["options"] == ["issue", "pull-request", "both"]
+    assert workflow["permissions"] == {"contents": "read"}
+    assert permissions(workflow, "plan") == {"contents": "read"}
+    assert permissions(workflow, "issue") == {"contents": "read", "issues": "write"}
+    assert permissions(workflow, "pull-request") == {"contents": "write", "pull-requests": "write"}
+    # GHL secrets only where GHL is read, never in a job that may write to the repository.
+    assert [job for job in workflow["jobs"] if "secrets." in json.dumps(workflow["jobs"][job])] == ["plan"]
+    plan, pull = ghlops_steps(workflow)
     assert argv(plan) == ["plan", "--format", "markdown", "--detailed-exitcode", "--out", "plan.json", "ghl"]
+    assert argv(pull) == ["pull", "--diff", "ghl"]
+    assert pull["if"] == "steps.plan.outputs.exit-code == '2' && steps.mode.outputs.pull-request == 'true'"
     named = {s.get("name"): s for _, s in steps(workflow)}
     opened = named["Open or update the drift issue"]
-    assert opened["if"] == "steps.plan.outputs.exit-code == '2'"
+    assert opened["if"] == "needs.plan.outputs.exit-code == '2'"
     assert "'<!-- ghlops-drift -->'" in opened["with"]["script"]
-    assert "github.rest.issues.update(" in opened["with"]["script"]
-    assert "github.rest.issues.create(" in opened["with"]["script"]
-    assert named["Close the drift issue when there is no drift"]["if"] == "steps.plan.outputs.exit-code == '0'"
+    assert named["Close the drift issue when there is no drift"]["if"] == "needs.plan.outputs.exit-code == '0'"
+    assert workflow["jobs"]["issue"]["if"] == "needs.plan.outputs.issue == 'true'"
+    assert workflow["jobs"]["pull-request"]["if"] == "needs.plan.outputs.pull-request == 'true'"
+    assert named["Commit the pulled values"]["if"] == "needs.plan.outputs.pulled == 'true'"
 
 
 # -- the matrix ----------------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_a_bad_format_is_an_error_never_reported_as_changes_planned(run: Runner)
 def test_an_unknown_command_is_refused_before_running_anything(run: Runner) -> None:
     code, log, outputs = run(command="rm")
     assert (code, outputs) == (1, {})
-    assert "::error::ghlops: command must be validate, plan, apply or show, not 'rm'" in log
+    assert "::error::ghlops: command must be validate, plan, apply, show or pull, not 'rm'" in log
 
 
 def test_plan_then_apply_the_saved_plan_then_show_it_by_glob(run: Runner) -> None:

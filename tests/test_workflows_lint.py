@@ -91,7 +91,7 @@ SCRIPTS = run_scripts()
 
 
 def test_the_examples_and_the_action_have_run_scripts_to_check() -> None:
-    assert {where.split()[0] for where, _ in SCRIPTS} == {"action.yml", "ghlops-token-refresh.yml"}
+    assert {where.split()[0] for where, _ in SCRIPTS} == {"action.yml", "ghlops-drift.yml", "ghlops-token-refresh.yml"}
 
 
 @pytest.mark.parametrize(("where", "script"), SCRIPTS, ids=[w for w, _ in SCRIPTS])

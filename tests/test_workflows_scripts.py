@@ -45,6 +45,11 @@ const github = {
       updateComment: record('updateComment', () => ({})),
       createComment: record('createComment', () => ({})),
     },
+    pulls: {
+      list: record('pulls.list', () => scenario.open_pulls || []),
+      create: record('pulls.create', () => ({ number: 31 })),
+      update: record('pulls.update', () => ({})),
+    },
   },
   paginate: async (fn, args) => (await fn(args)).data,
 };
@@ -212,3 +217,95 @@ def test_the_single_plan_comment_says_the_plan_failed_when_it_did(tmp_path: Path
         {"PLAN_OUTCOME": "failure"},
     )  # fmt: skip
     assert ":x: **plan failed** for hhhhhhh" in comment_body(result)
+
+
+# -- the drift pull request ------------------------------------------------------------------------------------
+
+DRIFT = "ghlops-drift.yml"
+DRIFT_CONTEXT = {"eventName": "schedule", "sha": MERGE, "ref": "refs/heads/main", "runId": 77,
+                 "serverUrl": "https://github.example"}  # fmt: skip
+
+
+def drift_pull(number: int = 30, ref: str = "ghlops/drift-41", repo: str = "acme/ghl-config") -> dict[str, Any]:
+    return {"number": number, "body": "<!-- ghlops-drift-pull -->\nold plan", "head": {"ref": ref,
+            "repo": {"full_name": repo}}}  # fmt: skip
+
+
+def test_the_first_drift_opens_a_pull_request_on_a_new_branch_with_the_plan_as_its_body(tmp_path: Path) -> None:
+    found = run(tmp_path, DRIFT, "Find the drift pull request", {"context": DRIFT_CONTEXT}, {})
+    assert found["outputs"] == {"number": "", "branch": "ghlops/drift-77"}
+    (tmp_path / "plan.md").write_text("### ghlops plan\n\n**Plan: 1 to update**\n")
+    env = {"BRANCH": "ghlops/drift-77", "NUMBER": "", "PLAN": str(tmp_path / "plan.md")}
+    opened = run(tmp_path, DRIFT, "Open or update the drift pull request", {"context": DRIFT_CONTEXT}, env)
+    (create,) = [args for name, args in opened["calls"] if name == "pulls.create"]
+    assert (create["head"], create["base"]) == ("ghlops/drift-77", "main")
+    assert create["body"].startswith("<!-- ghlops-drift-pull -->\n")
+    assert "### ghlops plan\n\n**Plan: 1 to update**\n" in create["body"]
+    assert [name for name, _ in opened["calls"]] == ["pulls.create"]
+
+
+def test_a_later_drift_reuses_the_open_pull_request_s_branch_and_updates_its_body(tmp_path: Path) -> None:
+    scenario = {"context": DRIFT_CONTEXT, "open_pulls": [drift_pull()]}
+    found = run(tmp_path, DRIFT, "Find the drift pull request", scenario, {})
+    assert found["outputs"] == {"number": "30", "branch": "ghlops/drift-41"}
+    (tmp_path / "plan.md").write_text("**Plan: 2 to update**\n")
+    env = {"BRANCH": "ghlops/drift-41", "NUMBER": "30", "PLAN": str(tmp_path / "plan.md")}
+    updated = run(tmp_path, DRIFT, "Open or update the drift pull request", scenario, env)
+    (update,) = [args for name, args in updated["calls"] if name == "pulls.update"]
+    assert update["pull_number"] == 30 and "**Plan: 2 to update**" in update["body"]
+    assert [name for name, _ in updated["calls"]] == ["pulls.update"]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [drift_pull(ref="main"), drift_pull(repo="fork/ghl-config"), {**drift_pull(), "body": "someone's pull request"}],
+    ids=["not a drift branch", "from a fork", "without the marker"],
+)
+def test_an_open_pull_request_that_is_not_the_drift_one_is_never_pushed_to(
+    tmp_path: Path, other: dict[str, Any]
+) -> None:
+    found = run(tmp_path, DRIFT, "Find the drift pull request", {"context": DRIFT_CONTEXT, "open_pulls": [other]}, {})
+    assert found["outputs"] == {"number": "", "branch": "ghlops/drift-77"}
+
+
+def test_nothing_to_pull_opens_no_pull_request_and_closes_the_open_one(tmp_path: Path) -> None:
+    none_open = run(tmp_path, DRIFT, "Close the drift pull request when there is nothing to pull",
+                    {"context": DRIFT_CONTEXT}, {"NUMBER": ""})  # fmt: skip
+    assert none_open["calls"] == []
+    closed = run(tmp_path, DRIFT, "Close the drift pull request when there is nothing to pull",
+                 {"context": DRIFT_CONTEXT}, {"NUMBER": "30"})  # fmt: skip
+    assert [name for name, _ in closed["calls"]] == ["createComment", "pulls.update"]
+    assert closed["calls"][1][1] == {"owner": "acme", "repo": "ghl-config", "pull_number": 30, "state": "closed"}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the commit step runs git")
+def test_the_commit_step_applies_pull_s_patch_and_force_pushes_it_to_the_drift_branch(tmp_path: Path) -> None:
+    from ghlops.commands.pull import unified_diff
+
+    def git(*args: str, cwd: Path = tmp_path / "work") -> str:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+    (tmp_path / "work" / "ghl").mkdir(parents=True)
+    (tmp_path / "remote.git").mkdir()
+    git("init", "-q", "--bare", cwd=tmp_path / "remote.git")
+    before = "spec:\n  tags: [vip]  # kept\n"
+    (tmp_path / "work" / "ghl" / "m.yaml").write_text(before)
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "manifests")
+    (tmp_path / "drift").mkdir()
+    after = "spec:\n  tags: [vip, new]  # kept\n"
+    (tmp_path / "drift" / "drift.patch").write_text(unified_diff("ghl/m.yaml", before, after))
+    script = step(DRIFT, "Commit the pulled values")["run"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path), "BRANCH": "ghlops/drift-77",
+           "GH_TOKEN": "t0ken", "GITHUB_SERVER_URL": f"file://{tmp_path}", "GITHUB_REPOSITORY": "remote"}  # fmt: skip
+    for _ in range(2):  # the second run rewrites the branch
+        done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=tmp_path / "work", env=env,
+                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        git("checkout", "-q", "--", ".")
+        git("reset", "-q", "--hard", "HEAD~1")
+    shown = git("show", "ghlops/drift-77:ghl/m.yaml", cwd=tmp_path / "remote.git")
+    assert shown == after
+    assert git("rev-list", "--count", "ghlops/drift-77", cwd=tmp_path / "remote.git").strip() == "2"
+    assert "t0ken" not in done.stdout + done.stderr

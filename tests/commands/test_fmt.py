@@ -136,3 +136,31 @@ def test_a_comment_above_a_key_moves_with_that_key() -> None:
         "      lastName: K\n      role: admin\n"
     )
     assert format_text(once, "m.yaml") == once
+
+
+def test_comment_lines_after_an_entry_stay_above_the_next_entry_when_keys_move() -> None:
+    # ruamel keeps such lines on the last scalar before them: they must not travel with that key.
+    text = (
+        "apiVersion: ghlops/v1\nkind: Location\nmetadata:\n  name: m\nspec:\n  locationId: abc\n  calendars:\n"
+        "    - name: Sales\n      slotDuration: 30  # half an hour\n      teamMembers:\n"
+        "        - user: j@example.com\n      calendarType: round_robin\n    # the second calendar\n"
+        "    - name: Other\n      calendarType: event\n  # the end of spec\n"
+    )
+    once = format_text(text, "m.yaml")
+    assert once == (
+        "apiVersion: ghlops/v1\nkind: Location\nmetadata:\n  name: m\nspec:\n  locationId: abc\n  calendars:\n"
+        "    - name: Sales\n      calendarType: round_robin\n      teamMembers:\n        - user: j@example.com\n"
+        "      slotDuration: 30  # half an hour\n    # the second calendar\n    - name: Other\n"
+        "      calendarType: event\n  # the end of spec\n"
+    )
+    assert format_text(once, "m.yaml") == once
+
+
+@pytest.mark.parametrize("directory", [EXAMPLES, Path(__file__).resolve().parents[2] / "ghlops" / "demo_manifests"])
+def test_the_example_and_demo_manifests_are_canonical(directory: Path) -> None:
+    # `ghlops fmt --check examples/` is what a user's pre-commit hook runs on copies of these files.
+    manifests = sorted(directory.glob("*.yaml"))
+    assert manifests
+    for manifest in manifests:
+        text = manifest.read_text()
+        assert format_text(text, manifest.name) == text, f"{manifest}: run ghlops fmt"

@@ -63,11 +63,28 @@ def plan_text(sb: Sandbox, paths: list[Path]) -> str:
     return "\n".join(captured.out)
 
 
+HAND_WRITTEN = {
+    "options: [1-10, 11-50, 51+]": 'options: ["1-10", "11-50", "51+"]',
+    "value: Mon-Fri 9am-5pm": 'value: "Mon-Fri 9am-5pm"',
+    "recurring:\n            interval: month\n            intervalCount: 1\n": (
+        "recurring: {interval: month, intervalCount: 1}\n"
+    ),
+}
+
+
 @pytest.fixture
 def seeded(sandbox: Sandbox, tmp_path: Path) -> Path:
     seed(sandbox, [EXAMPLES])
     for manifest in EXAMPLES.glob("*.yaml"):
         shutil.copy(manifest, tmp_path / manifest.name)
+    # The examples are in fmt's canonical form; the dental clinic is restyled as a person might write it, with
+    # quotes and a flow mapping that pull must keep.
+    dental = tmp_path / "downtown-dental.yaml"
+    text = dental.read_text()
+    for canonical, styled in HAND_WRITTEN.items():
+        assert canonical in text
+        text = text.replace(canonical, styled)
+    dental.write_text(text)
     return tmp_path
 
 

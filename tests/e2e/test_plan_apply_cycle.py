@@ -74,7 +74,7 @@ def test_updates_replaces_and_pruned_deletes_land_then_converge(cli: Cli, tmp_pa
     )
     text = (edited / "downtown-dental.yaml").read_text()
     text = text.replace("tags: [vip, new-lead, recall-due]", "tags: [vip, new-lead]")
-    text = text.replace('value: "Mon-Fri 9am-5pm"', 'value: "Mon-Sat 9am-1pm"')
+    text = text.replace("value: Mon-Fri 9am-5pm", "value: Mon-Sat 9am-1pm")
     text = text.replace(
         "    - name: Insurance Provider\n      dataType: TEXT",
         "    - name: Insurance Provider\n      dataType: LARGE_TEXT",
@@ -83,7 +83,7 @@ def test_updates_replaces_and_pruned_deletes_land_then_converge(cli: Cli, tmp_pa
     # Omar leaves downtown-dental (his only location) and the calendar; the Monthly price goes.
     text = text.replace(
         "    - email: omar@example.com\n      firstName: Omar\n      lastName: Haddad\n"
-        "      role: user\n      type: account\n",
+        "      type: account\n      role: user\n",
         "",
     )
     text = text.replace("        - user: omar@example.com\n          priority: 0.5\n", "")

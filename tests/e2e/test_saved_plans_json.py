@@ -37,7 +37,7 @@ def every_kind_of_change(cli: Cli, tmp_path: Path) -> Path:
     text = dental.read_text()
     text = text.replace("  locationId: ve9EPM428h8vShlRW1KT\n", "  locationId: ve9EPM428h8vShlRW1KT\n  prune: [tags]\n")
     text = text.replace("tags: [vip, new-lead, recall-due]", "tags: [vip, new-lead, walk-in]")
-    text = text.replace('value: "Mon-Fri 9am-5pm"', 'value: "Mon-Sat 9am-1pm"')
+    text = text.replace("value: Mon-Fri 9am-5pm", "value: Mon-Sat 9am-1pm")
     text = text.replace(
         "    - name: Insurance Provider\n      dataType: TEXT",
         "    - name: Insurance Provider\n      dataType: LARGE_TEXT",
