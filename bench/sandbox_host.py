@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,14 @@ def _serve(conn: Connection, faults: dict[str, Any]) -> None:
                     oauth=sum(1 for r in entries if r.path.startswith("/oauth/")),
                 )
             )
+        elif command == "targets":
+            # (method, path with its query, location id) of every request since the log was cleared.
+            conn.send(
+                [
+                    (r.method, r.path + ("?" + urlencode(r.query, doseq=True) if r.query else ""), r.location_id)
+                    for r in sb.requests
+                ]
+            )
         elif command == "oauth_client":
             # The agency's OAuth app as an installation leaves it: client id, secret and a live refresh token.
             conn.send((sb.oauth_client_id, sb.oauth_client_secret, sb.issue_refresh_token()))
@@ -114,6 +123,18 @@ class SandboxProcess:
     def oauth_counters(self) -> tuple[int, int]:
         """(location tokens minted, refreshes granted) since the sandbox started."""
         found: tuple[int, int] = self._call("oauth_counters")
+        return found
+
+    @property
+    def pid(self) -> int:
+        """The sandbox process's id (its CPU time is read from /proc by bench/profile_reads.py)."""
+        pid = self._process.pid
+        assert pid is not None
+        return pid
+
+    def request_targets(self) -> list[tuple[str, str, str | None]]:
+        """(method, path and query, location id) of each request received since the log was cleared."""
+        found: list[tuple[str, str, str | None]] = self._call("targets")
         return found
 
     def stats(self) -> RequestStats:

@@ -1,0 +1,212 @@
+"""Where the CPU of a read goes: ghlops's live reads against the sandbox, in CPU time, beside bare httpx.
+
+    python -m bench.profile_reads                                # 100 x 60, 50 ms latency, parallelism 8
+    python -m bench.profile_reads --profile /tmp/reads.prof      # also a cProfile of the ghlops read phase
+    python -m bench.profile_reads --locations 200 --runs 3
+
+Wall time on a shared machine says little; CPU time per request does. For each run it prints, per request:
+
+* the client's CPU (this process's user + system time over the read phase, ``time.process_time``),
+* the sandbox's CPU (its child process's user + system time over the same phase, from ``/proc``), since the
+  sandbox runs on the same two cores: the read floor (zero CPU) assumes a server that costs nothing,
+* the same figures for bare httpx sending the same GETs (same URLs, headers and tokens, as many threads as
+  ghlops keeps calls in flight, one pooled ``httpx.Client``): what the HTTP library alone costs.
+
+Not a test: the figures depend on the machine; the request counts do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from bench.bench_reconcile import drift
+from bench.sandbox_host import SandboxProcess
+from bench.workload import Workload
+from ghlops.workflow import Settings, calls_in_flight, load, make_client, read
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+@dataclass(frozen=True)
+class Sample:
+    requests: int
+    wall_s: float
+    client_cpu_s: float
+    server_cpu_s: float
+
+    def line(self, label: str) -> str:
+        per = 1000 / max(1, self.requests)
+        return (
+            f"  {label:<13} {self.requests:>6,} requests  wall {self.wall_s:6.2f} s  "
+            f"client CPU {self.client_cpu_s * per:5.3f} ms/request  sandbox CPU {self.server_cpu_s * per:5.3f} "
+            f"ms/request  ({self.requests / self.wall_s:4.0f} requests/s)"
+        )
+
+
+class Profiler:
+    """CPU-time profile of every thread: yappi when installed (``pip install yappi``), else cProfile, which sees
+    only the calling thread (the reads run on worker threads, so it shows little)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            import yappi
+        except ImportError:
+            self._yappi: Any = None
+            self._cprofile = cProfile.Profile()
+        else:
+            self._yappi = yappi
+            yappi.set_clock_type("cpu")
+
+    def __enter__(self) -> None:
+        if self._yappi is not None:
+            self._yappi.start(builtins=True)
+        else:
+            self._cprofile.enable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._yappi is not None:
+            self._yappi.stop()
+        else:
+            self._cprofile.disable()
+
+    def save(self) -> str:
+        if self._yappi is not None:
+            self._yappi.get_func_stats().save(str(self.path), type="pstat")
+            return "yappi, CPU time, all threads"
+        self._cprofile.dump_stats(str(self.path))
+        return "cProfile, the main thread only"
+
+
+def ghlops_reads(sb: SandboxProcess, desired: Path, settings: Settings, profile: Profiler | None) -> Sample:
+    manifests = load([desired], settings.env)
+    with make_client(settings, manifests.loaded) as client:
+        sb.clear_requests()
+        server0, cpu0, wall0 = process_cpu_s(sb.pid), time.process_time(), time.perf_counter()
+        with profile or contextlib.nullcontext():
+            read(client, manifests.loaded, settings)
+        wall, cpu, server = time.perf_counter() - wall0, time.process_time() - cpu0, process_cpu_s(sb.pid) - server0
+        return Sample(sb.stats().total, wall, cpu, server)
+
+
+def httpx_reads(sb: SandboxProcess, urls: list[tuple[str, dict[str, str]]], width: int) -> Sample:
+    """The same GETs through one bare httpx.Client on ``width`` threads: the HTTP library's own cost."""
+    limits = httpx.Limits(max_connections=max(width, 100), max_keepalive_connections=width)
+    work = iter(urls)
+    lock = threading.Lock()
+    with httpx.Client(limits=limits, trust_env=False) as http:
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    item = next(work, None)
+                if item is None:
+                    return
+                url, headers = item
+                http.get(url, headers=headers).json()
+
+        sb.clear_requests()
+        server0, cpu0, wall0 = process_cpu_s(sb.pid), time.process_time(), time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(width)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall, cpu, server = time.perf_counter() - wall0, time.process_time() - cpu0, process_cpu_s(sb.pid) - server0
+    return Sample(sb.stats().total, wall, cpu, server)
+
+
+def recorded_gets(sb: SandboxProcess, env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """The location GETs the last read made, with their locations' tokens (the users search is left out)."""
+    tokens: dict[str, str] = json.loads(env.get("GHL_LOCATION_TOKENS", "{}"))
+    base = env["GHL_BASE_URL"].rstrip("/")
+    out: list[tuple[str, dict[str, str]]] = []
+    for method, target, location in sb.request_targets():
+        if method != "GET" or location not in tokens:
+            continue
+        headers = {"Authorization": f"Bearer {tokens[location]}", "Version": "2021-07-28", "Accept": "application/json"}
+        out.append((base + target, headers))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--locations", type=int, default=100)
+    parser.add_argument("--objects", type=int, default=60)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of ghlops's read phases (all runs) here")
+    parser.add_argument("--no-httpx", action="store_true", help="skip the bare httpx comparison")
+    args = parser.parse_args(argv)
+    workload = Workload(args.locations, args.objects)
+    width = calls_in_flight(args.parallelism)
+    profile = Profiler(args.profile) if args.profile else None
+    ours: list[Sample] = []
+    bare: list[Sample] = []
+    print(
+        f"read CPU profile: {args.locations} locations x {workload.shape.total} objects, sandbox latency "
+        f"{args.latency_ms:g} ms, parallelism {args.parallelism} ({width} calls in flight); {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    with tempfile.TemporaryDirectory(prefix="ghlops-bench-") as tmp:
+        desired = workload.write(Path(tmp) / "desired", seed=False)
+        seed = workload.write(Path(tmp) / "seed", seed=True)
+        with SandboxProcess(rate_limit=False) as sb:
+            sb.create_locations(list(workload.locations_with_names()))
+            drift(sb, seed, 16, 0.0)
+            sb.set_faults(latency_ms=args.latency_ms, rate_limit=False)
+            settings = Settings(env=sb.env, parallelism=args.parallelism, rate_limit=False)
+            for _ in range(args.runs):
+                ours.append(ghlops_reads(sb, desired, settings, profile))
+                print(ours[-1].line("ghlops"))
+                if not args.no_httpx:
+                    bare.append(httpx_reads(sb, recorded_gets(sb, dict(sb.env)), width))
+                    print(bare[-1].line("bare httpx"))
+    print("medians:")
+    for label, samples in (("ghlops", ours), ("bare httpx", bare)):
+        if samples:
+            print(median(samples).line(label))
+    if profile is not None:
+        how = profile.save()
+        print(f"profile ({how}) written to {args.profile}: python -m pstats {args.profile}")
+    return 0
+
+
+def median(samples: list[Sample]) -> Sample:
+    def mid(pick: Any) -> Any:
+        return statistics.median(pick(s) for s in samples)
+
+    return Sample(
+        int(mid(lambda s: s.requests)),
+        mid(lambda s: s.wall_s),
+        mid(lambda s: s.client_cpu_s),
+        mid(lambda s: s.server_cpu_s),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
