@@ -440,7 +440,11 @@ class _ReadRun:
             finally:
                 with self._cond:
                     self._running -= 1
-                    self._cond.notify_all()
+                    # Each queued call already woke one worker (_push); all of them are woken only when the run
+                    # is over (nothing queued or running) or failed, for them to return. Waking all 32 after every
+                    # call was lock traffic that grew with the parallelism (issue 15's read CPU profile).
+                    if self._failed or (not self._queue and self._running == 0):
+                        self._cond.notify_all()
 
     def _push(self, location: _Location, task: Callable[[], None]) -> None:
         """Queue one call of ``location`` (the caller holds the lock)."""
