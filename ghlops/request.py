@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, GetCoreSchemaHandler, PlainSerializer, PlainValidator, Strict, model_validator
+from pydantic_core import CoreSchema, core_schema
+
+from ghlops.wire import CONFIG, Text, invalid, json_value
 
 VERSION_DEFAULT = "2021-07-28"
 
@@ -41,13 +46,28 @@ class Ref:
     def __str__(self) -> str:
         return f"{self.kind}/{self.key}"
 
-    def to_json(self) -> dict[str, str]:
-        return {"$ref": str(self)}
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # In a plan file a ref is {"$ref": "kind/key"}.
+        return core_schema.no_info_plain_validator_function(
+            _read_ref, serialization=core_schema.plain_serializer_function_ser_schema(_placeholder)
+        )
 
-    @staticmethod
-    def from_json(data: Mapping[str, Any]) -> Ref:
-        kind, _, key = str(data["$ref"]).partition("/")
-        return Ref(kind, key)
+
+def _read_ref(raw: Any) -> Ref:
+    if isinstance(raw, Ref):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise invalid("must be an object")
+    if set(raw) != {"$ref"}:
+        raise invalid('must be a string or {"$ref": "kind/key"}')
+    text = raw["$ref"]
+    if not isinstance(text, str):
+        raise invalid("must be a string", ".$ref")
+    kind, slash, key = text.partition("/")
+    if not slash:
+        raise invalid("must be kind/key", ".$ref")
+    return Ref(kind, key)
 
 
 @dataclass(frozen=True)
@@ -57,26 +77,92 @@ class SecretInput:
 
     env: str | None = None
 
-    def to_json(self) -> dict[str, str | None]:
-        return {"$secret": self.env}
-
 
 PathPart = str | Ref
+
+
+def _placeholder(value: Any) -> Any:
+    """A ref or a secret as the plan file writes it ({"$ref": "kind/key"}, {"$secret": null | "ENV"})."""
+    if isinstance(value, Ref):
+        return {"$ref": str(value)}
+    if isinstance(value, SecretInput):
+        return {"$secret": value.env}
+    return value
+
+
+def _read_placeholder(raw: dict[str, Any]) -> Ref | SecretInput | None:
+    if "$ref" in raw:
+        return _read_ref(raw)
+    if "$secret" in raw:
+        env = raw["$secret"]
+        if env is not None and not isinstance(env, str):
+            raise invalid("must be a string", ".$secret")
+        return SecretInput(env)
+    return None
+
+
+def _method(name: str) -> str:
+    if name not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        raise invalid("not an HTTP method ghlops sends")
+    return name
+
+
+def _param(raw: Any) -> tuple[str, str]:
+    if not isinstance(raw, list | tuple):
+        raise invalid("must be a list")
+    if len(raw) != 2:
+        raise invalid("must be [name, value]")
+    for i, item in enumerate(raw):
+        if not isinstance(item, str):
+            raise invalid("must be a string", f"[{i}]")
+    return (raw[0], raw[1])
+
+
+def _read_part(raw: Any) -> PathPart:
+    return raw if isinstance(raw, str) else _read_ref(raw)
+
+
+def _read_parent(raw: Any) -> PathPart | None:
+    return None if raw is None else _read_part(raw)
+
+
+#: A request body: JSON with {"$ref"} and {"$secret"} placeholders, written and read as such.
+Body = Annotated[
+    Any,
+    PlainValidator(lambda raw: json_value(raw, _read_placeholder)),
+    PlainSerializer(lambda value: _replace(value, (Ref, SecretInput), _placeholder)),
+]
+#: A path segment: a literal string, or a ref.
+Part = Annotated[PathPart, PlainValidator(_read_part), PlainSerializer(_placeholder)]
+#: A child's parent: its id, a ref, or none.
+Parent = Annotated[PathPart | None, PlainValidator(_read_parent), PlainSerializer(_placeholder)]
 
 
 @dataclass(frozen=True)
 class Request:
     """One HTTP call to GHL. ``path`` is a tuple of literal strings and refs, joined with no separator."""
 
-    method: str
-    path: tuple[PathPart, ...]
-    version: str = VERSION_DEFAULT
+    __pydantic_config__ = CONFIG
+
+    method: Annotated[str, Strict(), AfterValidator(_method)]
+    path: tuple[Part, ...]
+    version: Text = VERSION_DEFAULT
     auth: Auth = Auth.LOCATION
-    params: tuple[tuple[str, str], ...] = ()
-    body: Any = None
+    params: tuple[Annotated[tuple[str, str], PlainValidator(_param)], ...] = ()
+    body: Body = None
     # When set, the id this call returns (see id_field) is bound to this ref for later calls.
     binds: Ref | None = None
-    id_field: tuple[str, ...] = field(default=())
+    id_field: tuple[Text, ...] = field(default=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stated(cls, raw: Any) -> Any:
+        """A plan file states each request's version and token (the defaults are for the kinds' code)."""
+        if isinstance(raw, Mapping):
+            for name in ("method", "path", "version", "auth"):
+                if name not in raw:
+                    raise invalid(f"no {name!r}")
+        return raw
 
     @property
     def endpoint(self) -> str:
@@ -97,31 +183,6 @@ class Request:
         if any(isinstance(p, Ref) for p in self.path):
             raise ValueError(f"unresolved reference in {self.endpoint}")
         return "".join(p for p in self.path if isinstance(p, str))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": [p if isinstance(p, str) else p.to_json() for p in self.path],
-            "version": self.version,
-            "auth": self.auth.value,
-            "params": [list(p) for p in self.params],
-            "body": _to_json(self.body),
-            "binds": self.binds.to_json() if self.binds else None,
-            "idField": list(self.id_field),
-        }
-
-    @staticmethod
-    def from_json(data: Mapping[str, Any]) -> Request:
-        return Request(
-            method=data["method"],
-            path=tuple(p if isinstance(p, str) else Ref.from_json(p) for p in data["path"]),
-            version=data["version"],
-            auth=Auth(data["auth"]),
-            params=tuple((str(k), str(v)) for k, v in data.get("params", [])),
-            body=_from_json(data.get("body")),
-            binds=Ref.from_json(data["binds"]) if data.get("binds") else None,
-            id_field=tuple(data.get("idField", [])),
-        )
 
 
 def _replace(value: Any, kind: type[Any] | tuple[type[Any], ...], fn: Callable[[Any], Any]) -> Any:
@@ -146,19 +207,3 @@ def _collect_refs(value: Any, found: set[Ref]) -> None:
 
 def _resolve(value: Any, lookup: Callable[[Ref], str]) -> Any:
     return _replace(value, Ref, lookup)
-
-
-def _to_json(value: Any) -> Any:
-    return _replace(value, (Ref, SecretInput), lambda placeholder: placeholder.to_json())
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"$ref"}:
-            return Ref.from_json(value)
-        if set(value) == {"$secret"}:
-            return SecretInput(value["$secret"])
-        return {k: _from_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    return value

@@ -1,7 +1,10 @@
-"""The plan: small immutable values in a fixed order, serialisable to JSON and back.
+"""The plan: small immutable values in a fixed order.
 
 A Change says what happens to one object (its kind and natural key, the fields old -> new) and carries the
 exact requests that make it happen, with references to objects created earlier in the same apply left as refs.
+
+The values are plain dataclasses whose field types tell pydantic how the plan file writes and reads them
+(``ghlops/wire.py``); the file's layout around them is ``plan/saved.py``'s.
 """
 
 from __future__ import annotations
@@ -9,9 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from ghlops.request import Ref, Request
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
+
+from ghlops.request import Parent, Ref, Request
+from ghlops.wire import CONFIG, Count, JsonValue, Kind, Percent, Text, invalid, is_none
 
 
 class Action(StrEnum):
@@ -37,29 +51,42 @@ class Stage(IntEnum):
     USERS_LAST = 2
 
 
+def _stage(raw: Any) -> Stage:
+    if type(raw) is not int or raw not in {0, 1, 2}:  # not True: a stage is a number in the file
+        raise invalid("must be one of 0, 1, 2")
+    return Stage(raw)
+
+
 @dataclass(frozen=True)
 class FieldChange:
-    field: str
-    old: Any
-    new: Any
+    __pydantic_config__ = CONFIG
 
-    def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "old": self.old, "new": self.new}
+    field: Text
+    old: JsonValue = None
+    new: JsonValue = None
+
+
+def _counted(self: OptionImpact | Impact, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    """A count with its reason only when the count is unknown (and a reason then always)."""
+    data: dict[str, Any] = handler(self)
+    if self.contacts is None:
+        data["reason"] = self.reason or "unknown"
+    else:
+        data.pop("reason", None)
+    return data
 
 
 @dataclass(frozen=True)
 class OptionImpact:
     """How many contacts hold one dropdown option an update removes."""
 
-    option: str
-    contacts: int | None
-    reason: str | None = None
+    __pydantic_config__ = CONFIG
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"option": self.option, "contacts": self.contacts}
-        if self.contacts is None:
-            data["reason"] = self.reason or "unknown"
-        return data
+    option: Text
+    contacts: Count | None = None
+    reason: Text | None = None
+
+    _document = model_serializer(mode="wrap")(_counted)
 
 
 @dataclass(frozen=True)
@@ -71,54 +98,44 @@ class Impact:
     removed option and ``contacts`` their sum (None if any of them is unknown).
     """
 
-    contacts: int | None
-    reason: str | None = None
-    options: tuple[OptionImpact, ...] = ()
+    __pydantic_config__ = CONFIG
+
+    contacts: Count | None = None
+    reason: Text | None = None
+    options: Annotated[tuple[OptionImpact, ...], Field(exclude_if=lambda options: not options)] = ()
 
     @staticmethod
     def unknown(reason: str) -> Impact:
         return Impact(None, reason)
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"contacts": self.contacts}
-        if self.contacts is None:
-            data["reason"] = self.reason or "unknown"
-        if self.options:
-            data["options"] = [o.to_json() for o in self.options]
-        return data
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Impact:
-        def count(value: Any) -> int | None:
-            return None if value is None else int(value)
-
-        options = tuple(
-            OptionImpact(str(o["option"]), count(o.get("contacts")), o.get("reason")) for o in data.get("options", [])
-        )
-        return Impact(count(data.get("contacts")), data.get("reason"), options)
+    _document = model_serializer(mode="wrap")(_counted)
 
 
 @dataclass(frozen=True)
 class Change:
+    __pydantic_config__ = CONFIG
+
     action: Action
-    kind: str
-    key: str  # natural key, normalised (what matching uses)
-    display: str  # natural key as the user wrote it
+    kind: Kind
+    key: Text  # natural key, normalised (what matching uses)
+    display: Text  # natural key as the user wrote it
     requests: tuple[Request, ...]
     fields: tuple[FieldChange, ...] = ()
-    object_id: str | None = None
-    warnings: tuple[str, ...] = ()
-    reason: str | None = None  # why a replace, or where a rename came from
-    stage: Stage = Stage.LOCATION
-    # Contacts the change touches, counted live after planning (ghlops/impact.py); None when not counted.
-    impact: Impact | None = None
+    object_id: Text | None = None
+    warnings: tuple[Text, ...] = ()
+    reason: Text | None = None  # why a replace, or where a rename came from
+    stage: Annotated[Stage, PlainValidator(_stage), PlainSerializer(int)] = Stage.LOCATION
+    # Contacts the change touches, counted live after planning (ghlops/impact.py); None when not counted (and then
+    # not in the file, so plans made with --no-impact, or changes that cost no data, read as before).
+    impact: Annotated[Impact | None, BeforeValidator(lambda raw: raw or None), Field(exclude_if=is_none)] = None
     # The ref this change fills with the id of the object it creates (create, replace), so later changes in the
     # same apply can use it; None when it creates nothing.
-    creates: Ref | None = None
+    creates: Annotated[Ref | None, Field(exclude_if=is_none)] = None
     # A child's parent: the live parent's id, or its ref when the parent is created in the same apply. The
     # executor uses it to find an ambiguous create again under that parent.
-    parent: str | Ref | None = None
+    parent: Annotated[Parent, Field(exclude_if=is_none)] = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def destructive(self) -> bool:
         return self.action in (Action.REPLACE, Action.DELETE)
@@ -147,53 +164,6 @@ class Change:
             return True
         return bool(self.removed_options)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action.value,
-            "kind": self.kind,
-            "key": self.key,
-            "display": self.display,
-            "objectId": self.object_id,
-            "fields": [f.to_json() for f in self.fields],
-            "warnings": list(self.warnings),
-            "reason": self.reason,
-            "stage": int(self.stage),
-            "destructive": self.destructive,
-            "requests": [r.to_json() for r in self.requests],
-            # Only when counted, so plans made with --no-impact (or changes that cost no data) read as before.
-            **({"impact": self.impact.to_json()} if self.impact is not None else {}),
-            **({"creates": self.creates.to_json()} if self.creates is not None else {}),
-            **({"parent": _ref_or_id(self.parent)} if self.parent is not None else {}),
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Change:
-        return Change(
-            action=Action(data["action"]),
-            kind=data["kind"],
-            key=data["key"],
-            display=data["display"],
-            requests=tuple(Request.from_json(r) for r in data["requests"]),
-            fields=tuple(FieldChange(f["field"], f["old"], f["new"]) for f in data.get("fields", [])),
-            object_id=data.get("objectId"),
-            warnings=tuple(data.get("warnings", [])),
-            reason=data.get("reason"),
-            stage=Stage(data.get("stage", 1)),
-            impact=Impact.from_json(data["impact"]) if data.get("impact") else None,
-            creates=Ref.from_json(data["creates"]) if data.get("creates") else None,
-            parent=_parse_ref_or_id(data.get("parent")),
-        )
-
-
-def _ref_or_id(value: str | Ref) -> Any:
-    return value.to_json() if isinstance(value, Ref) else value
-
-
-def _parse_ref_or_id(value: Any) -> str | Ref | None:
-    if isinstance(value, dict):
-        return Ref.from_json(value)
-    return value if isinstance(value, str) else None
-
 
 def _kind(name: str) -> Any:
     # Imported late: the kinds build their changes from this module.
@@ -206,11 +176,15 @@ def _kind(name: str) -> Any:
 class Unmanaged:
     """Live objects no manifest declares and no prune covers: reported, never touched."""
 
-    kind: str
-    keys: tuple[str, ...]
+    __pydantic_config__ = CONFIG
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": len(self.keys), "keys": list(self.keys)}
+    kind: Kind
+    keys: tuple[Text, ...]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.keys)
 
 
 @dataclass(frozen=True)
@@ -237,9 +211,6 @@ class Counts:
         by = {a: sum(1 for c in changes if c.action is a) for a in Action}
         return Counts(by[Action.CREATE], by[Action.UPDATE], by[Action.REPLACE], by[Action.DELETE])
 
-    def to_json(self) -> dict[str, int]:
-        return {"create": self.create, "update": self.update, "replace": self.replace, "delete": self.delete}
-
 
 @dataclass(frozen=True)
 class Section:
@@ -262,72 +233,34 @@ class Section:
     def counts(self) -> Counts:
         return Counts.of(self.changes)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "id": self.scope_id,
-            "company": self.is_company,
-            "counts": self.counts.to_json(),
-            "changes": [c.to_json() for c in self.changes],
-            "unmanaged": [u.to_json() for u in self.unmanaged],
-            "errors": list(self.errors),
-            "touches": [list(t) for t in self.touches],
-            "existing": dict(self.existing),
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Section:
-        return Section(
-            name=data["name"],
-            scope_id=data["id"],
-            changes=tuple(Change.from_json(c) for c in data["changes"]),
-            unmanaged=tuple(Unmanaged(u["kind"], tuple(u["keys"])) for u in data.get("unmanaged", [])),
-            errors=tuple(data.get("errors", [])),
-            is_company=bool(data.get("company", False)),
-            touches=tuple(tuple(t) for t in data.get("touches", [])),
-            existing=tuple((str(k), int(v)) for k, v in data.get("existing", {}).items()),
-        )
-
 
 @dataclass(frozen=True)
 class Guard:
     """The mass-change threshold, as octoDNS keeps it: part of the plan, so plan and apply agree on it."""
 
-    max_delete_percent: float = 25.0
-    min_existing: int = 10
+    __pydantic_config__ = CONFIG
+
+    max_delete_percent: Percent = 25.0
+    min_existing: Count = 10
     # Most contacts the plan's destructive changes may touch in total (--max-contacts-affected); None: no limit.
-    max_contacts_affected: int | None = None
+    max_contacts_affected: Annotated[Count | None, Field(exclude_if=is_none)] = None
     # octoDNS's update threshold: a location updating more than this share of a kind it holds (once it holds
     # min_existing; deletes are max_delete_percent's), or one object updated in more than this share of the plan's
     # locations (once that is min_existing locations: a template rollout), is held for --allow-mass-update.
-    max_update_percent: float = 30.0
-
-    def to_json(self) -> dict[str, float | int]:
-        data: dict[str, float | int] = {"maxDeletePercent": self.max_delete_percent, "minExisting": self.min_existing}
-        if self.max_contacts_affected is not None:
-            data["maxContactsAffected"] = self.max_contacts_affected
-        data["maxUpdatePercent"] = self.max_update_percent
-        return data
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Guard:
-        limit = data.get("maxContactsAffected")
-        return Guard(
-            float(data.get("maxDeletePercent", 25.0)),
-            int(data.get("minExisting", 10)),
-            None if limit is None else int(limit),
-            float(data.get("maxUpdatePercent", 30.0)),
-        )
+    max_update_percent: Percent = 30.0
 
 
 @dataclass(frozen=True)
 class ContactsAffected:
     """What the plan's counted changes cost in contacts, against the guard's limit."""
 
+    __pydantic_config__ = CONFIG
+
     total: int  # sum of the known counts
     unknown: int  # changes whose count is unknown (not in the total)
     limit: int | None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def over(self) -> bool:
         return self.limit is not None and self.total > self.limit
@@ -341,15 +274,22 @@ class ContactsAffected:
 
 @dataclass(frozen=True)
 class MassChange:
+    __pydantic_config__ = CONFIG
+
     location: str
     kind: str
     destructive: int
     existing: int
-    limit: float
+    limit: Annotated[float, Field(serialization_alias="limitPercent")]
 
     @property
     def percent(self) -> float:
         return 100.0 * self.destructive / self.existing
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def message(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         return (
@@ -363,16 +303,23 @@ class MassUpdate:
     """A plan that changes too much at once: of one location's objects of a kind (``location`` set), or one
     object updated across too many of the plan's locations (``location`` None, ``key`` the object)."""
 
+    __pydantic_config__ = CONFIG
+
     kind: str
     changed: int
     existing: int
-    limit: float
+    limit: Annotated[float, Field(serialization_alias="limitPercent")]
     location: str | None = None
     key: str | None = None
 
     @property
     def percent(self) -> float:
         return 100.0 * self.changed / self.existing
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def message(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         if self.location is not None:
@@ -484,17 +431,6 @@ class Plan:
             for c in s.changes:
                 yield s, c
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "sections": [s.to_json() for s in self.sections],
-            "counts": self.counts.to_json(),
-            "guard": self.guard.to_json(),
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Plan:
-        return Plan(tuple(Section.from_json(s) for s in data["sections"]), Guard.from_json(data.get("guard") or {}))
-
 
 # -- the plan document's JSON Schema ---------------------------------------------------------------------------
 
@@ -504,7 +440,7 @@ PLAN_SCHEMA_FILE = "schemas/plan.schema.json"
 
 def plan_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` with every part the plan models decide regenerated from them: the kind enum (the registry),
-    a change's action and stage enums and the keys Change.to_json adds when set (``creates``, ``parent``).
+    a change's action and stage enums and the keys a change has only when set (``creates``, ``parent``).
 
     The document's other parts (what render_json and saved plans write around the changes) are kept as
     written; a test compares the checked-in file with this function's output, so a new kind, action or stage

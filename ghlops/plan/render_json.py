@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import to_json
 
 from ghlops.plan.estimate import DEFAULT_PARALLELISM, estimate
 from ghlops.plan.hints import rename_hints
 from ghlops.plan.model import Plan
 from ghlops.plan.render_text import refusal
-from ghlops.plan.saved import SavedPlan
+from ghlops.plan.saved import PlanDocument, SavedPlan
 
 
 def render_json(saved: SavedPlan, *, parallelism: int = DEFAULT_PARALLELISM, review: bool = False) -> str:
@@ -19,10 +20,13 @@ def render_json(saved: SavedPlan, *, parallelism: int = DEFAULT_PARALLELISM, rev
     the apply-time estimate at ``parallelism``, the rename hints). It is derived from the plan, so reading a
     saved plan ignores it; schemas/plan.schema.json must describe it before commands turn it on.
     """
-    document = saved.to_json()
-    if review:
-        document["review"] = review_json(saved.plan, parallelism)
-    return json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    # pydantic writes the JSON text itself (as json.dumps(indent=2, ensure_ascii=False) would, much faster);
+    # a value that is not JSON becomes its str(), so a Secret could only ever be written as its mask.
+    document = PlanDocument.of(saved)
+    if not review:
+        return document.model_dump_json(indent=2, fallback=str)
+    data = {**document.model_dump(mode="json", fallback=str), "review": review_json(saved.plan, parallelism)}
+    return to_json(data, indent=2, fallback=str).decode("utf-8")
 
 
 def review_json(plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> dict[str, Any]:

@@ -195,3 +195,13 @@ def huge_plan(locations: int = 400, changes: int = 60) -> Plan:
             )
         )
     return Plan(tuple(sections))
+
+
+def through_a_plan_file(plan: Plan) -> Plan:
+    """The plan as a saved plan file holds it and reads it back (the JSON text, not just the values)."""
+    import json
+
+    from ghlops.plan.render_json import render_json
+    from ghlops.plan.saved import ManifestSet, SavedPlan, parse_document
+
+    return parse_document(json.loads(render_json(SavedPlan(plan, ManifestSet((), ()))))).plan

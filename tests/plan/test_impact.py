@@ -16,6 +16,7 @@ from ghlops.impact import OPPORTUNITY_UNSUPPORTED, TOO_LONG, count_impact
 from ghlops.plan.model import Action, Change, FieldChange, Guard, Impact, OptionImpact, Plan, Section
 from ghlops.plan.render_text import render_plan
 from ghlops.request import Request
+from tests.plan.sample_plans import through_a_plan_file
 
 LOC = "loc1"
 
@@ -201,7 +202,7 @@ def test_impact_and_guard_survive_the_json_round_trip(
         (Section("clinic", LOC, (Change(Action.DELETE, "tags", "a", "a", (), impact=impact),)),),
         Guard(max_contacts_affected=limit),
     )
-    assert Plan.from_json(plan.to_json()) == plan
+    assert through_a_plan_file(plan) == plan
 
 
 def test_a_value_longer_than_the_search_accepts_is_unknown_without_a_search() -> None:

@@ -18,6 +18,7 @@ from ghlops.plan.model import Action, Plan, Stage
 from ghlops.plan.planner import build_plan
 from ghlops.request import Ref
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
+from tests.plan.sample_plans import through_a_plan_file
 
 LOC = "loc1"
 
@@ -344,4 +345,4 @@ def test_a_protected_object_that_would_be_replaced_is_an_error() -> None:
 def test_plans_round_trip_through_json(entry: Entry) -> None:
     kind = "tags" if isinstance(entry, Tag) else "customValues"
     p = plan_one(desired(**{kind: [entry]}), {})
-    assert Plan.from_json(p.to_json()) == p
+    assert through_a_plan_file(p) == p

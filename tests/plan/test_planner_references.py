@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ghlops.kinds import CALENDARS, TAGS, USERS
@@ -14,6 +13,7 @@ from ghlops.plan.model import Action, Plan
 from ghlops.plan.planner import build_plan, natural
 from ghlops.request import Ref
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
+from tests.plan.sample_plans import through_a_plan_file
 
 LOC = "loc1"
 JANE = {"id": "u1", "email": "jane@example.com", "firstName": "Jane", "lastName": "S", "roles": {"locationIds": [LOC]}}
@@ -99,7 +99,7 @@ def test_a_change_keeps_what_it_creates_and_its_parent_through_json() -> None:
     price = Price(name="Std", type="one_time", amount=5, currency="USD")
     product = Product(name="Kit", productType="SERVICE", prices=[price])
     p = plan(location(products=[product], prices=[price.with_product("Kit")]), {}, [])
-    again = Plan.from_json(json.loads(json.dumps(p.to_json())))
+    again = through_a_plan_file(p)
     assert [(c.creates, c.parent) for _, c in again.all_changes()] == [
         (Ref("products", "kit"), None),
         (Ref("prices", "kit/std"), Ref("products", "kit")),

@@ -30,9 +30,11 @@ from ghlops.plan.saved import (
     dependencies,
     dependencies_of,
     differences,
+    parse_document,
     read_plan,
     verify,
 )
+from ghlops.plan.saved import document as plan_document
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
 from tests.plan.sample_plans import sample_plan
 
@@ -55,15 +57,15 @@ def document() -> dict[str, Any]:
 
 def parse_error(doc: Any) -> str:
     with pytest.raises(ConfigError) as caught:
-        SavedPlan.from_json(doc)
+        parse_document(doc)
     return str(caught.value)
 
 
 def test_a_saved_plan_reads_back_with_its_dependencies() -> None:
-    again = SavedPlan.from_json(document())
+    again = parse_document(document())
     assert again.plan == saved().plan
     assert again.depends == saved().depends
-    assert again.to_json() == saved().to_json()
+    assert plan_document(again) == plan_document(saved())
 
 
 @pytest.mark.parametrize(
@@ -122,6 +124,11 @@ def test_a_body_nested_beyond_any_real_plan_is_refused_without_recursing(tmp_pat
         (b'{"formatVersion": true}', "plan file format True is not supported (this ghlops reads 2)"),
         (b'{"formatVersion": [1]}', "plan file format '?' is not supported (this ghlops reads 2)"),
         (b'{"formatVersion": {"a": 1}}', "plan file format '?' is not supported (this ghlops reads 2)"),
+        (
+            b'{"formatVersion": 2, "x": "a\\ud800b"}',
+            "not a ghlops plan file (a \\u escape names half a surrogate pair)",
+        ),
+        (b'{"formatVersion": 2, "x": "\\udfff"}', "not a ghlops plan file (a \\u escape names half a surrogate pair)"),
     ],
 )
 def test_files_that_are_not_plans_are_one_line(tmp_path: Path, text: bytes, message: str) -> None:
@@ -130,6 +137,15 @@ def test_files_that_are_not_plans_are_one_line(tmp_path: Path, text: bytes, mess
     with pytest.raises(ConfigError) as caught:
         read_plan(path)
     assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value), str(caught.value)
+
+
+def test_a_plan_file_with_escaped_characters_outside_the_basic_plane_reads_back(tmp_path: Path) -> None:
+    doc = document()
+    doc["locations"][0]["changes"][0]["display"] = "vip \U0001f600"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc, ensure_ascii=True))  # the emoji as a \ud83d\ude00 pair
+    assert "\\ud83d\\ude00" in path.read_text()
+    assert read_plan(path).plan.locations[0].changes[0].display == "vip \U0001f600"
 
 
 # -- what a plan depends on --------------------------------------------------------------------------------------
