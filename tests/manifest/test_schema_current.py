@@ -112,7 +112,8 @@ def test_entries_carry_descriptions_and_kinds_are_chosen_by_kind() -> None:
     assert schema["discriminator"]["propertyName"] == "kind"
     assert set(schema["discriminator"]["mapping"]) == {"Location", "Template"}
     field = schema["$defs"]["CustomField"]
-    assert field["required"] == ["name"]  # completed from templates; validate checks the rest after merging
+    assert field["required"] == ["name", "dataType"]
+    assert schema["$defs"]["CustomFieldPartial"]["required"] == ["name"]  # the rest may come from templates
     assert field["properties"]["protect"]["description"].startswith("Refuse any plan")
     assert "dataType" in field["properties"]["ignoreChanges"]["items"]["enum"]
 

@@ -50,8 +50,9 @@ SECTION_KINDS = {k.name: k for k in KINDS if k.parent is None}
 
 @functools.cache
 def section(kind: str) -> st.SearchStrategy[Any]:
-    """What the schema allows in spec.<kind> (the singleton's object, or a list of entries)."""
-    spec = schema()["$defs"]["LocationSpec"]["properties"][kind]
+    """What the schema allows in spec.<kind> of a Location without templates (the singleton's object, or a list
+    of complete entries)."""
+    spec = schema()["$defs"]["LocationSpec"]["else"]["properties"][kind]
     return from_schema({"$schema": _FAST_DRAFT, "$defs": schema()["$defs"], **spec})
 
 

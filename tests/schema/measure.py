@@ -23,7 +23,10 @@ def sample(kind: str, count: int) -> list[dict[str, Any]]:
     drawn: list[dict[str, Any]] = []
 
     @settings(
-        max_examples=count, derandomize=True, database=None, deadline=None,
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
         suppress_health_check=list(HealthCheck),
     )
     @given(documents(kind))
