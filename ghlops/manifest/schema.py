@@ -132,6 +132,9 @@ def _complete_rules(name: str) -> dict[str, Any]:
                 }
             ]
         }
+    if name == "Calendar":
+        # kinds/calendars.py: a calendar joins its group by name or by id, not both.
+        return {"not": {"required": ["group", "groupId"]}}
     if name == "Price":
         # kinds/products.py _recurring_has_its_interval: GHL refuses a recurring price without its interval.
         return {
@@ -150,6 +153,8 @@ def _value_rules(definitions: dict[str, Any]) -> None:
     whitespace by Python's reckoning (validate strips with str.strip(); ECMA-262's \\S lets some of it through)."""
     definitions["OpenHour"]["properties"]["daysOfTheWeek"]["items"].update(minimum=0, maximum=6)
     definitions["TeamMember"]["properties"]["priority"]["enum"] = [0, 0.5, 1]
+    # A team member names a user by email (the users kind's reference_problem).
+    definitions["TeamMember"]["properties"]["user"]["pattern"] = _EMAIL_PATTERN
     for node in _nodes(definitions):
         if node.get("pattern") == TRIMMED_PATTERN:
             node["pattern"] = _TRIMMED

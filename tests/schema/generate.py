@@ -9,9 +9,12 @@ produce anything the schema refuses.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import random
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from hypothesis_jsonschema import from_schema
 from ghlops.errors import ManifestErrors
 from ghlops.kinds.registry import KINDS
 from ghlops.manifest.loader import load_manifests
+from ghlops.manifest.templates import raw_key
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "schemas" / "ghlops.schema.json"
@@ -105,3 +109,90 @@ def verdict(doc: dict[str, Any], folder: Path) -> list[str]:
     except ManifestErrors as errors:
         return [str(e) for e in errors.errors]
     return []
+
+
+def _section_schema(kind: str) -> dict[str, Any]:
+    section_schema: dict[str, Any] = schema()["$defs"]["LocationSpec"]["else"]["properties"][kind]
+    return section_schema
+
+
+@functools.cache
+def entry(kind: str) -> st.SearchStrategy[Any]:
+    """One complete entry of spec.<kind> (or the singleton's object), as the schema allows it."""
+    spec = _section_schema(kind)
+    one = spec["items"] if spec.get("type") == "array" else spec
+    return from_schema({"$schema": _FAST_DRAFT, "$defs": schema()["$defs"], **one})
+
+
+def is_list(kind: str) -> bool:
+    return _section_schema(kind).get("type") == "array"
+
+
+def draw(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """``count`` examples of ``strategy``, the same ones every run (derandomized, no example database)."""
+    from hypothesis import HealthCheck, given, settings
+
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        drawn.append(example)
+
+    collect()
+    return drawn
+
+
+@functools.cache
+def pool(kind: str, count: int) -> tuple[Any, ...]:
+    """A fixed pool of generated entries of one kind (drawn once per process: generation is the slow part)."""
+    return tuple(draw(entry(kind), count))
+
+
+@functools.cache
+def envelopes(count: int) -> tuple[dict[str, Any], ...]:
+    return tuple(draw(envelope(), count))
+
+
+# -- documents assembled from the pools -------------------------------------------------------------------------
+
+_VARS_REFERENCE = re.compile(r"\{\{\s*vars\.")
+
+
+def holds_vars_reference(value: Any) -> bool:
+    """A ``{{ vars.X }}`` anywhere: it needs spec.vars to define X, a reference JSON Schema can't follow."""
+    if isinstance(value, str):
+        return bool(_VARS_REFERENCE.search(value))
+    if isinstance(value, dict):
+        return any(holds_vars_reference(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_vars_reference(v) for v in value)
+    return False
+
+
+def without_vars_references(kind: str, pool_size: int) -> tuple[Any, ...]:
+    return tuple(e for e in pool(kind, pool_size) if not holds_vars_reference(e))
+
+
+def assemble(kind: str, rng: random.Random, entries: Sequence[Any], *, max_entries: int = 4) -> dict[str, Any]:
+    """A Location without templates whose spec.<kind> is drawn from ``entries``: entries with distinct natural
+    keys (uniqueness across entries is validate's, not the schema's)."""
+    doc = copy.deepcopy(rng.choice(envelopes(30)))
+    if not is_list(kind):
+        doc["spec"][kind] = copy.deepcopy(rng.choice(entries))
+        return doc
+    chosen: list[Any] = []
+    keys: set[str | None] = set()
+    for candidate in rng.sample(list(entries), min(len(entries), rng.randint(1, max_entries))):
+        key = raw_key(kind, candidate)
+        if key not in keys:
+            keys.add(key)
+            chosen.append(copy.deepcopy(candidate))
+    doc["spec"][kind] = chosen
+    return doc
