@@ -196,3 +196,15 @@ def assemble(kind: str, rng: random.Random, entries: Sequence[Any], *, max_entri
             chosen.append(copy.deepcopy(candidate))
     doc["spec"][kind] = chosen
     return doc
+
+
+def verdict_many(docs: Sequence[dict[str, Any]], folder: Path) -> list[str]:
+    """`ghlops validate --offline` on several documents written to one file (one load for all: the fuzz's many
+    documents cost less that way), in process: its error lines, [] when all are valid."""
+    path = folder / "many.yaml"
+    path.write_text("".join(f"---\n{as_yaml(doc)}\n" for doc in docs), encoding="utf-8")
+    try:
+        load_manifests([path], {}, offline=True)
+    except ManifestErrors as errors:
+        return [str(e) for e in errors.errors]
+    return []
