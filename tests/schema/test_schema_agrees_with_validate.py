@@ -17,7 +17,7 @@ import pytest
 from tests.schema.generate import SECTION_KINDS, assemble, validator, verdict, without_vars_references
 
 PER_KIND = 50
-POOL = 60
+POOL = 40
 
 
 @pytest.mark.parametrize("kind", sorted(SECTION_KINDS))
