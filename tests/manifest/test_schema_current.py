@@ -130,3 +130,44 @@ def test_the_pre_commit_hook_runs_validate_on_the_given_directories() -> None:
         "pass_filenames": False,
         "require_serial": True,
     }
+
+
+def test_the_schema_refuses_what_validate_refuses_in_a_location_without_templates() -> None:
+    text = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata: {name: shop}
+spec:
+  locationId: L1
+  companyId: null
+  tags: [{name: vip, remove: true}, {name: lead, protect: "${PROTECT}"}]
+  customFields: [{name: Plan, dataType: SINGLE_OPTIONS}]
+  products:
+    - name: Kit
+      productType: PHYSICAL
+      prices: [{name: Monthly, type: recurring, amount: 5, currency: USD}]
+  users: [{email: "not an email", firstName: A, lastName: B}]
+  links: [{name: Site}]
+"""
+    found = problems(text)
+    assert "None is not of type 'string'" in found  # explicit null
+    assert "Additional properties are not allowed ('remove' was unexpected)" in found  # nothing to remove
+    assert "'${PROTECT}' is not of type 'boolean'" in found  # protect takes no reference
+    assert "'options' is a required property" in found
+    assert "'recurring' is a required property" in found
+    assert "'redirectTo' is a required property" in found
+    assert any(p.startswith("'not an email' does not match") for p in found)
+
+
+def test_a_location_with_templates_may_write_partial_entries_and_remove() -> None:
+    text = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata: {name: shop}
+spec:
+  locationId: L1
+  templates: [base]
+  customFields: [{name: Plan, remove: true}]
+  links: [{name: Site}]
+"""
+    assert problems(text) == []
