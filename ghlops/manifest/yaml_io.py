@@ -160,6 +160,9 @@ _relaxed: list[bool] = []
 # -- reading one file -----------------------------------------------------------------------------------
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _format_size(size: int) -> str:
     mib = 1024 * 1024
     if size >= mib:
@@ -712,6 +715,11 @@ class _Builder:
             raise _NeedPure  # libyaml scans odd tags ("!!!str", "!a!b") differently; tags are rare in manifests
         pos = self._pos(event)
         self._count(pos)
+        if event.style == '"' and _SURROGATE.search(text):
+            # Only a double-quoted escape ("\ud800") yields half a UTF-16 pair: no UTF-8 text can hold one (the
+            # models' encoders would raise on it), so it is a manifest error, and the value is kept without it.
+            self._error(pos, "unpaired surrogate escape (\\uD800-\\uDFFF) in a string; write the character itself")
+            text = _SURROGATE.sub("\ufffd", text)
         if self.c_events and text == "" and not event.style and not self._position_unused(tag):
             # libyaml places an empty plain scalar at the end of the previous token, the pure parser at the start
             # of the next one: where that position could be reported, let the pure parser decide it.

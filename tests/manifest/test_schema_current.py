@@ -112,7 +112,8 @@ def test_entries_carry_descriptions_and_kinds_are_chosen_by_kind() -> None:
     assert schema["discriminator"]["propertyName"] == "kind"
     assert set(schema["discriminator"]["mapping"]) == {"Location", "Template"}
     field = schema["$defs"]["CustomField"]
-    assert field["required"] == ["name"]  # completed from templates; validate checks the rest after merging
+    assert field["required"] == ["name", "dataType"]
+    assert schema["$defs"]["CustomFieldPartial"]["required"] == ["name"]  # the rest may come from templates
     assert field["properties"]["protect"]["description"].startswith("Refuse any plan")
     assert "dataType" in field["properties"]["ignoreChanges"]["items"]["enum"]
 
@@ -129,3 +130,44 @@ def test_the_pre_commit_hook_runs_validate_on_the_given_directories() -> None:
         "pass_filenames": False,
         "require_serial": True,
     }
+
+
+def test_the_schema_refuses_what_validate_refuses_in_a_location_without_templates() -> None:
+    text = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata: {name: shop}
+spec:
+  locationId: L1
+  companyId: null
+  tags: [{name: vip, remove: true}, {name: lead, protect: "${PROTECT}"}]
+  customFields: [{name: Plan, dataType: SINGLE_OPTIONS}]
+  products:
+    - name: Kit
+      productType: PHYSICAL
+      prices: [{name: Monthly, type: recurring, amount: 5, currency: USD}]
+  users: [{email: "not an email", firstName: A, lastName: B}]
+  links: [{name: Site}]
+"""
+    found = problems(text)
+    assert "None is not of type 'string'" in found  # explicit null
+    assert "Additional properties are not allowed ('remove' was unexpected)" in found  # nothing to remove
+    assert "'${PROTECT}' is not of type 'boolean'" in found  # protect takes no reference
+    assert "'options' is a required property" in found
+    assert "'recurring' is a required property" in found
+    assert "'redirectTo' is a required property" in found
+    assert any(p.startswith("'not an email' does not match") for p in found)
+
+
+def test_a_location_with_templates_may_write_partial_entries_and_remove() -> None:
+    text = """\
+apiVersion: ghlops/v1
+kind: Location
+metadata: {name: shop}
+spec:
+  locationId: L1
+  templates: [base]
+  customFields: [{name: Plan, remove: true}]
+  links: [{name: Site}]
+"""
+    assert problems(text) == []
