@@ -20,14 +20,6 @@ from ghlops.wire import CONFIG, Text, invalid, json_value
 VERSION_DEFAULT = "2021-07-28"
 
 
-def __getattr__(name: str) -> Any:
-    # VERSION_CALENDARS moved to the calendars kind (issue 11): the old name keeps working for importers.
-    if name == "VERSION_CALENDARS":
-        from ghlops.kinds.calendars import VERSION_CALENDARS
-
-        return VERSION_CALENDARS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 class Auth(StrEnum):
     """Which credential a call needs: the location's token, or the agency token (users are company-level)."""

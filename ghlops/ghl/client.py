@@ -82,7 +82,6 @@ from ghlops.ghl.transport_errors import (
     AnswerTooLarge,
     DeadlineExceeded,
     UnsupportedEncoding,
-    describe,
     map_transport_error,
 )
 from ghlops.request import Auth, Request
@@ -228,11 +227,6 @@ def endpoint_shape(path: str) -> str:
         return segment
 
     return "/".join(shape(s) for s in path.split("/"))
-
-
-def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
-    """A short cause for an httpx transport failure (kept for ghlops.ghl.oauth; see transport_errors)."""
-    return describe(exc, timeout)
 
 
 def _env_proxy(base_url: str) -> httpx.Proxy | None:
@@ -889,7 +883,6 @@ __all__ = [
     "CallContext",
     "ClientStats",
     "GHLClient",
-    "describe_transport_error",
     "endpoint_shape",
     "is_loopback_host",
     "validate_base_url",

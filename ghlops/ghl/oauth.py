@@ -37,6 +37,7 @@ from ghlops.ghl.credentials_store import (
 from ghlops.ghl.error_body import message_from_response
 from ghlops.ghl.ratelimit import AGENCY_KEY, RateLimiter
 from ghlops.ghl.retry import RETRIED_SERVER_STATUSES, parse_retry_after
+from ghlops.ghl.transport_errors import describe
 from ghlops.redact import remember as remember_secret
 from ghlops.request import VERSION_DEFAULT, Auth
 from ghlops.secret import Secret, redact
@@ -132,15 +133,13 @@ class OAuthHttp:
             try:
                 response = self._http.request(method, self._base_url + path, data=form, params=params, headers=headers)
             except httpx.TransportError as exc:
-                from ghlops.ghl.client import describe_transport_error
-
                 if metered:
                     self._limiter.settle(AGENCY_KEY)
                 if attempt < attempts:
                     self._pause(attempt, None)
                     continue
                 raise TransportError(
-                    redact(describe_transport_error(exc, 30.0), secrets),
+                    redact(describe(exc, 30.0), secrets),
                     method=method,
                     endpoint=path,
                     location=location,

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ghlops.kinds.base import Entry, Kind, LiveObject, Resolver, expect_list, require_str
+from ghlops.kinds.calendar_api import VERSION_CALENDARS
 from ghlops.request import Ref, Request
 
-VERSION_CALENDARS = "2021-04-15"
 NAME = "calendarGroups"
 # Where a location read records each live group's name by id, so its calendars are read back as `group: NAME`
 # (they are parsed after the groups: this kind reads first). Not a kind name: nothing resolves references to it.

@@ -22,9 +22,9 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr
 
 from ghlops.kinds.base import Entry, Found, Kind, LiveObject, Model, Reference, Resolver, plain, require_str
+from ghlops.kinds.calendar_api import VERSION_CALENDARS
 from ghlops.request import Ref, Request
 
-VERSION_CALENDARS = "2021-04-15"
 #: The keyword selectedUsers takes besides users (CreateCalendarNotificationDTO.selectedUsers).
 SUB_ACCOUNT_ADMIN = "sub_account_admin"
 

@@ -25,13 +25,11 @@ from ghlops.kinds.base import (
     plain,
     require_str,
 )
+from ghlops.kinds.calendar_api import VERSION_CALENDARS
 from ghlops.kinds.calendar_groups import NAME as GROUPS
 from ghlops.kinds.calendar_groups import group_name
 from ghlops.kinds.calendar_notifications import CalendarNotification
 from ghlops.request import Request
-
-#: The API version the calendars endpoints need.
-VERSION_CALENDARS = "2021-04-15"
 
 
 class CalendarType(StrEnum):
