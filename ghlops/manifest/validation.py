@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
-import types
-from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -127,116 +126,95 @@ def _closest_union_members(issues: list[_Issue]) -> list[_Issue]:
     return [issue for issue in issues if issue.branch is None or issue.branch[1] in keep_members[issue.branch[0]]]
 
 
-# -- model walking (sub-model at a path, for suggestions and allowed values) -----------------------------
+# -- schema walking (what the model allows at a path: key names for suggestions, allowed values) -----------
+#
+# Taken from model_json_schema() (issue 10: not from type annotations, nor from pydantic's wording). A node is
+# one alternative the schema allows at a path, with the $defs name it came from (union members are named by it
+# in pydantic's error locations, which narrows a discriminated union to the member that was tried).
 
-_MAPPING_ORIGINS: tuple[Any, ...] = (dict, Mapping, MutableMapping)
-_SEQUENCE_ORIGINS: tuple[Any, ...] = (list, tuple, set, frozenset, Sequence, MutableSequence)
+_Node = tuple[str, Any]  # (the $defs name, one schema alternative: a dict)
 
 
-def _flatten(annotation: Any) -> list[Any]:
-    """The alternatives an annotation allows: Annotated, Optional and unions unwrapped, None dropped."""
-    out: list[Any] = []
-    stack = [annotation]
-    while stack:
-        current = stack.pop(0)
-        origin = get_origin(current)
-        if origin is Annotated:
-            stack.insert(0, get_args(current)[0])
-        elif origin is Union or origin is types.UnionType:
-            stack[0:0] = list(get_args(current))
-        elif current is None or current is type(None):
+def _expand(node: Any, definitions: Mapping[str, Any], name: str = "") -> list[_Node]:
+    """The alternatives ``node`` stands for: $refs followed, anyOf/oneOf/allOf unwrapped, null dropped."""
+    pending: list[_Node] = [(name, node)]
+    out: list[_Node] = []
+    while pending:
+        current_name, current = pending.pop(0)
+        if not isinstance(current, dict):
             continue
-        else:
-            out.append(current)
+        ref = current.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = ref.removeprefix("#/$defs/")
+            pending.append((target, definitions.get(target)))
+            continue
+        alternatives = current.get("anyOf") or current.get("oneOf") or current.get("allOf")
+        if isinstance(alternatives, list):
+            pending.extend((current_name, a) for a in alternatives)
+        elif current.get("type") != "null":
+            out.append((current_name, current))
     return out
 
 
-def _is_model(candidate: Any) -> bool:
-    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
-
-
-def _accepts_names(model: type[BaseModel]) -> bool:
-    config = model.model_config
-    return bool(config.get("populate_by_name") or config.get("validate_by_name"))
-
-
-def _field_annotation(model: type[BaseModel], key: str) -> tuple[bool, Any]:
-    for name, info in model.model_fields.items():
-        aliases = {info.alias, info.validation_alias if isinstance(info.validation_alias, str) else None}
-        if key in aliases or key == name:
-            return True, info.annotation
-    return False, None
-
-
-def _matches_tags(model: type[BaseModel], tags: tuple[str, ...]) -> bool:
-    if model.__name__ in tags:
+def _tag_matches(node: _Node, tags: tuple[str, ...]) -> bool:
+    name, schema = node
+    if name in tags:
         return True
-    for info in model.model_fields.values():
-        for alternative in _flatten(info.annotation):
-            if get_origin(alternative) is Literal and any(str(v) in tags for v in get_args(alternative)):
-                return True
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and any(str(v) in tags for v in prop.get("enum", [prop.get("const")])):
+            return True
     return False
 
 
-def _step(candidates: list[Any], segment: str | int, tags: tuple[str, ...]) -> list[Any]:
-    following: list[Any] = []
-    if isinstance(segment, str):
-        models = [c for c in candidates if _is_model(c)]
-        if len(models) > 1 and tags:
-            models = [m for m in models if _matches_tags(m, tags)] or models
-        for model in models:
-            found, annotation = _field_annotation(model, segment)
-            if found:
-                following.extend(_flatten(annotation))
-        for candidate in candidates:
-            args = get_args(candidate)
-            if get_origin(candidate) in _MAPPING_ORIGINS and len(args) == 2:
-                following.extend(_flatten(args[1]))
-    else:
-        for candidate in candidates:
-            origin, args = get_origin(candidate), get_args(candidate)
-            if origin not in _SEQUENCE_ORIGINS or not args:
-                continue
-            if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-                if 0 <= segment < len(args):
-                    following.extend(_flatten(args[segment]))
-            else:
-                following.extend(_flatten(args[0]))
-    return following
+def _narrow(nodes: list[_Node], tags: tuple[str, ...]) -> list[_Node]:
+    objects = [n for n in nodes if "properties" in n[1]]
+    if len(objects) > 1 and tags:
+        return [n for n in objects if _tag_matches(n, tags)] or nodes
+    return nodes
 
 
-def _candidates_at(model: type[BaseModel], loc: KeyPath, tags: list[tuple[str, ...]]) -> list[Any]:
-    candidates: list[Any] = [model]
+def _nodes_at(model: type[BaseModel], loc: KeyPath, tags: Sequence[tuple[str, ...]] = ()) -> list[_Node]:
+    schema = _json_schema(model)
+    definitions = schema.get("$defs", {})
+    nodes = _expand(schema, definitions, schema.get("title", ""))
     for index, segment in enumerate(loc):
-        candidates = _step(candidates, segment, tags[index] if index < len(tags) else ())
-        if not candidates:
+        if isinstance(segment, str):
+            nodes = _narrow(nodes, tags[index] if index < len(tags) else ())
+        following: list[_Node] = []
+        for _, node in nodes:
+            if isinstance(segment, str):
+                child = node.get("properties", {}).get(segment)
+                if child is None and isinstance(node.get("additionalProperties"), dict):
+                    child = node["additionalProperties"]
+            else:
+                prefix = node.get("prefixItems")
+                fixed = isinstance(prefix, list) and 0 <= segment < len(prefix)
+                child = prefix[segment] if fixed else node.get("items")
+            following.extend(_expand(child, definitions))
+        nodes = following
+        if not nodes:
             break
-    return candidates
+    return nodes
 
 
-def _key_names(candidates: list[Any], tags: tuple[str, ...]) -> list[str]:
-    models = [c for c in candidates if _is_model(c)]
-    if len(models) > 1 and tags:
-        models = [m for m in models if _matches_tags(m, tags)] or models
+def _key_names(nodes: list[_Node], tags: tuple[str, ...]) -> list[str]:
     names: list[str] = []
-    for model in models:
-        for name, info in model.model_fields.items():
-            if info.alias:
-                names.append(info.alias)
-            if not info.alias or _accepts_names(model):
-                names.append(name)
+    for _, node in _narrow(nodes, tags):
+        names.extend(node.get("properties", {}))
     return list(dict.fromkeys(names))
 
 
-def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
+def _belongs_under(model: type[BaseModel], nodes: list[_Node], key: str, parent: KeyPath) -> str:
     """`` (it belongs under spec: indent it ...)`` when ``key`` is a key of a mapping one level down (a section
     dedented out of ``spec``, say); empty otherwise."""
+    definitions = _json_schema(model).get("$defs", {})
     homes: list[str] = []
-    for model in (c for c in candidates if _is_model(c)):
-        for name, info in model.model_fields.items():
-            inner = [m for m in _flatten(info.annotation) if _is_model(m)]
-            if any(_field_annotation(m, key)[0] for m in inner):
-                homes.append(info.alias or name)
+    for _, node in nodes:
+        for name, prop in node.get("properties", {}).items():
+            inner = _expand(prop, definitions)
+            if any(key in n.get("properties", {}) for _, n in inner):
+                homes.append(name)
+    homes = list(dict.fromkeys(homes))
     if len(homes) != 1:
         return ""
     home = render_path((*parent, homes[0]))
@@ -246,37 +224,8 @@ def _belongs_under(candidates: list[Any], key: str, parent: KeyPath) -> str:
 def _schema_values(model: type[BaseModel], loc: KeyPath) -> list[Any]:
     """The values ``model_json_schema()`` allows at ``loc`` (``enum``/``const`` of every alternative there): the
     choices an enum or literal error names, from the schema rather than pydantic's wording of them."""
-    schema = _json_schema(model)
-    definitions = schema.get("$defs", {})
-
-    def expand(node: Any) -> list[dict[str, Any]]:
-        pending, out = [node], []
-        while pending:
-            current = pending.pop(0)
-            if not isinstance(current, dict):
-                continue
-            ref = current.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                pending.append(definitions.get(ref.removeprefix("#/$defs/")))
-                continue
-            alternatives = current.get("anyOf") or current.get("oneOf") or current.get("allOf")
-            if isinstance(alternatives, list):
-                pending.extend(alternatives)
-            else:
-                out.append(current)
-        return out
-
-    nodes = expand(schema)
-    for segment in loc:
-        following: list[dict[str, Any]] = []
-        for node in nodes:
-            child = node.get("properties", {}).get(segment) if isinstance(segment, str) else node.get("items")
-            if isinstance(segment, str) and child is None and isinstance(node.get("additionalProperties"), dict):
-                child = node["additionalProperties"]
-            following.extend(expand(child))
-        nodes = following
     values: list[Any] = []
-    for node in nodes:
+    for _, node in _nodes_at(model, loc):
         for value in node.get("enum", [node["const"]] if "const" in node else []):
             if value not in values:
                 values.append(value)
@@ -379,9 +328,9 @@ def _line(issue: _Issue, model: type[BaseModel], data: Any, root_path: KeyPath) 
     if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
         parent = loc[:-1]
         tags = issue.tags[-1] if issue.tags else ()
-        candidates = _candidates_at(model, parent, issue.tags)
-        names = _key_names(candidates, tags)
-        hint = did_you_mean(loc[-1], names) or _belongs_under(candidates, loc[-1], root_path + parent)
+        nodes = _nodes_at(model, parent, issue.tags)
+        names = _key_names(nodes, tags)
+        hint = did_you_mean(loc[-1], names) or _belongs_under(model, nodes, loc[-1], root_path + parent)
         message = f"unknown key {describe_value(loc[-1])}{hint}"
         return _Line(locate_key(data, loc), root_path + parent, message, None, None, base)
     if kind in ("enum", "literal_error"):
