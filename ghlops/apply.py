@@ -31,10 +31,11 @@ from typing import IO, Any
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, ConfigError, GhlopsError
 from ghlops.ghl.client import CallContext
+from ghlops.ghl.faces import WritingClient
 from ghlops.ids import id_problem
 from ghlops.kinds.base import Kind, LiveObject, Resolver, Scope
 from ghlops.kinds.registry import BY_NAME
-from ghlops.live import LiveReader, Sender
+from ghlops.live import LiveReader
 from ghlops.plan.model import Action, Change, Plan, Section, Stage
 from ghlops.redact import remember, scrub
 from ghlops.request import Ref, Request, SecretInput, fill_secrets
@@ -194,7 +195,7 @@ def generate_password() -> str:
 class Executor:
     def __init__(
         self,
-        client: Sender,
+        client: WritingClient,
         reader: LiveReader,
         *,
         parallelism: int = 8,

@@ -21,10 +21,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from ghlops.errors import ApiResponseError
 from ghlops.ghl.client import CallContext
+from ghlops.ghl.faces import ReadingClient
 from ghlops.ids import id_problem
 from ghlops.kinds.base import Kind, LiveObject, Resolver
 from ghlops.kinds.registry import BY_NAME, COMPANY_KINDS, LOCATION_KINDS
@@ -58,16 +59,10 @@ def read_order() -> list[list[str]]:
     return [[k.name for k in FIRST_KINDS], rest, [k.name for k in CHILD_KINDS]]
 
 
-class Sender(Protocol):
-    """What the reader needs of the GHL client."""
-
-    def send(self, req: Request, *, location_id: str | None = None, context: Any = None) -> Any: ...
-
-
 class LiveReader:
     def __init__(
         self,
-        client: Sender,
+        client: ReadingClient,
         *,
         parallelism: int = 8,
         on_location_done: Callable[[str], None] | None = None,
@@ -270,7 +265,7 @@ class LiveReader:
                 )
 
     def _send(self, req: Request, location_id: str | None, kind: str, name: str | None) -> Any:
-        return self._client.send(req, location_id=location_id, context=self._context(name, kind, None))
+        return self._client.get(req, location_id=location_id, context=self._context(name, kind, None))
 
     def _parse_all(
         self,
