@@ -140,7 +140,10 @@ class Request:
     path: tuple[Part, ...]
     version: Text = VERSION_DEFAULT
     auth: Auth = Auth.LOCATION
-    params: tuple[Annotated[tuple[str, str], PlainValidator(_param)], ...] = ()
+    # Written as [name, value] whether held as a tuple (the kinds' code) or a list (a plan file's JSON read back).
+    params: tuple[
+        Annotated[tuple[str, str], PlainValidator(_param), PlainSerializer(lambda p: [p[0], p[1]])], ...
+    ] = ()
     body: Body = None
     # When set, the id this call returns (see id_field) is bound to this ref for later calls.
     binds: Ref | None = None
