@@ -27,6 +27,8 @@ import sys
 import tempfile
 import threading
 import time
+import unittest.mock
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ import httpx
 from bench.bench_reconcile import drift
 from bench.sandbox_host import SandboxProcess
 from bench.workload import Workload
+from ghlops.ghl import client as client_module
+from ghlops.ghl import transport as transport_module
 from ghlops.workflow import Settings, calls_in_flight, load, make_client, read
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -101,9 +105,26 @@ class Profiler:
         return "cProfile, the main thread only"
 
 
-def ghlops_reads(sb: SandboxProcess, desired: Path, settings: Settings, profile: Profiler | None) -> Sample:
+def httpcore_pool_transport(
+    limits: httpx.Limits, on_connect: Callable[[], None], proxy: httpx.Proxy | None = None
+) -> httpx.HTTPTransport:
+    """ghlops's network transport as it was before OwnConnectionPool: httpcore's own pool (for --compare-pool)."""
+    transport = httpx.HTTPTransport(verify=True, limits=limits, proxy=proxy)
+    pool: Any = transport._pool
+    pool._network_backend = transport_module._Backend(pool._network_backend, on_connect)
+    return transport
+
+
+def ghlops_reads(
+    sb: SandboxProcess, desired: Path, settings: Settings, profile: Profiler | None, *, httpcore_pool: bool = False
+) -> Sample:
     manifests = load([desired], settings.env)
-    with make_client(settings, manifests.loaded) as client:
+    patch = (
+        unittest.mock.patch.object(client_module, "network_transport", httpcore_pool_transport)
+        if httpcore_pool
+        else contextlib.nullcontext()
+    )
+    with patch, make_client(settings, manifests.loaded) as client:
         sb.clear_requests()
         server0, cpu0, wall0 = process_cpu_s(sb.pid), time.process_time(), time.perf_counter()
         with profile or contextlib.nullcontext():
@@ -161,11 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of ghlops's read phases (all runs) here")
     parser.add_argument("--no-httpx", action="store_true", help="skip the bare httpx comparison")
+    parser.add_argument(
+        "--compare-pool", action="store_true", help="also run ghlops over httpcore's own connection pool"
+    )
     args = parser.parse_args(argv)
     workload = Workload(args.locations, args.objects)
     width = calls_in_flight(args.parallelism)
     profile = Profiler(args.profile) if args.profile else None
     ours: list[Sample] = []
+    pooled: list[Sample] = []
     bare: list[Sample] = []
     print(
         f"read CPU profile: {args.locations} locations x {workload.shape.total} objects, sandbox latency "
@@ -183,11 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.runs):
                 ours.append(ghlops_reads(sb, desired, settings, profile))
                 print(ours[-1].line("ghlops"))
+                if args.compare_pool:
+                    pooled.append(ghlops_reads(sb, desired, settings, None, httpcore_pool=True))
+                    print(pooled[-1].line("httpcore pool"))
                 if not args.no_httpx:
                     bare.append(httpx_reads(sb, recorded_gets(sb, dict(sb.env)), width))
                     print(bare[-1].line("bare httpx"))
     print("medians:")
-    for label, samples in (("ghlops", ours), ("bare httpx", bare)):
+    for label, samples in (("ghlops", ours), ("httpcore pool", pooled), ("bare httpx", bare)):
         if samples:
             print(median(samples).line(label))
     if profile is not None:

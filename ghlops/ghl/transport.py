@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -185,21 +186,158 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+class _ReturningStream:
+    """An answer's body; closing it hands its connection back to the pool (or drops it if it can't be reused)."""
+
+    def __init__(
+        self,
+        inner: Iterable[bytes],
+        origin: httpcore.Origin,
+        connection: httpcore.HTTPConnection,
+        pool: OwnConnectionPool,
+    ) -> None:
+        self._inner = inner
+        self._origin = origin
+        self._connection = connection
+        self._pool = pool
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._inner
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._inner, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._pool._give_back(self._origin, self._connection)
+
+
+_OriginKey = tuple[bytes, bytes, int]
+
+
+def _key(origin: httpcore.Origin) -> _OriginKey:
+    return (origin.scheme, origin.host, origin.port)  # httpcore's Origin compares equal but does not hash
+
+
+class OwnConnectionPool:
+    """An HTTP/1.1 connection pool where every call has a connection of its own, from a free list.
+
+    httpcore's pool serves requests from a shared queue: each request and each answer's close takes its lock and
+    scans every connection (expiry, readability, idleness) to reassign them, which under 32 calls in flight was
+    the largest single CPU cost of a read (issue #15, bench/profile_reads.py). Here a call pops an idle
+    connection to its origin (last used first, so few stay open), checks only that one (expired, or closed by
+    the server while idle), and pushes it back when its answer is closed: one short lock each way, nothing
+    scanned. A connection is never shared, so it needs no queue; at most ``max_idle`` are kept open between
+    calls, and new ones are made only when every open one is busy (so connections <= calls in flight).
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: Any,
+        network_backend: httpcore.NetworkBackend,
+        keepalive_expiry: float | None,
+        max_idle: int,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._backend = network_backend
+        self._keepalive_expiry = keepalive_expiry
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+        self._idle: dict[_OriginKey, list[httpcore.HTTPConnection]] = {}
+        self._idle_count = 0
+        self._closed = False
+
+    def _take(self, origin: httpcore.Origin) -> httpcore.HTTPConnection:
+        while True:
+            with self._lock:
+                free = self._idle.get(_key(origin))
+                connection = free.pop() if free else None
+                if connection is not None:
+                    self._idle_count -= 1
+            if connection is None:
+                return httpcore.HTTPConnection(
+                    origin,
+                    ssl_context=self._ssl_context,
+                    keepalive_expiry=self._keepalive_expiry,
+                    network_backend=self._backend,
+                )
+            if connection.is_idle() and not connection.has_expired():
+                return connection
+            connection.close()  # past its keep-alive, or the server closed it while it waited
+
+    def _give_back(self, origin: httpcore.Origin, connection: httpcore.HTTPConnection) -> None:
+        if connection.is_idle():
+            with self._lock:
+                if not self._closed and self._idle_count < self._max_idle:
+                    self._idle.setdefault(_key(origin), []).append(connection)
+                    self._idle_count += 1
+                    return
+        connection.close()
+
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        origin = request.url.origin
+        connection = self._take(origin)
+        try:
+            response = connection.handle_request(request)
+        except BaseException:
+            connection.close()
+            raise
+        return httpcore.Response(
+            status=response.status,
+            headers=response.headers,
+            content=_ReturningStream(response.stream, origin, connection, self),  # type: ignore[arg-type]
+            extensions=response.extensions,
+        )
+
+    def idle_count(self) -> int:
+        """Connections open and waiting for a call."""
+        with self._lock:
+            return self._idle_count
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle = [c for free in self._idle.values() for c in free]
+            self._idle.clear()
+            self._idle_count = 0
+        for connection in idle:
+            connection.close()
+
+    def __enter__(self) -> OwnConnectionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def network_transport(
     limits: httpx.Limits, on_connect: Callable[[], None], proxy: httpx.Proxy | None = None
 ) -> httpx.HTTPTransport:
     """httpx's own transport (TLS verification on) with deadline-bounded, counted connections.
 
-    httpx offers no public way to give its transport a network backend, so the backend of its httpcore pool
-    is wrapped in place before any connection exists (tests/ghl/test_ghl_client_bounds.py proves it works).
+    Without a proxy its httpcore pool is replaced by :class:`OwnConnectionPool` (httpx keeps the mapping of
+    requests, answers and errors); with one, httpx's pool stays (it knows proxies), wrapped the same way.
+    httpx offers no public way to give its transport a network backend or a pool, so they are set in place
+    before any connection exists (tests/ghl/test_ghl_client_bounds.py and test_transport.py prove it works).
     """
     transport = httpx.HTTPTransport(verify=True, limits=limits, proxy=proxy)
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.NetworkBackend):
-        pool._network_backend = _Backend(backend, on_connect)  # type: ignore[union-attr]
-    else:  # pragma: no cover - an httpx/httpcore that moved these: the body-chunk deadline checks remain
+    if not isinstance(backend, httpcore.NetworkBackend):  # pragma: no cover - an httpx/httpcore that moved these
         logger.warning("httpx's connection pool has no network backend to wrap: deadlines bound the body only")
+        return transport
+    bounded = _Backend(backend, on_connect)
+    if proxy is None and isinstance(pool, httpcore.ConnectionPool):
+        transport._pool = OwnConnectionPool(  # type: ignore[assignment]
+            ssl_context=pool._ssl_context,
+            network_backend=bounded,
+            keepalive_expiry=limits.keepalive_expiry,
+            max_idle=limits.max_keepalive_connections or 1,
+        )
+    else:
+        pool._network_backend = bounded  # type: ignore[union-attr]
     return transport
 
 
