@@ -133,31 +133,53 @@ def ghlops_reads(
         return Sample(sb.stats().total, wall, cpu, server)
 
 
-def httpx_reads(sb: SandboxProcess, urls: list[tuple[str, dict[str, str]]], width: int) -> Sample:
-    """The same GETs through one bare httpx.Client on ``width`` threads: the HTTP library's own cost."""
-    limits = httpx.Limits(max_connections=max(width, 100), max_keepalive_connections=width)
+def threaded_gets(
+    sb: SandboxProcess, urls: list[tuple[str, dict[str, str]]], width: int, get: Callable[[str, dict[str, str]], Any]
+) -> Sample:
+    """``get`` each of the URLs on ``width`` threads (each takes the next URL when it is free), measured."""
     work = iter(urls)
     lock = threading.Lock()
-    with httpx.Client(limits=limits, trust_env=False) as http:
 
-        def worker() -> None:
-            while True:
-                with lock:
-                    item = next(work, None)
-                if item is None:
-                    return
-                url, headers = item
-                http.get(url, headers=headers).json()
+    def worker() -> None:
+        while True:
+            with lock:
+                item = next(work, None)
+            if item is None:
+                return
+            get(*item)
 
-        sb.clear_requests()
-        server0, cpu0, wall0 = process_cpu_s(sb.pid), time.process_time(), time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(width)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall, cpu, server = time.perf_counter() - wall0, time.process_time() - cpu0, process_cpu_s(sb.pid) - server0
+    sb.clear_requests()
+    server0, cpu0, wall0 = process_cpu_s(sb.pid), time.process_time(), time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(width)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall, cpu, server = time.perf_counter() - wall0, time.process_time() - cpu0, process_cpu_s(sb.pid) - server0
     return Sample(sb.stats().total, wall, cpu, server)
+
+
+def httpx_reads(
+    sb: SandboxProcess, urls: list[tuple[str, dict[str, str]]], width: int, *, own_pool: bool = False
+) -> Sample:
+    """The same GETs through one bare httpx.Client on ``width`` threads: the HTTP library's own cost (with
+    httpcore's pool, or with ghlops's own connection pool under it)."""
+    limits = httpx.Limits(max_connections=max(width, 100), max_keepalive_connections=width)
+    transport = transport_module.network_transport(limits, lambda: None) if own_pool else None
+    with httpx.Client(limits=limits, trust_env=False, transport=transport) as http:
+        return threaded_gets(sb, urls, width, lambda url, headers: http.get(url, headers=headers).json())
+
+
+def urllib3_reads(sb: SandboxProcess, urls: list[tuple[str, dict[str, str]]], width: int) -> Sample | None:
+    """The same GETs through urllib3 (when installed): what a leaner HTTP library costs, for reference."""
+    try:
+        import urllib3
+    except ImportError:
+        return None
+    with urllib3.PoolManager(maxsize=width, retries=False) as http:
+        return threaded_gets(
+            sb, urls, width, lambda url, headers: json.loads(http.request("GET", url, headers=headers).data)
+        )
 
 
 def recorded_gets(sb: SandboxProcess, env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
@@ -192,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     ours: list[Sample] = []
     pooled: list[Sample] = []
     bare: list[Sample] = []
+    bare_own: list[Sample] = []
+    lean: list[Sample] = []
     print(
         f"read CPU profile: {args.locations} locations x {workload.shape.total} objects, sandbox latency "
         f"{args.latency_ms:g} ms, parallelism {args.parallelism} ({width} calls in flight); {os.cpu_count()} CPUs, "
@@ -212,12 +236,27 @@ def main(argv: list[str] | None = None) -> int:
                     pooled.append(ghlops_reads(sb, desired, settings, None, httpcore_pool=True))
                     print(pooled[-1].line("httpcore pool"))
                 if not args.no_httpx:
-                    bare.append(httpx_reads(sb, recorded_gets(sb, dict(sb.env)), width))
+                    urls = recorded_gets(sb, dict(sb.env))
+                    bare.append(httpx_reads(sb, urls, width))
                     print(bare[-1].line("bare httpx"))
-    print("medians:")
-    for label, samples in (("ghlops", ours), ("httpcore pool", pooled), ("bare httpx", bare)):
+                    bare_own.append(httpx_reads(sb, urls, width, own_pool=True))
+                    print(bare_own[-1].line("httpx own pool"))
+                    sample = urllib3_reads(sb, urls, width)
+                    if sample is not None:
+                        lean.append(sample)
+                        print(sample.line("bare urllib3"))
+    floor_s = max(1, ours[0].requests if ours else 0) / width * args.latency_ms / 1000
+    print(f"medians (ratio: wall / the zero-CPU floor of {floor_s:.2f} s for these requests at {width} in flight):")
+    for label, samples in (
+        ("ghlops", ours),
+        ("httpcore pool", pooled),
+        ("bare httpx", bare),
+        ("httpx own pool", bare_own),
+        ("bare urllib3", lean),
+    ):
         if samples:
-            print(median(samples).line(label))
+            mid = median(samples)
+            print(f"{mid.line(label)}  {mid.wall_s / floor_s:4.2f}x")
     if profile is not None:
         how = profile.save()
         print(f"profile ({how}) written to {args.profile}: python -m pstats {args.profile}")
