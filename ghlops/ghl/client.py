@@ -238,6 +238,18 @@ def _env_proxy(base_url: str) -> httpx.Proxy | None:
     return httpx.Proxy(proxy) if proxy else None
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing.
+
+    GHL's API authenticates every call by its token. A cookie that GHL or its CDN sets on one location's answer
+    has no business riding along on the calls of other locations sharing this client, and taking cookies out of
+    every answer (httpx builds a urllib request and an email message for each) was ~5% of a read's CPU (#15).
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 class _Retry(Exception):
     """One attempt failed in a way the next attempt may fix (carries the error to raise when giving up)."""
 
@@ -345,6 +357,10 @@ class GHLClient:
             headers={"Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
+        # httpx offers no switch to keep no cookies: its jar is replaced before any call (tests/ghl/
+        # test_ghl_client_network.py proves a cookie set by an answer is neither kept nor sent).
+        if isinstance(getattr(self._http, "_cookies", None), httpx.Cookies):
+            self._http._cookies = _NoCookies()
         # One retrier for every call and thread (tenacity keeps its per-call state thread-local); the callbacks
         # find their call as the attempt's argument.
         self._retrying = tenacity.Retrying(

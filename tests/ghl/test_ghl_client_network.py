@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -68,3 +69,35 @@ def test_a_refused_connection_is_named_from_the_os_error_type() -> None:
         client.send(GET, location_id=LOCATION_ID)
     assert info.value.message == "connection refused"
     assert client.stats.connections_opened == 0
+
+
+def test_a_cookie_an_answer_sets_is_neither_kept_nor_sent_on_later_calls() -> None:
+    # Calls are authenticated by their token; a cookie set on one location's answer (a CDN's) must not travel.
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Set-Cookie", "__cf_bm=abc123; Path=/; HttpOnly")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with GHLClient(f"http://127.0.0.1:{server.server_address[1]}", credentials()) as client:
+            for _ in range(3):
+                assert client.send(GET, location_id=LOCATION_ID) == {}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [None, None, None]
