@@ -30,6 +30,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from ghlops.live import TOP_KINDS
+from ghlops.state import LocationDesired
 from ghlops.sandbox.store import PageCaps
 
 PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users search
@@ -377,6 +378,32 @@ class Workload:
                 )
         return raw
 
+    # -- validated models (no YAML: fast seeding and the pure planner benchmark) ----------------------------
+    def document(self, i: int, *, seed: bool) -> Spec:
+        """Location ``i``'s manifest document, as :meth:`write` writes it."""
+        return {
+            "apiVersion": "ghlops/v1",
+            "kind": "Location",
+            "metadata": {"name": self.name(i)},
+            "spec": self.seed_spec(i) if seed else self.desired_spec(i),
+        }
+
+    def desired_models(self, *, seed: bool, company_id: str) -> list[LocationDesired]:
+        """Every location's desired state as the loader makes it from :meth:`write`'s files (validated models;
+        the company from the environment, as ``GHL_COMPANY_ID`` gives it), without writing or parsing YAML."""
+        from types import SimpleNamespace
+
+        from ghlops.manifest.loader import to_desired
+        from ghlops.manifest.model import LocationDocument
+
+        found = []
+        for i in range(self.locations):
+            model = LocationDocument.model_validate(self.document(i, seed=seed))
+            item = to_desired(model, SimpleNamespace(pos=f"{self.name(i)}.yaml"))  # type: ignore[arg-type]
+            item.company_id = model.spec.companyId or company_id
+            found.append(item)
+        return found
+
     # -- files -------------------------------------------------------------------------------------------------
     def write(self, directory: Path, *, seed: bool) -> Path:
         """One YAML manifest per location under ``directory``."""
@@ -384,12 +411,7 @@ class Workload:
         yaml = YAML()
         yaml.default_flow_style = None
         for i in range(self.locations):
-            doc = {
-                "apiVersion": "ghlops/v1",
-                "kind": "Location",
-                "metadata": {"name": self.name(i)},
-                "spec": self.seed_spec(i) if seed else self.desired_spec(i),
-            }
+            doc = self.document(i, seed=seed)
             with (directory / f"{self.name(i)}.yaml").open("w", encoding="utf-8") as handle:
                 yaml.dump(doc, handle)
         return directory
