@@ -30,8 +30,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from ghlops.live import TOP_KINDS
-from ghlops.state import LocationDesired
 from ghlops.sandbox.store import PageCaps
+from ghlops.state import LocationDesired
 
 PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users search
 # GHL answers shorter pages than asked for (and the real total); the sandbox caps them as GHL's documents'
