@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  {n:,} locations: seeded in {measured.seed_s:.1f} s; plan exit {measured.code}, "
                     f"{measured.cpu_s:.1f} s CPU, peak {measured.peak_kb / 1024:.0f} MB "
-                    f"(+{measured.growth_kb / 1024:.0f} MB over {measured.after_imports_kb / 1024:.0f} MB after imports)"
+                    f"(+{measured.growth_kb / 1024:.0f} MB over {measured.after_imports_kb / 1024:.0f} MB "
+                    "after imports)"
                 )
     if args.tracemalloc:
         return 0 if all(r.code in (0, 2) for r in rows) else 1
@@ -243,13 +244,13 @@ def holders(snapshot: tracemalloc.Snapshot, locations: int, top: int) -> str:
         frames = list(stat.traceback)  # oldest first
         owner = next((f for f in reversed(frames) if _GHLOPS in f.filename), None)
         site = frames[-1] if frames else None
-        for table, key in (
+        for rows, key in (
             (by_owner, _where(owner, source=True) if owner else "(no ghlops frame)"),
             (by_site, _where(site, source=True) if site else "?"),
             (by_module, _where(owner).rsplit(":", 1)[0] if owner else "(no ghlops frame)"),
         ):
-            table[key][0] += stat.size
-            table[key][1] += stat.count
+            rows[key][0] += stat.size
+            rows[key][1] += stat.count
         total += stat.size
 
     def table(title: str, rows: dict[str, list[int]], count: int) -> list[str]:
