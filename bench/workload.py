@@ -233,8 +233,9 @@ class Workload:
             own = LIST_KINDS + _extra_pages(live_products, _CAPS.products)
             # + one price list per live product (more pages when a product has more prices than a page holds)
             own += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
-            # + one notifications list per live calendar (never paged: GHL's list takes no limit, issue #3)
-            own += len(seed.get("calendars", []))
+            # + one notifications list per live calendar the manifest declares (never paged: GHL's list takes no
+            # limit, issue #3); ghlops reads notifications only under declared calendars (live.declared_parents)
+            own += notification_lists(desired, seed)
             searches = _impact_searches(desired, seed)  # one contacts search per change that costs contact data
             reads += own + searches
             impact += searches
@@ -445,6 +446,17 @@ class LowerBound:
     def apply_total(self) -> int:
         """Every request `ghlops apply` makes end to end: its plan's reads, the leases, the re-read, the writes."""
         return self.reads + self.leases + self.reread + self.writes
+
+
+def notification_lists(desired: Spec, seed: Spec) -> int:
+    """Notification lists a read of one location makes: one per live calendar whose name (compared as GHL
+    compares names, case-insensitively) the manifest declares, by its name or an earlier one (``renamedFrom``).
+    Live calendars the manifest does not declare are not read under."""
+    declared: set[str] = set()
+    for calendar in desired.get("calendars", []):
+        declared.add(calendar["name"].casefold())
+        declared.update(old.casefold() for old in calendar.get("renamedFrom", []))
+    return sum(1 for calendar in seed.get("calendars", []) if calendar["name"].casefold() in declared)
 
 
 def _extra_pages(items: int, page: int) -> int:
