@@ -285,18 +285,19 @@ def measure(
 @contextmanager
 def capture_client(into: list[GHLClient]) -> Iterator[None]:
     """Keep the client `ghlops apply` makes, to read its statistics (connections opened, 429s) afterwards."""
-    original = apply_module.make_client
+    namespace = vars(apply_module)  # patched where `ghlops apply` looks the function up
+    original = namespace["make_client"]
 
     def making(settings: Settings, selected: Any) -> GHLClient:
-        client = original(settings, selected)
+        client: GHLClient = original(settings, selected)
         into.append(client)
         return client
 
-    apply_module.make_client = making  # type: ignore[assignment]
+    namespace["make_client"] = making
     try:
         yield
     finally:
-        apply_module.make_client = original  # type: ignore[assignment]
+        namespace["make_client"] = original
 
 
 @dataclass(frozen=True)
