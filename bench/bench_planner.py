@@ -2,6 +2,14 @@
 
     python bench/bench_planner.py                                  # 250, 500 and 1,000 locations x 200 objects
     python bench/bench_planner.py --locations 20,40 --objects 30   # a quick look
+    python bench/bench_planner.py --fresh                          # planner + saved-plan digest, 250..4,000 x 60
+
+``--fresh`` runs each size in a fresh Python process and measures what ``plan --out`` adds to the pure
+planner: the saved plan's digest (ghlops.plan.saved.dependencies_of: what each location's plan depends on)
+and the plan file's text (render_json). Per size it prints the CPU time of each (best of ``--repeat``, ms per
+location) and the memory they take beyond their inputs: the peak RSS growth of the process while they run
+(VmHWM reset just before) and tracemalloc's peak in a separate run, both in KB per location, plus the
+inputs' own memory (desired and live state as the loader and the reader hold them) per location.
 
 Desired state is the manifests' (validated models, as the loader makes them); live state is the drifted
 workload of bench/workload.py shaped like GHL's list answers and parsed by the kinds, as the live reader does.
@@ -105,11 +113,19 @@ def peak_memory(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--locations", default="250,500,1000", help="comma-separated sizes")
-    parser.add_argument("--objects", type=int, default=TARGET_OBJECTS, help="objects per location")
+    parser.add_argument("--locations", help="comma-separated sizes (250,500,1000; with --fresh 250..4000)")
+    parser.add_argument("--objects", type=int, help=f"objects per location ({TARGET_OBJECTS}; with --fresh 60)")
     parser.add_argument("--repeat", type=int, default=3, help="plan each size this many times; report the best")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    parser.add_argument("--fresh", action="store_true", help="planner + digest + plan file, a process per size")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child is not None:
+        return child(args.child, args.objects, args.repeat, not args.no_memory)
+    if args.fresh:
+        return fresh(args)
+    args.locations = args.locations or "250,500,1000"
+    args.objects = args.objects or TARGET_OBJECTS
     sizes = [int(n) for n in args.locations.split(",")]
 
     print(f"ghlops pure planner benchmark: {', '.join(f'{n:,}' for n in sizes)} locations x {args.objects} objects")
@@ -151,6 +167,121 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if largest_s < TARGET_S else "MISSED"
         print(f"target: {TARGET_LOCATIONS:,} x {TARGET_OBJECTS} under {TARGET_S:g} s: {verdict} ({largest_s:.2f} s)")
     print(f"linear (time per location within 1.5x across sizes): {'yes' if linear else 'NO'}")
+    return 0
+
+
+# -- --fresh: planner, digest and plan file per size, each size in its own process ---------------------------
+
+STAGES = ("planner", "digest", "plan file")
+
+
+def fresh(args: argparse.Namespace) -> int:
+    import json
+    import subprocess
+
+    sizes = [int(n) for n in (args.locations or "250,500,1000,2000,4000").split(",")]
+    objects = args.objects or 60
+    print(
+        f"ghlops planner + saved-plan digest + plan file, a fresh process per size: "
+        f"{', '.join(f'{n:,}' for n in sizes)} locations x {objects} objects (CPU time, best of {args.repeat})"
+    )
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--objects", str(objects)]
+        command += ["--repeat", str(args.repeat)] + (["--no-memory"] if args.no_memory else [])
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the {n}-location process failed:\n{done.stderr[-3000:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"  {n:,} locations: inputs {row['inputs_kb'] / 1024:.0f} MB; "
+            + ", ".join(f"{stage} {row['cpu_s'][stage]:.3f} s" for stage in STAGES)
+            + f"; peak RSS growth {row['rss_kb'] / 1024:.1f} MB"
+            + ("" if row["traced_kb"] is None else f", traced peak {row['traced_kb'] / 1024:.1f} MB")
+        )
+    print()
+    header = f"{'locations':>10}" + "".join(f" {stage + ' ms/loc':>17}" for stage in STAGES)
+    print(header + f" {'inputs KB/loc':>14} {'RSS KB/loc':>11} {'traced KB/loc':>14} {'traced slope':>13}")
+    previous: dict[str, Any] | None = None
+    for row in rows:
+        n = row["locations"]
+        line = f"{n:>10,}" + "".join(f" {row['cpu_s'][stage] * 1000 / n:>17.3f}" for stage in STAGES)
+        traced = row["traced_kb"]
+        slope = ""
+        if traced is not None and previous is not None and previous["traced_kb"] is not None:
+            slope = f"{(traced - previous['traced_kb']) / (n - previous['locations']):.1f}"
+        line += f" {row['inputs_kb'] / n:>14.1f} {row['rss_kb'] / n:>11.1f}"
+        line += f" {'' if traced is None else f'{traced / n:.1f}':>14} {slope:>13}"
+        print(line)
+        previous = row
+    print("traced slope: extra traced KB per extra location from the size above (linear: about the figure itself)")
+    for stage in STAGES:
+        per = [row["cpu_s"][stage] / row["locations"] for row in rows]
+        spread = max(per) / max(min(per), 1e-12)
+        print(f"{stage}: time per location within 1.5x across sizes: {'yes' if spread <= 1.5 else 'NO'} "
+              f"({spread:.2f}x)")  # fmt: skip
+    return 0
+
+
+def child(n: int, objects: int | None, repeat: int, memory: bool) -> int:
+    """One size: build the inputs, then time and measure the planner, the digest and the plan file's text."""
+    import json
+
+    from bench.memory import PeakMemory, _status_kb
+    from ghlops.plan.render_json import render_json
+    from ghlops.plan.saved import ManifestSet, SavedPlan, dependencies_of
+
+    workload = Workload(n, objects or 60)
+    gc.collect()
+    before_inputs = _status_kb("VmRSS") or 0.0
+    desired, live, companies = inputs(workload)
+    gc.collect()
+    inputs_kb = (_status_kb("VmRSS") or 0.0) - before_inputs
+
+    def stages() -> dict[str, float]:
+        spent: dict[str, float] = {}
+        started = time.process_time()
+        result = build_plan(desired, live, companies)
+        spent["planner"] = time.process_time() - started
+        started = time.process_time()
+        depends = dependencies_of(desired, live, companies)
+        spent["digest"] = time.process_time() - started
+        started = time.process_time()
+        text = render_json(SavedPlan(plan=result, manifests=ManifestSet((), ()), depends=depends))
+        spent["plan file"] = time.process_time() - started
+        del text, depends, result
+        return spent
+
+    memory_probe = PeakMemory()
+    gc.collect()
+    memory_probe.reset()
+    best = stages()  # the first run also gives the RSS growth: nothing of it was allocated before
+    _, growth_mb = memory_probe.peak()
+    for _ in range(repeat - 1):
+        gc.collect()
+        best = {stage: min(best[stage], spent) for stage, spent in stages().items()}
+    traced_kb = None
+    if memory:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            stages()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        traced_kb = peak / 1024
+    print(
+        json.dumps(
+            {
+                "locations": n,
+                "cpu_s": best,
+                "inputs_kb": inputs_kb,
+                "rss_kb": growth_mb * 1024,
+                "traced_kb": traced_kb,
+            }
+        )
+    )
     return 0
 
 

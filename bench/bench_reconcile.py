@@ -5,7 +5,10 @@
     python bench/bench_reconcile.py --auth oauth             # one agency OAuth credential for every location
 
 The sandbox runs in a child process with GHL's rate limit on (100 requests / 10 s per location) and is seeded
-(fast: no latency, through ghlops apply itself) with half of the locations drifted (see bench/workload.py).
+with half of the locations drifted (see bench/workload.py): by default straight into its store, in its own
+process (ghlops.sandbox.direct: ghlops's reader, planner and executor with each call handed to the sandbox's
+pipeline, no HTTP; 1,000 x 60 in well under a minute); ``--seed-http`` seeds through ghlops apply over HTTP
+instead (no latency; minutes at 1,000 locations), as before.
 Then, with the latency on, ghlops plans and applies at ``--parallelism``, and again at parallelism 1 after the
 drift is restored. For each run it prints the wall times, the requests the sandbox received against the lower
 bound (one list call per kind per location, plus pages, plus one price list per live product, plus the users
@@ -86,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--no-sequential", action="store_true", help="skip the --parallelism 1 comparison")
     parser.add_argument("--runs", type=int, default=1, help="measured runs per parallelism; medians are printed")
-    parser.add_argument("--seed-parallelism", type=int, default=16)
+    parser.add_argument("--seed-parallelism", type=int, default=16, help="with --seed-http, and the convergence check")
+    parser.add_argument(
+        "--seed-http", action="store_true", help="seed through ghlops apply over HTTP (slow) instead of in-process"
+    )
     parser.add_argument("--rate-limit-max", type=int, default=100, help="per location, sandbox and client alike")
     parser.add_argument("--rate-limit-window-s", type=float, default=10.0, help="GHL's is 10 s")
     parser.add_argument(
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="ghlops-bench-") as tmp:
         desired_dir = workload.write(Path(tmp) / "desired", seed=False)
-        seed_dir = workload.write(Path(tmp) / "seed", seed=True)
+        seed_dir = workload.write(Path(tmp) / "seed", seed=True) if args.seed_http else Path(tmp) / "seed"
         limits = {"rate_limit_max": args.rate_limit_max, "rate_limit_window_s": args.rate_limit_window_s}
         with SandboxProcess(rate_limit=True, **limits) as sb:
             sb.create_locations(list(workload.locations_with_names()))
@@ -168,9 +174,15 @@ def oauth_env(sb: SandboxProcess, tmp: Path) -> dict[str, str]:
     }
 
 
-def drift(sb: SandboxProcess, seed_dir: Path, parallelism: int, window_s: float) -> None:
+def drift(sb: SandboxProcess, workload: Workload, seed_dir: Path, args: argparse.Namespace) -> None:
     """Make the live state the drifted seed (creates on the first call, restores the drift on later ones)."""
     sb.set_faults(latency_ms=0, rate_limit=False)
+    if not args.seed_http:
+        calls, seconds = sb.seed_workload(workload.locations, workload.objects)
+        # seed_workload empties the rate-limit windows: no wait before measuring.
+        print(f"  seeded the drift in the sandbox's process: {calls:,} calls in {seconds:.1f} s (not measured)")
+        return
+    parallelism, window_s = args.seed_parallelism, args.rate_limit_window_s
     started = time.perf_counter()
     settings = Settings(env=sb.env, parallelism=parallelism, rate_limit=False)
     manifests = load([seed_dir], settings.env)
@@ -200,7 +212,7 @@ def measure(
     """One run: ``ghlops plan`` (read, diff, impact counts) on one client, then ``ghlops apply --auto-approve``
     end to end (load, read, plan, leases, re-read under the leases, writes, release) as the CLI runs it."""
     print(f"run at --parallelism {parallelism}:")
-    drift(sb, seed_dir, args.seed_parallelism, args.rate_limit_window_s)
+    drift(sb, workload, seed_dir, args)
     sb.set_faults(latency_ms=args.latency_ms, rate_limit=True)
     settings = Settings(
         env=measured_env or sb.env,
@@ -273,18 +285,19 @@ def measure(
 @contextmanager
 def capture_client(into: list[GHLClient]) -> Iterator[None]:
     """Keep the client `ghlops apply` makes, to read its statistics (connections opened, 429s) afterwards."""
-    original = apply_module.make_client
+    namespace = vars(apply_module)  # patched where `ghlops apply` looks the function up
+    original = namespace["make_client"]
 
     def making(settings: Settings, selected: Any) -> GHLClient:
-        client = original(settings, selected)
+        client: GHLClient = original(settings, selected)
         into.append(client)
         return client
 
-    apply_module.make_client = making  # type: ignore[assignment]
+    namespace["make_client"] = making
     try:
         yield
     finally:
-        apply_module.make_client = original  # type: ignore[assignment]
+        namespace["make_client"] = original
 
 
 @dataclass(frozen=True)
@@ -401,9 +414,9 @@ def report(runs: list[Run], bound: LowerBound, args: argparse.Namespace, repeate
               f"plan output identical: {'yes' if seq.plan_digest == first.plan_digest else 'NO'}")  # fmt: skip
     print()
     print(
-        "memory: growth over the RSS at the start of each phase, in this process, after seeding ran in it: freed "
-        "memory is reused, so a small growth can understate a phase's need (bench/bench_planner.py measures the "
-        "planner's memory per location from a fresh process)"
+        "memory: growth over the RSS at the start of each phase, in this process, after earlier phases ran in it: "
+        "freed memory is reused, so a small growth can understate a phase's need (bench/bench_memory.py measures "
+        "ghlops plan --out in a fresh process per size; bench/bench_planner.py --fresh the planner and digest)"
     )
     every = [r for g in repeated for r in g]
     no_429 = all(r.plan.server.status_429 + r.apply.server.status_429 == 0 for r in every)
@@ -424,7 +437,7 @@ def report(runs: list[Run], bound: LowerBound, args: argparse.Namespace, repeate
         f"{verdict(first.reads_s <= 1.15 * fl.reads)} ({first.reads_s / fl.reads:.2f}x); plan within 1.3x: "
         f"{verdict(first.plan.wall_s <= 1.3 * fl.plan)} ({first.plan.wall_s / fl.plan:.2f}x); apply within 1.5x: "
         f"{verdict(first.apply.wall_s <= 1.5 * fl.apply)} ({first.apply.wall_s / fl.apply:.2f}x); new connections "
-        f"<= calls in flight: {verdict(connections)}; plan growth <= 150 KB per location: "
+        f"<= calls in flight: {verdict(connections)}; plan growth (this process) <= 150 KB per location: "
         f"{verdict(first.plan.growth_mb * per_location <= 150)} ({first.plan.growth_mb * per_location:.0f} KB)"
     )
     if oauth:

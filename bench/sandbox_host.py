@@ -54,6 +54,21 @@ def _serve(conn: Connection, faults: dict[str, Any]) -> None:
                 sb.store.create_location(location_id, name, sb.company_id)
             # The new locations' own tokens join the token map (as under GHL, each has its own).
             conn.send(sandbox_env(sb))
+        elif command == "seed_workload":
+            # The workload's state straight into the store (ghlops/sandbox/direct.py): seconds, not minutes.
+            import time
+
+            from bench.workload import Workload
+            from ghlops.sandbox.direct import seed_direct
+
+            locations, objects, drifted = args
+            started = time.perf_counter()
+            desired = Workload(locations, objects).desired_models(seed=drifted, company_id=sb.company_id)
+            calls = seed_direct(sb, desired)
+            del desired
+            sb.reset_rate_limits()
+            sb.clear_requests()
+            conn.send((calls, time.perf_counter() - started, sandbox_env(sb)))
         elif command == "faults":
             for name, value in args.items():
                 setattr(sb.faults, name, value)
@@ -108,6 +123,13 @@ class SandboxProcess:
 
     def create_locations(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.env = self._call("create_locations", list(pairs))
+
+    def seed_workload(self, locations: int, objects: int, *, drifted: bool = True) -> tuple[int, float]:
+        """Make the live state bench/workload.py's (drifted: its seed; else its desired state) in the sandbox
+        process itself, through ghlops's reader and executor but no HTTP (ghlops.sandbox.direct); creates the
+        locations. Empties the request log and the rate-limit windows. Returns (calls made, seconds taken)."""
+        calls, seconds, self.env = self._call("seed_workload", (locations, objects, drifted))
+        return calls, seconds
 
     def set_faults(self, **values: Any) -> None:
         self._call("faults", values)

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 
 from ghlops.live import TOP_KINDS
 from ghlops.sandbox.store import PageCaps
+from ghlops.state import LocationDesired
 
 PAGE_SIZE = 100  # the limit ghlops asks for on products, prices and the users search
 # GHL answers shorter pages than asked for (and the real total); the sandbox caps them as GHL's documents'
@@ -232,8 +233,9 @@ class Workload:
             own = LIST_KINDS + _extra_pages(live_products, _CAPS.products)
             # + one price list per live product (more pages when a product has more prices than a page holds)
             own += live_products * (1 + _extra_pages(PRICES_PER_PRODUCT, _CAPS.prices))
-            # + one notifications list per live calendar (never paged: GHL's list takes no limit, issue #3)
-            own += len(seed.get("calendars", []))
+            # + one notifications list per live calendar the manifest declares (never paged: GHL's list takes no
+            # limit, issue #3); ghlops reads notifications only under declared calendars (live.declared_parents)
+            own += notification_lists(desired, seed)
             searches = _impact_searches(desired, seed)  # one contacts search per change that costs contact data
             reads += own + searches
             impact += searches
@@ -377,6 +379,32 @@ class Workload:
                 )
         return raw
 
+    # -- validated models (no YAML: fast seeding and the pure planner benchmark) ----------------------------
+    def document(self, i: int, *, seed: bool) -> Spec:
+        """Location ``i``'s manifest document, as :meth:`write` writes it."""
+        return {
+            "apiVersion": "ghlops/v1",
+            "kind": "Location",
+            "metadata": {"name": self.name(i)},
+            "spec": self.seed_spec(i) if seed else self.desired_spec(i),
+        }
+
+    def desired_models(self, *, seed: bool, company_id: str) -> list[LocationDesired]:
+        """Every location's desired state as the loader makes it from :meth:`write`'s files (validated models;
+        the company from the environment, as ``GHL_COMPANY_ID`` gives it), without writing or parsing YAML."""
+        from types import SimpleNamespace
+
+        from ghlops.manifest.loader import to_desired
+        from ghlops.manifest.model import LocationDocument
+
+        found = []
+        for i in range(self.locations):
+            model = LocationDocument.model_validate(self.document(i, seed=seed))
+            item = to_desired(model, SimpleNamespace(pos=f"{self.name(i)}.yaml"))  # type: ignore[arg-type]
+            item.company_id = model.spec.companyId or company_id
+            found.append(item)
+        return found
+
     # -- files -------------------------------------------------------------------------------------------------
     def write(self, directory: Path, *, seed: bool) -> Path:
         """One YAML manifest per location under ``directory``."""
@@ -384,12 +412,7 @@ class Workload:
         yaml = YAML()
         yaml.default_flow_style = None
         for i in range(self.locations):
-            doc = {
-                "apiVersion": "ghlops/v1",
-                "kind": "Location",
-                "metadata": {"name": self.name(i)},
-                "spec": self.seed_spec(i) if seed else self.desired_spec(i),
-            }
+            doc = self.document(i, seed=seed)
             with (directory / f"{self.name(i)}.yaml").open("w", encoding="utf-8") as handle:
                 yaml.dump(doc, handle)
         return directory
@@ -423,6 +446,17 @@ class LowerBound:
     def apply_total(self) -> int:
         """Every request `ghlops apply` makes end to end: its plan's reads, the leases, the re-read, the writes."""
         return self.reads + self.leases + self.reread + self.writes
+
+
+def notification_lists(desired: Spec, seed: Spec) -> int:
+    """Notification lists a read of one location makes: one per live calendar whose name (compared as GHL
+    compares names, case-insensitively) the manifest declares, by its name or an earlier one (``renamedFrom``).
+    Live calendars the manifest does not declare are not read under."""
+    declared: set[str] = set()
+    for calendar in desired.get("calendars", []):
+        declared.add(calendar["name"].casefold())
+        declared.update(old.casefold() for old in calendar.get("renamedFrom", []))
+    return sum(1 for calendar in seed.get("calendars", []) if calendar["name"].casefold() in declared)
 
 
 def _extra_pages(items: int, page: int) -> int:

@@ -81,6 +81,9 @@ class App:
         self._monotonic = monotonic
         self._sleep = sleep
 
+    def reset_rate_limits(self) -> None:
+        self._limiter = RateLimiter()
+
     def _is_lease(self, method: str, path: str, body: Any) -> bool:
         # Recorded for tests only (RecordedRequest.lease); GHL itself knows nothing of ghlops's lease.
         from ghlops.kinds.custom_values import is_lease

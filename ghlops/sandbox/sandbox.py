@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from ghlops.sandbox.app import App
+from ghlops.sandbox.app import App, Incoming, Outcome
 from ghlops.sandbox.auth import DEFAULT_TOKEN_TTL_S, Gatekeeper, OAuthClient
 from ghlops.sandbox.faults import FaultConfig, FaultKind, Faults, InjectedFault
 from ghlops.sandbox.ratelimit import RateLimiter
@@ -233,6 +233,16 @@ class Sandbox:
         ``status`` (with ``Retry-After`` when given) without doing the work.
         """
         self._faults.inject(InjectedFault(kind, method, path_contains, times, status, retry_after))
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        """Answer one request through the whole pipeline (faults, gateway, routing, rate limit, handler, request
+        log) without a socket: what :mod:`ghlops.sandbox.direct` seeds through."""
+        return self._app.handle(incoming)
+
+    def reset_rate_limits(self) -> None:
+        """Forget every request counted in the rate-limit windows (they count even when not enforced), so a
+        benchmark measures from empty windows right after seeding instead of waiting a window out."""
+        self._app.reset_rate_limits()
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -85,3 +85,35 @@ def test_the_planner_benchmark_prints_time_memory_and_growth_per_location() -> N
     out = run("bench_planner.py", "--locations", "4,8", "--objects", "12", "--repeat", "1")
     assert "per location" in out and "peak memory" in out
     assert "linear (time per location within 1.5x across sizes):" in out
+
+
+def test_the_reconcile_benchmark_can_still_seed_over_http() -> None:
+    out = run(
+        "bench_reconcile.py",
+        *("--locations", "3", "--objects", "12", "--latency-ms", "2", "--no-sequential", "--seed-http"),
+        *("--rate-limit-window-s", "0.2", "--seed-parallelism", "4"),
+    )
+    assert "seeded the drift: " in out and "in the sandbox's process" not in out
+    assert "targets: requests == lower bound: plan met, apply met; 0 429s: met" in out
+
+
+def test_the_memory_benchmark_prints_peak_memory_per_location_and_the_slope_between_sizes() -> None:
+    out = run("bench_memory.py", "--locations", "1,3", "--objects", "12")
+    assert "fresh process per size: 1, 3 locations x 12 objects" in out
+    assert re.search(r"^ +3 +\d+MB +\d+MB +\d+MB +[\d.]+KB +-?[\d.]+ KB$", out, re.MULTILINE), out
+    assert "plan exit 0" in out
+
+
+def test_the_memory_benchmark_names_what_holds_the_memory_under_tracemalloc() -> None:
+    out = run("bench_memory.py", "--locations", "2", "--objects", "12", "--tracemalloc", "--top", "3")
+    assert "2 locations: traced memory at the peak" in out
+    for title in ("by ghlops module", "by innermost ghlops frame (who allocated)", "by allocating frame"):
+        assert title in out
+    assert "ghlops/" in out
+
+
+def test_the_planner_benchmark_in_fresh_processes_prints_planner_digest_and_plan_file_per_location() -> None:
+    out = run("bench_planner.py", "--fresh", "--locations", "4,8", "--objects", "12", "--repeat", "1")
+    assert "planner ms/loc" in out and "digest ms/loc" in out and "traced KB/loc" in out
+    assert re.search(r"^ +8( +[\d.]+){6} +[\d.]+$", out, re.MULTILINE), out
+    assert "digest: time per location within 1.5x across sizes:" in out

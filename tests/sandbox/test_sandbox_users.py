@@ -55,9 +55,7 @@ def test_user_create_answers_the_user_without_the_password(sb: Sandbox, agency: 
     assert untraced(agency.get(f"/users/{user['id']}").json()) == user
 
 
-def test_a_user_answers_with_the_keys_real_ghl_adds(
-    agency: httpx.Client, api: httpx.Client, new_user: NewUser
-) -> None:
+def test_a_user_answers_with_the_keys_real_ghl_adds(agency: httpx.Client, api: httpx.Client, new_user: NewUser) -> None:
     # Recorded GET /users/{id} answers (issue 9): permission keys PermissionsDto lacks, scopes as arrays,
     # totpEnabled, dateAdded/dateUpdated; a traceId on the answer.
     user = untraced(new_user())

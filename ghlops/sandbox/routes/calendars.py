@@ -117,10 +117,11 @@ def _team_members(
     """
     location = call.store.location(location_id)
     company = location.company_id if location else call.company_id
-    users = {u["id"]: u for u in call.store.find(Kind.USER, owner=company)}
     problems = []
     for index, member in enumerate(members):
-        user = users.get(member["userId"])
+        # Only the users named: a calendar's team is a few, the company's users can be thousands.
+        stored = call.store.get(Kind.USER, member["userId"])
+        user = stored.data if stored is not None and stored.owner == company else None
         if user is None or location_id not in user["roles"]["locationIds"]:
             problems.append(
                 f"teamMembers.{index}.userId {member['userId']} is not a user with access to location {location_id}"

@@ -129,7 +129,8 @@ def create_user(call: Call) -> Reply:
     _check_company(call, dto.companyId)
     sent = compact(dto.sent())
     with call.store.transaction():
-        if any(u["email"].casefold() == dto.email.casefold() for u in call.store.find(Kind.USER, owner=dto.companyId)):
+        emails = call.store.field_values(Kind.USER, "email", owner=dto.companyId)
+        if any(isinstance(e, str) and e.casefold() == dto.email.casefold() for e in emails):
             raise bad_request("User with this email already exists", "bare")
         _check_locations(call, dto.type, dto.locationIds)
         now = timestamp()
