@@ -232,3 +232,61 @@ def test_dependencies_keep_only_the_pairs_that_matter() -> None:
     old_product = Change(Action.DELETE, "products", "bleach", "Bleach", (Request("DELETE", ("/products/p2",)),),
                          object_id="p2")  # fmt: skip
     assert dependencies([product, tag, price, other_price, old_product]) == [set(), set(), {0}, set(), {3}]
+
+
+class GatedClient:
+    """A writing client whose sends wait at a barrier: they return only once ``parties`` writes are in flight
+    together (a run that cannot put that many in flight breaks the barrier, and the test fails). Records the
+    most writes ever in flight and the order each location's writes were sent in."""
+
+    def __init__(self, parties: int) -> None:
+        import threading
+
+        self._barrier = threading.Barrier(parties)
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+        self.sent: dict[str | None, list[str]] = {}
+
+    def send(self, req: object, *, location_id: str | None = None, context: object = None) -> object:
+        from ghlops.request import Request
+
+        assert isinstance(req, Request)
+        with self._lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.sent.setdefault(location_id, []).append(req.endpoint)
+        try:
+            if not self._barrier.broken:
+                self._barrier.wait(timeout=30)  # a bound for a broken run only: the parties arrive at once
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return {}
+
+
+def test_a_write_slot_a_location_cannot_use_goes_to_another_location() -> None:
+    from typing import Any, cast
+
+    from ghlops.plan.model import Action, Change, Section
+    from ghlops.request import Request
+
+    # Eight locations whose two changes must follow one another (a kind the registry does not know orders
+    # against everything): each has one write ready at a time. At parallelism 2 there are 2 x 4 write slots;
+    # with only two locations at once, six would idle and the barrier of eight would never fill.
+    def chain(n: int) -> Section:
+        first = Change(Action.UPDATE, "widgets", f"a{n}", "A", (Request("PUT", (f"/widgets/a{n}",)),), object_id="a")
+        second = Change(Action.UPDATE, "widgets", f"b{n}", "B", (Request("PUT", (f"/widgets/b{n}",)),), object_id="b")
+        return Section(f"shop-{n}", f"Loc{n}", (first, second))
+
+    sections = tuple(chain(n) for n in range(8))
+    client = GatedClient(parties=8)
+    printed: list[str] = []
+    report = Executor(
+        cast(Any, client), cast(Any, None), parallelism=2, on_outcome=lambda o: printed.append(o.change.key)
+    ).apply(Plan(sections))
+    assert report.ok, [o.error for o in report.failed]
+    assert client.most == 8  # every slot used, never more
+    # Each location's second change after its first; outcomes in plan order whatever finished first.
+    assert client.sent == {f"Loc{n}": [f"/widgets/a{n}", f"/widgets/b{n}"] for n in range(8)}
+    assert printed == [c.key for s in sections for c in s.changes]
