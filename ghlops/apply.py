@@ -245,9 +245,6 @@ class Executor:
         # request deadline).
         self._stop = threading.Event()
         self._in_flight = 0
-        # The run's write slots while locations run (apply); taken before a write is submitted, given back when
-        # it ends, so the writes pool never queues one (a queued write could not be held back by an interrupt).
-        self._slots: threading.BoundedSemaphore | None = None
 
     # -- interrupts ------------------------------------------------------------------------------------
     def interrupt(self) -> None:
@@ -280,25 +277,21 @@ class Executor:
             firsts = [c for c in company.changes if c.stage is Stage.USERS_FIRST]
             self._run_independent(company, firsts, order)
         calls: ThreadPoolExecutor | None = None
-        # Writes in flight across all locations: parallelism x width. More locations than ``parallelism`` run at
-        # once (as many as there are write slots), so a slot a location cannot use (its next change waits on one
-        # in flight: a price on its product) goes to another location's change instead of idling (issue 15).
-        slots = min(self._parallelism, max(1, len(locations))) * self._width
-        at_once = min(slots, max(1, len(locations)))
         if self._width > 1:
-            calls = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="ghlops-write")
-            self._slots = threading.BoundedSemaphore(slots)
+            calls = ThreadPoolExecutor(
+                max_workers=min(self._parallelism, max(1, len(locations))) * self._width,
+                thread_name_prefix="ghlops-write",
+            )
         try:
             if self._parallelism == 1 or len(locations) <= 1:
                 failed = [s.name for s in locations if self._run_location(s, order, calls)]
             else:
-                with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ghlops-apply") as pool:
+                with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="ghlops-apply") as pool:
                     results = list(pool.map(lambda s: (s.name, self._run_location(s, order, calls)), locations))
                 failed = [name for name, bad in results if bad]
         finally:
             if calls is not None:
                 calls.shutdown(wait=True)
-            self._slots = None
         for company in companies:
             lasts = [
                 (c, touched)
@@ -352,8 +345,6 @@ class Executor:
                 index = cursor
                 while index < len(changes) and len(running) < self._width:
                     if not started[index] and needs[index] <= applied:
-                        if not self._take_slot():
-                            break
                         started[index] = True
                         running[self._submit(calls, section, changes[index])] = index
                     index += 1
@@ -386,30 +377,9 @@ class Executor:
             self._on_location_done(section.name)
         return failed
 
-    def _take_slot(self) -> bool:
-        """Wait for a write slot (sequential runs have none to wait for); False when the run was interrupted by
-        the time one was free: the slot is given back and nothing starts."""
-        slots = self._slots
-        if slots is None:
-            return True
-        slots.acquire()
-        if self._stop.is_set():
-            slots.release()
-            return False
-        return True
-
     def _submit(self, calls: ThreadPoolExecutor | None, section: Section, change: Change) -> Future[Outcome]:
         if calls is not None:
-            slots = self._slots
-
-            def write() -> Outcome:
-                try:
-                    return self._attempt(section, change)
-                finally:
-                    if slots is not None:
-                        slots.release()
-
-            return calls.submit(write)
+            return calls.submit(self._attempt, section, change)
         done: Future[Outcome] = Future()
         done.set_result(self._attempt(section, change))
         return done
