@@ -115,7 +115,10 @@ class RunLog:
 
     def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
-        self._lock = threading.Lock()
+        # Reentrant: Ctrl-C's handler (commands.apply.Interrupts) writes a line and closes the log from the main
+        # thread, which may itself be inside _line (logging a skipped change) when the signal lands; a plain lock
+        # would hang the second Ctrl-C forever.
+        self._lock = threading.RLock()
         # Why logging stopped mid-run (a full disk), None while it works.
         self.failure: str | None = None
 
@@ -150,12 +153,18 @@ class RunLog:
         self._line(line)
 
     def _line(self, line: Mapping[str, Any]) -> None:
+        text = scrub(json.dumps(line)) + "\n"
         with self._lock:
-            if self._stream is None:
+            stream = self._stream
+            if stream is None:
                 return
             try:
-                self._stream.write(scrub(json.dumps(line)) + "\n")
-                self._stream.flush()
+                stream.write(text)
+                stream.flush()
+            except ValueError:
+                # Closed under us by the abort path (a signal handler running inside this very call, in the
+                # same thread): the process is exiting; nothing more to log.
+                return
             except OSError as exc:
                 # A full disk (or a log file gone) must not stop the apply or hide its summary: report it once
                 # and stop logging (issue 13, section 6).

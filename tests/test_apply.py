@@ -189,7 +189,7 @@ def test_a_run_log_that_fills_up_mid_apply_is_reported_and_the_apply_carries_on(
 def test_the_last_ambiguous_create_is_looked_for_again_before_it_is_reported_failed(sb: Sandbox) -> None:
     # Issue 13, section 6: after the retries, the last lost answer was reported failed without the re-read the
     # others get. Here the first answers are lost before GHL did anything, the last one after it created the tag.
-    from typing import Any
+    from typing import Any, cast
 
     from ghlops.apply import MAX_AMBIGUOUS_RETRIES
     from ghlops.errors import AmbiguousWriteError
@@ -209,7 +209,7 @@ def test_the_last_ambiguous_create_is_looked_for_again_before_it_is_reported_fai
                     raise AmbiguousWriteError("connection reset after sending", method="POST", endpoint=req.endpoint)
                 return client.send(req, location_id=location_id, context=context)
 
-        report = Executor(LosingAnswers(), LiveReader(client), parallelism=1, env=settings.env).apply(result)
+        report = Executor(cast(Any, LosingAnswers()), LiveReader(client), parallelism=1, env=settings.env).apply(result)
     assert len(sends) == MAX_AMBIGUOUS_RETRIES + 1
     assert report.ok, [o.error for o in report.failed]
     names = [t["name"] for t in sb.store.snapshot(DENTAL)["tags"]]

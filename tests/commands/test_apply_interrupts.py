@@ -1,0 +1,73 @@
+"""Ctrl-C during apply (ghlops.commands.apply.Interrupts): the handler runs in the main thread, between any two
+bytecodes of whatever that thread is doing, including writing the run log."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from ghlops.apply import Executor, RunLog
+from ghlops.commands import exit_codes
+from ghlops.commands.apply import Interrupts
+from ghlops.output import Io
+
+
+class SignalMidWrite(io.StringIO):
+    """A log stream whose first write is interrupted by Ctrl-C: the handler runs inside it, in the same thread,
+    with the run log's lock held (as when the main thread logs a skipped change and the user presses again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_write: Any = None
+        self.text = ""
+
+    def write(self, s: str) -> int:
+        hook, self.on_write = self.on_write, None
+        if hook is not None:
+            hook()
+        self.text += s
+        return len(s)
+
+    def close(self) -> None:
+        self.closed_with = self.text
+        super().close()
+
+
+@pytest.mark.timeout(20)  # the old plain lock hung here for ever: a failure, not a hang
+def test_a_second_ctrl_c_landing_while_the_main_thread_writes_the_run_log_aborts_instead_of_hanging() -> None:
+    stream = SignalMidWrite()
+    log = RunLog(stream)
+    executor = Executor(cast(Any, None), cast(Any, None))
+    errors: list[str] = []
+    aborted: list[int] = []
+    interrupts = Interrupts(executor, Io(out=lambda _l: None, err=errors.append), log, abort=aborted.append)
+    interrupts.handle(signal.SIGINT, None)
+    assert executor.interrupted and aborted == []
+    stream.on_write = lambda: interrupts.handle(signal.SIGINT, None)
+    log.note({"summary": "a line the main thread was writing"})
+    assert aborted == [exit_codes.INTERRUPTED]
+    assert errors[-1].startswith("aborted: the writes in flight may or may not have been made")
+    lines = [json.loads(line) for line in stream.closed_with.splitlines()]
+    # The abort's line is written (inside the interrupted write) and the log closed; the interrupted line is
+    # dropped rather than written to a closed file (the process exits at the abort).
+    assert [line.get("aborted") for line in lines] == [True]
+    assert stream.closed
+
+
+def test_a_second_ctrl_c_while_the_run_log_lock_is_held_by_the_main_thread_writes_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    log = RunLog.open(path)
+    executor = Executor(cast(Any, None), cast(Any, None))
+    aborted: list[int] = []
+    interrupts = Interrupts(executor, Io(out=lambda _l: None, err=lambda _l: None), log, abort=aborted.append)
+    interrupts.handle(signal.SIGINT, None)
+    with log._lock:  # the main thread is inside the log (RunLog._line) when the second Ctrl-C lands
+        interrupts.handle(signal.SIGINT, None)
+    assert aborted == [exit_codes.INTERRUPTED]
+    (line,) = [json.loads(text) for text in path.read_text().splitlines()]
+    assert line["aborted"] is True and line["interrupted"] is True
