@@ -5,7 +5,7 @@
     python bench/bench_memory.py --locations 1000 --tracemalloc    # what holds the memory at the peak
 
 For each size a sandbox (its own process) is seeded with bench/workload.py's drifted state straight into its
-store (ghlops.sandbox.direct: seconds, not the minutes ghlops apply over HTTP takes), the desired manifests are
+store (ghlops.sandbox.seed: seconds, not the minutes ghlops apply over HTTP takes), the desired manifests are
 written as YAML, and ``ghlops plan --out`` runs in a fresh Python process: the real command, parsing the files,
 reading over HTTP, planning, counting impact, writing the plan file. That process reports its resident memory
 after its imports (``ghlops.cli`` and everything ``plan`` imports) and its peak (Linux's VmHWM, else

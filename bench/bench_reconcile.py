@@ -6,7 +6,7 @@
 
 The sandbox runs in a child process with GHL's rate limit on (100 requests / 10 s per location) and is seeded
 with half of the locations drifted (see bench/workload.py): by default straight into its store, in its own
-process (ghlops.sandbox.direct: ghlops's reader, planner and executor with each call handed to the sandbox's
+process (ghlops.sandbox.seed: ghlops's reader, planner and executor with each call handed to the sandbox's
 pipeline, no HTTP; 1,000 x 60 in well under a minute); ``--seed-http`` seeds through ghlops apply over HTTP
 instead (no latency; minutes at 1,000 locations), as before.
 Then, with the latency on, ghlops plans and applies at ``--parallelism``, and again at parallelism 1 after the

@@ -55,11 +55,11 @@ def _serve(conn: Connection, faults: dict[str, Any]) -> None:
             # The new locations' own tokens join the token map (as under GHL, each has its own).
             conn.send(sandbox_env(sb))
         elif command == "seed_workload":
-            # The workload's state straight into the store (ghlops/sandbox/direct.py): seconds, not minutes.
+            # The workload's state straight into the store (ghlops/sandbox/seed.py): seconds, not minutes.
             import time
 
             from bench.workload import Workload
-            from ghlops.sandbox.direct import seed_direct
+            from ghlops.sandbox.seed import seed_direct
 
             locations, objects, drifted = args
             started = time.perf_counter()
@@ -126,7 +126,7 @@ class SandboxProcess:
 
     def seed_workload(self, locations: int, objects: int, *, drifted: bool = True) -> tuple[int, float]:
         """Make the live state bench/workload.py's (drifted: its seed; else its desired state) in the sandbox
-        process itself, through ghlops's reader and executor but no HTTP (ghlops.sandbox.direct); creates the
+        process itself, through ghlops's reader and executor but no HTTP (ghlops.sandbox.seed); creates the
         locations. Empties the request log and the rate-limit windows. Returns (calls made, seconds taken)."""
         calls, seconds, self.env = self._call("seed_workload", (locations, objects, drifted))
         return calls, seconds

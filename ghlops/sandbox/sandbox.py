@@ -236,7 +236,7 @@ class Sandbox:
 
     def handle(self, incoming: Incoming) -> Outcome:
         """Answer one request through the whole pipeline (faults, gateway, routing, rate limit, handler, request
-        log) without a socket: what :mod:`ghlops.sandbox.direct` seeds through."""
+        log) without a socket: what :mod:`ghlops.sandbox.seed` seeds through."""
         return self._app.handle(incoming)
 
     def reset_rate_limits(self) -> None:

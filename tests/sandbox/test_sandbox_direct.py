@@ -1,4 +1,4 @@
-"""Seeding straight into the sandbox's pipeline (ghlops.sandbox.direct) leaves what seeding over HTTP leaves."""
+"""Seeding straight into the sandbox's pipeline (ghlops.sandbox.seed) leaves what seeding over HTTP leaves."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from ghlops.apply import Executor
 from ghlops.live import LiveReader
 from ghlops.plan.render_text import render_plan
 from ghlops.sandbox import Sandbox
-from ghlops.sandbox.direct import seed_direct
-from ghlops.sandbox.seed import sandbox_env
+from ghlops.sandbox.seed import sandbox_env, seed_direct
 from ghlops.workflow import Settings, load, make_client, plan, read
 
 WORKLOAD = Workload(4, 60)
