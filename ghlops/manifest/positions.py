@@ -56,7 +56,7 @@ class PosDict(dict[str, Any]):
 
     # Slots, and one position entry per key: a loaded manifest is mostly these containers, and a run at 1,000
     # locations holds all of them (issue 15: memory per location).
-    __slots__ = ("pos", "_pos", "_file", "sources")
+    __slots__ = ("_file", "_pos", "pos", "sources")
 
     pos: SourcePos | None
     # Per key, its (key position, value position). Positions are SourcePos, or (as the YAML builder stores them,
@@ -177,7 +177,7 @@ class PosList(list[Any]):
     Equality, ``repr`` and pydantic validation behave exactly as for a plain ``list``.
     """
 
-    __slots__ = ("pos", "_item_pos", "_file", "sources")  # as PosDict's: many of these are held
+    __slots__ = ("_file", "_item_pos", "pos", "sources")  # as PosDict's: many of these are held
 
     pos: SourcePos | None
     _item_pos: list[SourcePos | int | None]  # as PosDict's: SourcePos, or packed in ``_file``
