@@ -744,7 +744,7 @@ class _Builder:
             resolved = _STR
         else:
             resolved = str(tag)
-        value = text
+        value = sys.intern(text)  # shared, as on the fast path above
         merge = False
         if resolved == _NULL:
             value = None

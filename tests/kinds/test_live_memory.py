@@ -1,0 +1,61 @@
+"""What a live object holds (issue 15): shared strings and defaults, the same values as before."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+
+import pytest
+
+from ghlops.kinds import BY_NAME
+from ghlops.kinds.base import Resolver, shared_strings, tolerant
+from ghlops.kinds.calendars import Calendar
+from ghlops.kinds.tags import Tag
+
+ANSWER = '{"id": "t1", "name": "vip", "locationId": "L1", "meta": {"kind": "tag", "list": ["a", {"x": "y"}]}}'
+
+
+def test_shared_strings_is_equal_to_the_answer_and_shares_its_keys_and_short_values() -> None:
+    first, second = json.loads(ANSWER), json.loads(ANSWER)
+    a, b = shared_strings(first), shared_strings(second)
+    assert a == first and b == second
+    assert [k for k in a if any(k is j for j in b)] == list(a)  # every key one object
+    assert a["meta"]["kind"] is b["meta"]["kind"]
+    assert a["meta"]["list"][1]["x"] is b["meta"]["list"][1]["x"]
+    long = "x" * 17
+    text = shared_strings(json.loads(json.dumps({"d": long})))["d"]
+    assert text == long  # long texts (ids, descriptions) are kept as they are, not interned
+
+
+def test_live_objects_without_odd_values_share_one_empty_set() -> None:
+    tags = BY_NAME["tags"]
+    one = tags.live(json.loads(ANSWER), Resolver())
+    two = tags.live(json.loads(ANSWER), Resolver())
+    assert one.odd == frozenset() and one.odd is two.odd
+    assert one.raw == json.loads(ANSWER)
+
+
+def test_unset_meta_lists_are_one_shared_list_that_refuses_changes() -> None:
+    a, b = Tag(name="a"), Tag(name="b")
+    assert a.renamedFrom == [] and a.renamedFrom is b.renamedFrom is b.ignoreChanges
+    with pytest.raises(TypeError):
+        a.renamedFrom.append("old")
+    with pytest.raises(TypeError):
+        a.ignoreChanges += ["name"]
+    for clone in (copy.deepcopy(a), pickle.loads(pickle.dumps(a)), a.model_copy(deep=True)):
+        assert clone == a and clone.renamedFrom is a.renamedFrom
+    assert a.model_dump()["renamedFrom"] == [] and '"renamedFrom":[]' in a.model_dump_json()
+    declared = Tag(name="c", renamedFrom=["old"])
+    declared.renamedFrom.append("older")  # a list the manifest wrote is its own
+    assert declared.renamedFrom == ["old", "older"] and a.renamedFrom == []
+
+
+def test_the_tolerant_fallback_fills_defaults_without_marking_them_set() -> None:
+    obj, odd = tolerant(Calendar, {"name": "Cleaning", "appoinmentPerDay": "", "calendarType": "event"})
+    assert odd == [("appoinmentPerDay",)]
+    assert obj.model_fields_set == {"name", "appoinmentPerDay", "calendarType"}
+    assert obj.notifications == [] and obj.renamedFrom == [] and obj.protect is False
+    assert obj.appoinmentPerDay == ""  # type: ignore[comparison-overlap]
+    other, _ = tolerant(Calendar, {"name": "Other", "appoinmentPerDay": ""})
+    assert other.notifications is not obj.notifications  # a factory's value per object, as pydantic makes them
