@@ -166,6 +166,38 @@ class LiveObject(Generic[M]):
     odd: frozenset[Path] = frozenset()
 
 
+class _SharedFieldsSet(set[str]):
+    """A model's fields set (``model_fields_set``: the fields GHL sent) shared by every live object that has the
+    same ones: pydantic makes a set per object, 216 bytes and more (a live calendar's: 2 KB), and a read holds
+    every object (issue 15). Shared, so it refuses any change, loudly: pydantic adds to it only when a field is
+    assigned on the object, which ghlops never does to a live one. Copies (model_copy, pickle) are their own."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a live object's fields set is shared: copy the object instead of assigning its fields")
+
+    add = update = discard = remove = pop = clear = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse
+
+
+_SHARED_FIELDS_SETS: dict[frozenset[str], _SharedFieldsSet] = {}
+_SHARED_FIELDS_SETS_MAX = 10_000  # distinct shapes of answers; past that (never seen) sets are not shared
+
+
+def share_fields_set(obj: BaseModel) -> None:
+    """Give ``obj`` the shared fields set equal to its own (see _SharedFieldsSet)."""
+    own = obj.__pydantic_fields_set__
+    key = frozenset(own)
+    shared = _SHARED_FIELDS_SETS.get(key)
+    if shared is None:
+        if len(_SHARED_FIELDS_SETS) >= _SHARED_FIELDS_SETS_MAX:
+            return
+        shared = _SHARED_FIELDS_SETS.setdefault(key, _SharedFieldsSet(own))
+    object.__setattr__(obj, "__pydantic_fields_set__", shared)
+
+
 _NO_ODD: frozenset[Path] = frozenset()  # most live objects: one empty set for all of them, not one each
 
 # Strings of a live answer no longer than this are shared (sys.intern) across every object read: keys, and values
@@ -448,6 +480,7 @@ class Kind(Generic[M]):
 
     def live_from(self, object_id: str, data: Mapping[str, Any], raw: Mapping[str, Any]) -> LiveObject[M]:
         obj, odd = tolerant(self.model, data)
+        share_fields_set(obj)
         return LiveObject(object_id, obj, raw, frozenset(odd) if odd else _NO_ODD)
 
     # -- comparing -------------------------------------------------------------------------------------

@@ -59,3 +59,17 @@ def test_the_tolerant_fallback_fills_defaults_without_marking_them_set() -> None
     assert obj.appoinmentPerDay == ""  # type: ignore[comparison-overlap]
     other, _ = tolerant(Calendar, {"name": "Other", "appoinmentPerDay": ""})
     assert other.notifications is not obj.notifications  # a factory's value per object, as pydantic makes them
+
+
+def test_live_objects_with_the_same_fields_share_one_fields_set_that_refuses_changes() -> None:
+    tags = BY_NAME["tags"]
+    one = tags.live({"id": "t1", "name": "a"}, Resolver())
+    two = tags.live({"id": "t2", "name": "b"}, Resolver())
+    assert one.obj.model_fields_set == {"name"} and one.obj.model_fields_set is two.obj.model_fields_set
+    assert one.obj.model_dump(exclude_unset=True) == {"name": "a"}
+    copied = one.obj.model_copy()
+    assert copied.model_fields_set == {"name"} and copied.model_fields_set is not one.obj.model_fields_set
+    assert pickle.loads(pickle.dumps(one.obj)) == one.obj
+    with pytest.raises(TypeError):
+        one.obj.model_fields_set.add("protect")
+    assert two.obj.model_fields_set == {"name"}
