@@ -186,16 +186,25 @@ _SHARED_FIELDS_SETS: dict[frozenset[str], _SharedFieldsSet] = {}
 _SHARED_FIELDS_SETS_MAX = 10_000  # distinct shapes of answers; past that (never seen) sets are not shared
 
 
-def share_fields_set(obj: BaseModel) -> None:
-    """Give ``obj`` the shared fields set equal to its own (see _SharedFieldsSet)."""
+def share_fields_set(obj: BaseModel, depth: int = 0) -> None:
+    """Give ``obj``, and the models in its fields (a calendar's team members), the shared fields sets equal to
+    their own (see _SharedFieldsSet)."""
     own = obj.__pydantic_fields_set__
     key = frozenset(own)
     shared = _SHARED_FIELDS_SETS.get(key)
-    if shared is None:
-        if len(_SHARED_FIELDS_SETS) >= _SHARED_FIELDS_SETS_MAX:
-            return
+    if shared is None and len(_SHARED_FIELDS_SETS) < _SHARED_FIELDS_SETS_MAX:
         shared = _SHARED_FIELDS_SETS.setdefault(key, _SharedFieldsSet(own))
-    object.__setattr__(obj, "__pydantic_fields_set__", shared)
+    if shared is not None:
+        object.__setattr__(obj, "__pydantic_fields_set__", shared)
+    if depth >= _SHARED_DEPTH:
+        return
+    for value in obj.__dict__.values():
+        if isinstance(value, BaseModel):
+            share_fields_set(value, depth + 1)
+        elif type(value) is list and value and isinstance(value[0], BaseModel):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    share_fields_set(item, depth + 1)
 
 
 _NO_ODD: frozenset[Path] = frozenset()  # most live objects: one empty set for all of them, not one each

@@ -73,3 +73,26 @@ def test_live_objects_with_the_same_fields_share_one_fields_set_that_refuses_cha
     with pytest.raises(TypeError):
         one.obj.model_fields_set.add("protect")
     assert two.obj.model_fields_set == {"name"}
+
+
+def test_declared_entries_and_nested_models_share_fields_sets_too() -> None:
+    from ghlops.manifest.model import LocationDocument
+    from ghlops.manifest.validation import validate
+
+    spec = {
+        "locationId": "L" * 20,
+        "tags": ["a", "b"],
+        "calendars": [{"name": "C", "teamMembers": [{"user": "a@b.c"}]}, {"name": "D", "teamMembers": []}],
+    }
+    doc = {"apiVersion": "ghlops/v1", "kind": "Location", "metadata": {"name": "x"}, "spec": spec}
+    model, errors = validate(LocationDocument, doc)
+    assert errors == [] and model is not None
+    first, second = model.spec.tags or []
+    assert first.model_fields_set == {"name"} and first.model_fields_set is second.model_fields_set
+    one, two = model.spec.calendars or []
+    assert one.model_fields_set == two.model_fields_set == {"name", "teamMembers"}
+    assert one.model_fields_set is two.model_fields_set
+    (member,) = one.teamMembers or []
+    assert member.model_fields_set == {"user"}
+    with pytest.raises(TypeError):  # a nested model's set is a shared one as well
+        member.model_fields_set.add("role")
