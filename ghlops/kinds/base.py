@@ -14,12 +14,13 @@ The registry (registry.py) lists the kinds; everything else derives from what th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from types import NoneType, UnionType
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Generic, NoReturn, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -84,19 +85,53 @@ class Model(BaseModel):
     @classmethod
     def _live_extras(cls, data: Any, info: ValidationInfo) -> Any:
         if is_live(info) and isinstance(data, Mapping):
-            return {k: v for k, v in data.items() if k in cls.model_fields}
+            known = field_names(cls)
+            # Runs for every live object and every model nested in one: most hold only known keys, kept as is.
+            if known.issuperset(data.keys()):
+                return data
+            return {k: v for k, v in data.items() if k in known}
         return data
+
+
+class _NoNames(list[str]):
+    """The one empty list every entry that sets no ``renamedFrom`` / ``ignoreChanges`` holds (almost all of them,
+    declared and live: two lists each, 112 bytes, at 1,000 locations x 60 objects 14 MB; issue 15). Shared, so it
+    refuses any change: assign a new list instead. Equal to ``[]`` and dumped as one; copies are itself."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the shared empty default list cannot change: assign a new list instead")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __copy__(self) -> _NoNames:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _NoNames:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_no_names, ())
+
+
+_NO_NAMES = _NoNames()
+
+
+def _no_names() -> list[str]:
+    return _NO_NAMES
 
 
 class Entry(Model):
     """One declared object. Subclasses add the fields GHL accepts for the kind."""
 
     renamedFrom: list[str] = Field(
-        default_factory=list,
+        default_factory=_no_names,
         description="Earlier names of this object: a live object under an old name is renamed in place.",
     )
     ignoreChanges: list[str] = Field(
-        default_factory=list, description="Fields never diffed for this object (managed elsewhere)."
+        default_factory=_no_names, description="Fields never diffed for this object (managed elsewhere)."
     )
     protect: bool = Field(default=False, description="Refuse any plan that would delete or replace this object.")
 
@@ -116,7 +151,7 @@ M = TypeVar("M", bound=Entry)
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveObject(Generic[M]):
     """An object as GHL holds it: its id, the same model a manifest declares, and the raw API body.
 
@@ -129,6 +164,88 @@ class LiveObject(Generic[M]):
     obj: M
     raw: Mapping[str, Any]
     odd: frozenset[Path] = frozenset()
+
+
+class _SharedFieldsSet(set[str]):
+    """A model's fields set (``model_fields_set``: the fields GHL sent) shared by every live object that has the
+    same ones: pydantic makes a set per object, 216 bytes and more (a live calendar's: 2 KB), and a read holds
+    every object (issue 15). Shared, so it refuses any change, loudly: pydantic adds to it only when a field is
+    assigned on the object, which ghlops never does to a live one. Copies (model_copy, pickle) are their own."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a live object's fields set is shared: copy the object instead of assigning its fields")
+
+    add = update = discard = remove = pop = clear = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse
+
+
+_SHARED_FIELDS_SETS: dict[frozenset[str], _SharedFieldsSet] = {}
+_SHARED_FIELDS_SETS_MAX = 10_000  # distinct shapes of answers; past that (never seen) sets are not shared
+
+
+def share_fields_set(obj: BaseModel, depth: int = 0) -> None:
+    """Give ``obj``, and the models in its fields (a calendar's team members), the shared fields sets equal to
+    their own (see _SharedFieldsSet)."""
+    own = obj.__pydantic_fields_set__
+    key = frozenset(own)
+    shared = _SHARED_FIELDS_SETS.get(key)
+    if shared is None and len(_SHARED_FIELDS_SETS) < _SHARED_FIELDS_SETS_MAX:
+        shared = _SHARED_FIELDS_SETS.setdefault(key, _SharedFieldsSet(own))
+    if shared is not None:
+        object.__setattr__(obj, "__pydantic_fields_set__", shared)
+    if depth >= _SHARED_DEPTH:
+        return
+    for value in obj.__dict__.values():
+        if isinstance(value, BaseModel):
+            share_fields_set(value, depth + 1)
+        elif type(value) is list and value and isinstance(value[0], BaseModel):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    share_fields_set(item, depth + 1)
+
+
+_NO_ODD: frozenset[Path] = frozenset()  # most live objects: one empty set for all of them, not one each
+
+# Strings of a live answer no longer than this are shared (sys.intern) across every object read: keys, and values
+# that repeat (a currency, a type, a status); longer ones (ids: 20 characters and more, texts) are mostly unique,
+# and an interned string that is never shared only costs its place in the interpreter's table.
+_SHARED_LEN = 16
+_SHARED_DEPTH = 32  # deeper answers (none GHL sends) are kept as they are
+
+
+def shared_strings(raw: Mapping[str, Any], depth: int = 0) -> Mapping[str, Any]:
+    """``raw`` (a live answer's object) with its keys and short strings shared across the run: a read holds
+    every object GHL sent, keys and all, for read-modify-write, and JSON decoding makes each key anew per answer
+    (issue 15: memory per location). Equal to ``raw``; a new dict when it is one."""
+    if depth > _SHARED_DEPTH or type(raw) is not dict:
+        return raw
+    intern = sys.intern
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        kind = type(value)
+        if kind is str:
+            if len(value) <= _SHARED_LEN:
+                value = intern(value)
+        elif kind is dict:
+            value = shared_strings(value, depth + 1)
+        elif kind is list:
+            value = [_shared_item(item, depth + 1) for item in value]
+        out[intern(key) if type(key) is str else key] = value
+    return out
+
+
+def _shared_item(item: Any, depth: int) -> Any:
+    kind = type(item)
+    if kind is str:
+        return sys.intern(item) if len(item) <= _SHARED_LEN else item
+    if kind is dict:
+        return shared_strings(item, depth)
+    if kind is list:
+        return [_shared_item(inner, depth + 1) for inner in item] if depth <= _SHARED_DEPTH else item
+    return item
 
 
 class Scope(StrEnum):
@@ -367,11 +484,13 @@ class Kind(Generic[M]):
 
     def live(self, raw: Mapping[str, Any], resolver: Resolver) -> LiveObject[M]:
         """The live object; ValueError only when GHL's object lacks what matching needs (id, natural key)."""
+        raw = shared_strings(raw)  # before parse_live, so the model's values are the same strings as the raw's
         return self.live_from(self.raw_id(raw), self.parse_live(raw, resolver), raw)
 
     def live_from(self, object_id: str, data: Mapping[str, Any], raw: Mapping[str, Any]) -> LiveObject[M]:
         obj, odd = tolerant(self.model, data)
-        return LiveObject(object_id, obj, raw, frozenset(odd))
+        share_fields_set(obj)
+        return LiveObject(object_id, obj, raw, frozenset(odd) if odd else _NO_ODD)
 
     # -- comparing -------------------------------------------------------------------------------------
     def compare_value(self, field_name: str, desired: M, resolver: Resolver) -> Any:
@@ -547,12 +666,35 @@ def tolerant(model: type[BM], data: Mapping[str, Any]) -> tuple[BM, list[Path]]:
         pass
     odd: list[Path] = []
     values: dict[str, Any] = {}
+    known = field_names(model)
     for name, value in data.items():
-        info = model.model_fields.get(name)
-        if info is None:
+        if name not in known:
             continue
         values[name] = _tolerant_value(model, name, value, (name,), odd)
-    return model.model_construct(_fields_set=set(values), **values), odd
+    fields_set = set(values)
+    # The defaults model_construct would make: pydantic asks each default factory's signature anew per call
+    # (inspect parses a builtin's text signature, ``list``'s: most of a live calendar's parse), so they are made
+    # here, the same way (unset fields still get their defaults, and are not in the fields set).
+    for name, factory in _plain_factories(model):
+        if name not in values:
+            values[name] = factory()
+    return model.model_construct(_fields_set=fields_set, **values), odd
+
+
+@cache
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """A model's field names (``model_fields`` is a property that builds its answer on every access)."""
+    return frozenset(model.model_fields)
+
+
+@cache
+def _plain_factories(model: type[BaseModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """(field name, default factory) of a model's fields whose factory takes no argument (all of ghlops's)."""
+    found: list[tuple[str, Callable[[], Any]]] = []
+    for name, info in model.model_fields.items():
+        if info.default_factory is not None and not info.default_factory_takes_validated_data:
+            found.append((name, cast(Callable[[], Any], info.default_factory)))
+    return tuple(found)
 
 
 def _tolerant_value(model: type[BaseModel], name: str, value: Any, path: Path, odd: list[Path]) -> Any:

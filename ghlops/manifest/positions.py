@@ -39,6 +39,14 @@ __all__ = [
 ]
 
 
+_PACK_LIMIT = 1 << 48  # a packed position (``line << 24 | col``) below this fits beside another in one int
+_Pos: TypeAlias = "SourcePos | int | None"
+
+
+def _unpack(file: str, found: SourcePos | int | None) -> SourcePos | None:
+    return SourcePos(file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
+
+
 class PosDict(dict[str, Any]):
     """A ``dict`` that records the source position of each key and of each value.
 
@@ -46,50 +54,58 @@ class PosDict(dict[str, Any]):
     Equality, ``repr`` and pydantic validation behave exactly as for a plain ``dict``.
     """
 
+    # Slots, and one position entry per key: a loaded manifest is mostly these containers, and a run at 1,000
+    # locations holds all of them (issue 15: memory per location).
+    __slots__ = ("_file", "_pos", "pos", "sources")
+
     pos: SourcePos | None
-    # Positions are SourcePos, or (as the YAML builder stores them, to build fewer objects) ``line << 24 | col``
-    # in the file ``_file``; the accessors always return SourcePos.
-    _key_pos: dict[str, SourcePos | int]
-    _value_pos: dict[str, SourcePos | int]
-    _file: str = ""
+    # Per key, its (key position, value position). Positions are SourcePos, or (as the YAML builder stores them,
+    # to build fewer objects) ``line << 24 | col`` in the file ``_file``; the accessors always return SourcePos.
+    # Both packed are stored as one int (``key << 48 | value``), else as a pair.
+    _pos: dict[str, int | tuple[_Pos, _Pos]]
+    _file: str
     # Set by the template merge on a mapping it built: the (document, path) of every source it combines.
     # Never copied (a copy is not the merge's result), like positions it is recorded exactly once.
-    sources: list[tuple[Any, KeyPath]] | None = None
+    sources: list[tuple[Any, KeyPath]] | None
 
     def __init__(
         self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, *, pos: SourcePos | None = None
     ) -> None:
         super().__init__(items)
         self.pos = pos
-        self._key_pos = {}
-        self._value_pos = {}
+        self.sources = None
         if isinstance(items, PosDict):
-            self._key_pos.update(items._key_pos)
-            self._value_pos.update(items._value_pos)
+            self._pos = dict(items._pos)
             self._file = items._file
             if pos is None:
                 self.pos = items.pos
+        else:
+            self._pos = {}
+            self._file = ""
 
     # -- positions ---------------------------------------------------------------------------------------
 
     def key_pos(self, key: str) -> SourcePos | None:
         """Where ``key`` itself was written, if known."""
-        found = self._key_pos.get(key)
-        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
+        found = self._pos.get(key)
+        if isinstance(found, int):
+            return _unpack(self._file, found >> 48)
+        return None if found is None else _unpack(self._file, found[0])
 
     def value_pos(self, key: str) -> SourcePos | None:
         """Where the value of ``key`` starts, if known."""
-        found = self._value_pos.get(key)
-        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
+        found = self._pos.get(key)
+        if isinstance(found, int):
+            return _unpack(self._file, found & (_PACK_LIMIT - 1))
+        return None if found is None else _unpack(self._file, found[1])
 
     def set_packed(self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: int) -> None:
         """``set_with_pos`` for the YAML builder: positions packed as ``line << 24 | col`` in ``_file``."""
         dict.__setitem__(self, key, value)
-        if key_pos is None:
-            self._key_pos.pop(key, None)
+        if isinstance(key_pos, int) and value_pos < _PACK_LIMIT:
+            self._pos[key] = key_pos << 48 | value_pos
         else:
-            self._key_pos[key] = key_pos
-        self._value_pos[key] = value_pos
+            self._pos[key] = (key_pos, value_pos)
 
     def set_with_pos(
         self, key: str, value: Any, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None
@@ -100,14 +116,12 @@ class PosDict(dict[str, Any]):
 
     def set_pos(self, key: str, *, key_pos: SourcePos | int | None, value_pos: SourcePos | int | None) -> None:
         """Record (or, for ``None``, forget) the positions of an existing entry."""
-        if key_pos is None:
-            self._key_pos.pop(key, None)
+        if key_pos is None and value_pos is None:
+            self._pos.pop(key, None)
+        elif isinstance(key_pos, int) and isinstance(value_pos, int) and value_pos < _PACK_LIMIT:
+            self._pos[key] = key_pos << 48 | value_pos
         else:
-            self._key_pos[key] = key_pos
-        if value_pos is None:
-            self._value_pos.pop(key, None)
-        else:
-            self._value_pos[key] = value_pos
+            self._pos[key] = (key_pos, value_pos)
 
     def copy_entry(self, source: PosDict, key: str, *, as_key: str | None = None) -> None:
         """Copy ``source[key]`` (the same value object, not a copy) into ``self`` with its positions.
@@ -147,12 +161,13 @@ class PosDict(dict[str, Any]):
         return result
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = {"pos": self.pos, "_key_pos": self._key_pos, "_value_pos": self._value_pos, "_file": self._file}
-        return (PosDict, (), state, None, iter(self.items()))
+        # Slots, no __dict__: pickle sets the second half of the state attribute by attribute. ``sources`` is not
+        # copied (see above).
+        state = {"pos": self.pos, "_pos": self._pos, "_file": self._file}
+        return (PosDict, (), (None, state), None, iter(self.items()))
 
     def _forget(self, key: str) -> None:
-        self._key_pos.pop(key, None)
-        self._value_pos.pop(key, None)
+        self._pos.pop(key, None)
 
 
 class PosList(list[Any]):
@@ -162,14 +177,18 @@ class PosList(list[Any]):
     Equality, ``repr`` and pydantic validation behave exactly as for a plain ``list``.
     """
 
+    __slots__ = ("_file", "_item_pos", "pos", "sources")  # as PosDict's: many of these are held
+
     pos: SourcePos | None
     _item_pos: list[SourcePos | int | None]  # as PosDict's: SourcePos, or packed in ``_file``
-    _file: str = ""
-    sources: list[tuple[Any, KeyPath]] | None = None  # as for PosDict: set by the template merge on its lists
+    _file: str
+    sources: list[tuple[Any, KeyPath]] | None  # as for PosDict: set by the template merge on its lists
 
     def __init__(self, items: Iterable[Any] = (), /, *, pos: SourcePos | None = None) -> None:
         super().__init__(items)
         self.pos = pos
+        self.sources = None
+        self._file = ""
         if isinstance(items, PosList):
             self._item_pos = [items.item_pos(i) for i in range(len(items))]
             if pos is None:
@@ -187,7 +206,7 @@ class PosList(list[Any]):
             found = self._item_pos[index]
         except IndexError:
             return None
-        return SourcePos(self._file, found >> 24, found & 0xFFFFFF) if isinstance(found, int) else found
+        return _unpack(self._file, found)
 
     def set_item_pos(self, index: int, pos: SourcePos | None) -> None:
         self._sync()
@@ -230,7 +249,8 @@ class PosList(list[Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         self._sync()
-        return (PosList, (), {"pos": self.pos, "_item_pos": self._item_pos, "_file": self._file}, iter(self))
+        state = {"pos": self.pos, "_item_pos": self._item_pos, "_file": self._file}
+        return (PosList, (), (None, state), iter(self))
 
 
 def container_pos(value: Any) -> SourcePos | None:

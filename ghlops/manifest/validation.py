@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ghlops.errors import ManifestError, SourcePos, one_line
+from ghlops.kinds.base import share_fields_set
 from ghlops.manifest.positions import KeyPath, locate, locate_key, render_path
 from ghlops.manifest.suggest import did_you_mean
 from ghlops.manifest.values import describe_value, kind_of
@@ -46,6 +47,7 @@ def validate(
         instance = model.model_validate(data, context=dict(context) if context is not None else None)
     except ValidationError as exc:
         return None, map_validation_error(exc, model, data, root_path=root_path)
+    share_fields_set(instance)  # a run holds every declared entry: one fields set per shape, not per entry
     return instance, []
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -682,6 +683,10 @@ class _Builder:
                 value: Any = text
                 if resolved != _STR:
                     value = _CONSTRUCTED.get((resolved, text), _MISSING)
+                else:
+                    # Keys, and most values (a field's type, a currency, a name every location shares), repeat in
+                    # every document: one string each for the whole run (issue 15: memory per location).
+                    value = text = sys.intern(text)
                 top = frames[-1]
                 if value is not _MISSING:
                     container = top.container
@@ -739,7 +744,7 @@ class _Builder:
             resolved = _STR
         else:
             resolved = str(tag)
-        value = text
+        value = sys.intern(text)  # shared, as on the fast path above
         merge = False
         if resolved == _NULL:
             value = None
@@ -836,7 +841,7 @@ class _Builder:
             top.key_state = _SKIP
             return
         top.key_state = _HAVE_KEY
-        top.key = key
+        top.key = sys.intern(key)
         top.key_pos = item.pos
 
     def _take_merge(self, top: _Frame, item: _Value) -> None:
