@@ -41,7 +41,7 @@ def make_saved_plan(
 ) -> SavedPlan:
     """Load and select, read live state, plan (and count what its destructive changes cost in contacts, unless
     ``impact`` is off); keep what the plan depends on, so apply --plan can tell whether it still holds."""
-    manifests = load(paths, settings.env)
+    manifests = load(paths, settings.env, keep_trees=False)
     selected = in_shard(select(manifests, locations), shard)
     with make_client(settings, selected) as client:
         snapshot = read(client, selected, settings)

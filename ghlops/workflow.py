@@ -82,7 +82,11 @@ def parallelism_from(value: int | None, env: Mapping[str, str]) -> int:
     return parsed
 
 
-def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False) -> Manifests:
+def load(
+    paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool = False, keep_trees: bool = True
+) -> Manifests:
+    """Load and validate the manifests; ``keep_trees=False`` drops their YAML trees afterwards (plan and apply
+    need only the models: see :meth:`Manifests.shed_trees`)."""
     if not offline and not env.get(COMPANY_ENV, "").strip():
         # The agency's company id as the credentials tell it (the store of `ghlops auth login`, or an agency OAuth
         # token's claim), so an agency on OAuth needs no GHL_COMPANY_ID for its users.
@@ -101,6 +105,8 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str], *, offline: bool =
         # The credential variables the manifests name (tokenEnv, passwordEnv): their values are secrets too.
         users = getattr(item.model.spec, "users", None) or []
         redact.remember_env(env, [item.desired.token_env or "", *(u.passwordEnv or "" for u in users)])
+    if not keep_trees:
+        manifests.shed_trees()
     return manifests
 
 

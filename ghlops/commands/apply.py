@@ -68,7 +68,7 @@ def apply_command(
     if saved is not None:
         # The plan names its manifests; they and the live state it was made from must be unchanged.
         paths = saved_plans.unchanged_manifests(saved)
-    manifests = load(paths, settings.env)
+    manifests = load(paths, settings.env, keep_trees=False)
     if saved is not None:
         selected = saved_plans.select_saved(saved, manifests)
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,18 @@ class Manifests:
     files: list[Path]
     loaded: list[Loaded] = field(default_factory=list)
     templates: dict[str, TemplateSource] = field(default_factory=dict)
+
+    def shed_trees(self) -> None:
+        """Let go of each location's YAML trees (``doc.data`` and ``source``) once loading is done.
+
+        Every check that points at a line runs inside :func:`load_manifests`; after it, plan and apply use only
+        the validated models, while the trees (position-keeping dicts, lists and positions) were a quarter of
+        ``plan``'s peak memory: 188 -> 147 KB per location at 1,000 x 60 (issue 15). ``pull`` writes YAML back
+        and keeps them. The file, document index and position of each document stay, for messages.
+        """
+        for item in self.loaded:
+            item.doc = replace(item.doc, data=PosDict())
+            item.source = None
 
     @property
     def locations(self) -> list[LocationDesired]:

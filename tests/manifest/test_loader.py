@@ -122,3 +122,19 @@ def test_a_location_without_templates_keeps_one_tree_and_knows_its_source(write:
     assert item.source is item.doc  # nothing merged: no second copy of the document
     assert (item.desired.name, item.desired.location_id, item.desired.source) == ("downtown", "L1", "loc.yaml:1:1")
     assert item.pos("spec", "tags", 0) is not None and str(item.pos("spec", "tags", 0)) == "loc.yaml:7:10"
+
+
+def test_shedding_the_trees_keeps_the_models_and_where_each_document_is(write: WriteFile) -> None:
+    manifests = load(
+        write,
+        ("base.yaml", TEMPLATE.format(name="base", spec="  tags: [a]\n")),
+        ("loc.yaml", location("  templates: [base]\n  tags: [b]\n")),
+    )
+    (item,) = manifests.loaded
+    desired, model, where = item.desired, item.model, (item.doc.file, item.doc.index, str(item.doc.pos))
+    assert item.source is not None and item.source is not item.doc  # a template merged: two trees held
+    manifests.shed_trees()
+    assert (item.doc.data, item.source) == ({}, None)
+    assert (item.doc.file, item.doc.index, str(item.doc.pos)) == where == ("loc.yaml", 0, "loc.yaml:1:1")
+    assert item.desired is desired and item.model is model
+    assert [t.name for t in desired.of("tags")] == ["a", "b"]
