@@ -123,6 +123,12 @@ def _no_names() -> list[str]:
     return _NO_NAMES
 
 
+def new_list() -> list[Any]:
+    """A default factory for list fields: a Python function, not ``list``. pydantic inspects a default factory's
+    signature every time ``model_construct`` fills it in, and a builtin's costs ~0.1 ms to parse (issue 15)."""
+    return []
+
+
 class Entry(Model):
     """One declared object. Subclasses add the fields GHL accepts for the kind."""
 

@@ -21,6 +21,7 @@ from ghlops.kinds.base import (
     Reference,
     Resolver,
     expect_list,
+    new_list,
     overlay,
     plain,
     require_str,
@@ -173,7 +174,7 @@ class Calendar(Entry):
     calendarCoverImage: str | None = None
     lookBusyConfig: LookBusyConfig | None = None
     notifications: list[CalendarNotification] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Confirmations, reminders and follow-ups, matched by (notificationType, channel, receiverType).",
     )
 

@@ -19,6 +19,7 @@ from ghlops.kinds.base import (
     expect_list,
     is_live,
     name_field,
+    new_list,
     plain,
     require_str,
 )
@@ -106,7 +107,7 @@ class Product(Entry):
     slug: str | None = None
     seo: Seo | None = None
     taxInclusive: bool | None = None
-    prices: list[Price] = Field(default_factory=list, description="Prices, matched by name within the product.")
+    prices: list[Price] = Field(default_factory=new_list, description="Prices, matched by name within the product.")
 
 
 # The writable fields of UpdateProductDto / UpdatePriceDto: what a read-modify-write sends back.
