@@ -264,6 +264,7 @@ def measure(
         )
         plan_out_s = time.perf_counter() - started
     print(f"  plan --out end to end: {plan_out_s:.2f} s, exit {out_code}")
+    mints, refreshes = sb.oauth_counters()  # its own client minted and refreshed too: not apply's
 
     sb.clear_requests()
     memory.reset()
