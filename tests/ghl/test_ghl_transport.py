@@ -7,12 +7,17 @@ shared, never reused once broken or closed by the server, and closed with the cl
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+import pytest
 
 from ghlops.ghl import GHLClient
 from ghlops.ghl.transport import OwnConnectionPool, network_transport
@@ -134,3 +139,37 @@ def test_closing_the_pool_closes_its_idle_connections_and_keeps_no_later_one() -
             http.close()
             assert pool.idle_count() == 0
         assert pool.idle_count() == 0  # the answer still open at close is not kept
+
+
+def test_the_own_pool_verifies_tls_a_self_signed_server_is_refused(tmp_path: Path) -> None:
+    # The client's promise: TLS verification is always on. The pool builds its connections itself, from
+    # httpx's verifying SSL context; a certificate nobody vouches for must still fail the handshake.
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = context.wrap_socket(socket.create_server(("127.0.0.1", 0)), server_side=True)
+    listener.settimeout(5)
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()  # the handshake fails on the client's side
+            conn.close()
+        except (OSError, ssl.SSLError):
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    transport, _ = counted_transport()
+    try:
+        with httpx.Client(transport=transport) as http, pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY"):
+            http.get(f"https://127.0.0.1:{listener.getsockname()[1]}/")
+    finally:
+        thread.join(timeout=10)
+        listener.close()
