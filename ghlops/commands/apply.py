@@ -7,6 +7,7 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -17,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ghlops import redact
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
 from ghlops.commands import exit_codes
 from ghlops.commands.plan import check_errors, check_impact_options
@@ -205,16 +207,26 @@ class Interrupts:
     def handle(self, signum: int, frame: object) -> None:
         if not self._executor.interrupted:
             self._executor.interrupt()
-            self._io.err(
+            self._say(
                 f"interrupted: starting no more writes; waiting for the {self._executor.in_flight} in flight "
                 "(Ctrl-C again aborts at once)"
             )
             return
         line = "aborted: the writes in flight may or may not have been made; run plan to see what is left"
-        self._io.err(line)
+        self._say(line)
         self._log.note({"summary": line, "interrupted": True, "aborted": True})
         self._log.close()
         self._abort(exit_codes.INTERRUPTED)
+
+    def _say(self, line: str) -> None:
+        """The handler's line on stderr, never an exception in the interrupted code: the handler runs between any
+        two bytecodes of the main thread, which may itself be inside a write to stderr, and Python then refuses
+        a reentrant write (RuntimeError). Then the line goes to the file descriptor directly (already masked)."""
+        try:
+            self._io.err(line)
+        except (RuntimeError, OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.write(2, (redact.scrub(line) + "\n").encode("utf-8", "replace"))
 
 
 def changed_locations(result: Plan) -> list[tuple[str, str]]:

@@ -71,3 +71,26 @@ def test_a_second_ctrl_c_while_the_run_log_lock_is_held_by_the_main_thread_write
     assert aborted == [exit_codes.INTERRUPTED]
     (line,) = [json.loads(text) for text in path.read_text().splitlines()]
     assert line["aborted"] is True and line["interrupted"] is True
+
+
+def test_ctrl_c_landing_inside_a_write_to_stderr_still_interrupts_and_says_so(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # The handler runs in the main thread between any two bytecodes; inside a write to stderr Python refuses a
+    # reentrant write with RuntimeError. The handler must not raise into the interrupted code: it says its line
+    # straight on file descriptor 2 instead.
+    def reentrant(_line: str) -> None:
+        raise RuntimeError("reentrant call inside <_io.BufferedWriter name='<stderr>'>")
+
+    executor = Executor(cast(Any, None), cast(Any, None))
+    aborted: list[int] = []
+    interrupts = Interrupts(executor, Io(out=lambda _l: None, err=reentrant), RunLog(None), abort=aborted.append)
+    interrupts.handle(signal.SIGINT, None)
+    assert executor.interrupted
+    interrupts.handle(signal.SIGINT, None)
+    assert aborted == [exit_codes.INTERRUPTED]
+    lines = capfd.readouterr().err.splitlines()
+    assert [line.split(";")[0] for line in lines] == [
+        "interrupted: starting no more writes",
+        "aborted: the writes in flight may or may not have been made",
+    ]
