@@ -11,29 +11,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def dribbling_server(first: bytes, dribble: bytes, every_s: float = 0.05) -> Iterator[str]:
-    """A server that answers every request with ``first`` at once, then ``dribble`` one byte at a time.
+def raw_server(serve: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A local TCP server handing each accepted connection to ``serve(conn, stop)`` on a thread of its own.
 
-    Yields the base URL. Each connection is served until the client goes away or the server stops.
+    Yields the base URL. ``stop`` is set when the server stops; the connection is closed after ``serve`` returns.
     """
     stop = threading.Event()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    listener.settimeout(0.1)
+    listener.settimeout(0.1)  # so the loop sees ``stop``: closing a listener does not wake its accept()
     port = listener.getsockname()[1]
 
-    def serve(conn: socket.socket) -> None:
+    def handle(conn: socket.socket) -> None:
         with conn:
             conn.settimeout(2.0)
             try:
-                conn.recv(65536)
-                conn.sendall(first)
-                for byte in dribble:
-                    if stop.is_set():
-                        return
-                    conn.sendall(bytes([byte]))
-                    time.sleep(every_s)
+                serve(conn, stop)
             except OSError:
                 return
 
@@ -45,7 +39,7 @@ def dribbling_server(first: bytes, dribble: bytes, every_s: float = 0.05) -> Ite
                 continue
             except OSError:
                 return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -53,8 +47,28 @@ def dribbling_server(first: bytes, dribble: bytes, every_s: float = 0.05) -> Ite
         yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
-        listener.close()
         thread.join(timeout=2)
+        listener.close()
+
+
+@contextmanager
+def dribbling_server(first: bytes, dribble: bytes, every_s: float = 0.05) -> Iterator[str]:
+    """A server that answers every request with ``first`` at once, then ``dribble`` one byte at a time.
+
+    Yields the base URL. Each connection is served until the client goes away or the server stops.
+    """
+
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(first)
+        for byte in dribble:
+            if stop.is_set():
+                return
+            conn.sendall(bytes([byte]))
+            time.sleep(every_s)
+
+    with raw_server(serve) as url:
+        yield url
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from ghlops.ghl.transport import OwnConnectionPool, network_transport
 from ghlops.request import Request
 
 from .fakes import LOCATION_ID, credentials
-from .servers import keepalive_server
+from .servers import keepalive_server, raw_server
 
 GET = Request("GET", ("/calendars/",))
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
@@ -42,35 +42,16 @@ def one_answer_per_connection_server() -> Iterator[tuple[str, threading.Semaphor
 
     Yields the URL and a semaphore released each time the server has closed a connection.
     """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)  # so the loop sees ``stop``: closing a listener does not wake its accept()
     closed = threading.Semaphore(0)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                conn.recv(65536)
-                conn.sendall(ANSWER)
-            closed.release()
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(ANSWER)
+        conn.close()
+        closed.release()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", closed
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with raw_server(serve) as url:
+        yield url, closed
 
 
 def test_the_network_transport_serves_requests_from_its_own_pool_without_a_proxy() -> None:
