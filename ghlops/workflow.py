@@ -200,11 +200,13 @@ def read(
     if settings.progress is not None and on_location_done is None:
         with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
             return read(client, selected, settings, on_location_done=reporter.location_done)
+    width = locations_at_once(client, selected, settings.parallelism)
     reader = LiveReader(
         client,
         parallelism=settings.parallelism,
         on_location_done=on_location_done,
-        locations_at_once=locations_at_once(client, selected, settings.parallelism),
+        locations_at_once=width,
+        starting_at_once=width,
     )
     companies: dict[str, CompanyLive] = {}
     for item in selected:

@@ -329,3 +329,39 @@ def test_reads_of_many_locations_share_one_set_of_workers_and_keep_each_location
             k: [o.id for o in v] for k, v in one_by_one[lid].objects.items()
         }
         assert [o.id for o in live.of("prices")] == [f"{lid}p{n}c" for n in range(3)]
+
+
+def first_calls_at_once(starting_at_once: int | None) -> int:
+    """Read 8 locations on 8 workers and return the most first-step calls (tags) that were in flight at once.
+    Each tags call waits (up to 5 s) until 8 are in flight, so a reader that lets 8 locations start together
+    shows 8 whatever the machine's speed, and one that lets fewer start shows that many."""
+    import threading
+
+    cond = threading.Condition()
+    now_and_most = [0, 0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tags"):
+            with cond:
+                now_and_most[0] += 1
+                now_and_most[1] = max(now_and_most[1], now_and_most[0])
+                cond.notify_all()
+                cond.wait_for(lambda: now_and_most[1] >= 8, timeout=5 if starting_at_once else 0.2)
+                now_and_most[0] -= 1
+        return empty_location(request)
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(handler))
+    locations = [(f"clinic-{n}", f"L{n}") for n in range(8)]
+    resolvers = {lid: Resolver() for _, lid in locations}
+    reader = LiveReader(client, parallelism=2, locations_at_once=8, starting_at_once=starting_at_once)
+    assert len(reader.read_locations(locations, resolvers)) == 8
+    return now_and_most[1]
+
+
+def test_locations_start_parallelism_at_a_time_unless_the_caller_lifts_it() -> None:
+    # A location's first call may mint its token (an agency call GHL meters per company): by default only
+    # `parallelism` locations are in their first step at once. Callers whose tokens are not minted lift that
+    # (issue 15: at 8 starting, workers waited for new locations a tenth of the read at 200 x 60).
+    assert first_calls_at_once(None) == 2
+    assert first_calls_at_once(8) == 8

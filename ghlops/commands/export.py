@@ -149,12 +149,14 @@ def _read(
         for location_id in location_ids if want_names and not profile_read else location_ids[:1]:
             info[location_id] = _location_info(client, location_id, notes)
         company_id = company_id or str(next(iter(info.values()), {}).get("companyId") or "")
+    width = reading_width(client, location_ids, settings.parallelism)
     reader = _ExportReader(
         client,
         _read_kinds(chosen),
         tolerate=tolerate,
         parallelism=settings.parallelism,
-        locations_at_once=reading_width(client, location_ids, settings.parallelism),
+        locations_at_once=width,
+        starting_at_once=width,
     )
     company: CompanyLive | None = None
     if company_kinds:
