@@ -4,8 +4,9 @@ From the client down::
 
     GatedTransport      the per-location rate limiter; arms the request's deadline once a slot is taken
     BoundedTransport    decodes gzip/deflate itself, in bounded steps, and caps the decoded answer's size
-    network transport   httpx.HTTPTransport whose sockets obey the deadline and count new connections
-                        (or any injected transport: httpx.MockTransport in tests, the in-process sandbox)
+    network transport   httpx.HTTPTransport over OwnConnectionPool (connections: :mod:`ghlops.ghl.http11`),
+                        whose sockets obey the deadline and count new connections; httpcore's pool behind
+                        a proxy (or any injected transport: httpx.MockTransport in tests, the sandbox)
 
 Why each exists:
 
@@ -31,6 +32,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ghlops.ghl.http11 import Http11Connection
 from ghlops.ghl.ratelimit import RateLimiter
 from ghlops.ghl.retry import parse_retry_after
 from ghlops.ghl.transport_errors import AnswerTooLarge, DeadlineExceeded, UnsupportedEncoding
@@ -193,7 +195,7 @@ class _ReturningStream:
         self,
         inner: Iterable[bytes],
         origin: httpcore.Origin,
-        connection: httpcore.HTTPConnection,
+        connection: Http11Connection,
         pool: OwnConnectionPool,
     ) -> None:
         self._inner = inner
@@ -236,20 +238,20 @@ class OwnConnectionPool:
         self,
         *,
         ssl_context: Any,
-        network_backend: httpcore.NetworkBackend,
+        on_connect: Callable[[], None],
         keepalive_expiry: float | None,
         max_idle: int,
     ) -> None:
         self._ssl_context = ssl_context
-        self._backend = network_backend
+        self._on_connect = on_connect
         self._keepalive_expiry = keepalive_expiry
         self._max_idle = max_idle
         self._lock = threading.Lock()
-        self._idle: dict[_OriginKey, list[httpcore.HTTPConnection]] = {}
+        self._idle: dict[_OriginKey, list[Http11Connection]] = {}
         self._idle_count = 0
         self._closed = False
 
-    def _take(self, origin: httpcore.Origin) -> httpcore.HTTPConnection:
+    def _take(self, origin: httpcore.Origin) -> Http11Connection:
         while True:
             with self._lock:
                 free = self._idle.get(_key(origin))
@@ -257,17 +259,18 @@ class OwnConnectionPool:
                 if connection is not None:
                     self._idle_count -= 1
             if connection is None:
-                return httpcore.HTTPConnection(
+                return Http11Connection(
                     origin,
                     ssl_context=self._ssl_context,
                     keepalive_expiry=self._keepalive_expiry,
-                    network_backend=self._backend,
+                    on_connect=self._on_connect,
+                    bounded=_bounded,
                 )
             if connection.is_idle() and not connection.has_expired():
                 return connection
             connection.close()  # past its keep-alive, or the server closed it while it waited
 
-    def _give_back(self, origin: httpcore.Origin, connection: httpcore.HTTPConnection) -> None:
+    def _give_back(self, origin: httpcore.Origin, connection: Http11Connection) -> None:
         if connection.is_idle():
             with self._lock:
                 if not self._closed and self._idle_count < self._max_idle:
@@ -332,7 +335,7 @@ def network_transport(
     if proxy is None and isinstance(pool, httpcore.ConnectionPool):
         transport._pool = OwnConnectionPool(  # type: ignore[assignment]
             ssl_context=pool._ssl_context,
-            network_backend=bounded,
+            on_connect=on_connect,
             keepalive_expiry=limits.keepalive_expiry,
             max_idle=limits.max_keepalive_connections or 1,
         )
