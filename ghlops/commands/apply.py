@@ -209,11 +209,11 @@ class Interrupts:
 
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
-            receive, send = socket.socketpair()
+            receive, wake = socket.socketpair()
             receive.setblocking(False)
-            send.setblocking(False)  # set_wakeup_fd needs it: a signal handler must never block
-            self._wakeup = (receive, send)
-            self._previous_wakeup = signal.set_wakeup_fd(send.fileno(), warn_on_full_buffer=False)
+            wake.setblocking(False)  # set_wakeup_fd needs it: a signal handler must never block
+            self._wakeup = (receive, wake)
+            self._previous_wakeup = signal.set_wakeup_fd(wake.fileno(), warn_on_full_buffer=False)
             self._previous = signal.signal(signal.SIGINT, self.handle)
             self._installed = True
         return self
@@ -233,7 +233,7 @@ class Interrupts:
         handler runs at once; its result or its exception. Outside the main thread (no handler), just work()."""
         if self._wakeup is None:
             return work()
-        receive, send = self._wakeup
+        receive, wake = self._wakeup
         outcome: list[tuple[bool, Any]] = []
         context = contextvars.copy_context()  # the work sees what it would have seen in the main thread
 
@@ -244,7 +244,7 @@ class Interrupts:
                 outcome.append((False, exc))
             finally:
                 with contextlib.suppress(OSError):
-                    send.send(b"\0")  # wakes the main thread (a full buffer has a byte waiting already)
+                    wake.sendall(b"\0")  # wakes the main thread (a full buffer has a byte waiting already)
 
         worker = threading.Thread(target=target, name="ghlops-apply-run")
         worker.start()
