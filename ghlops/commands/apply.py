@@ -8,15 +8,18 @@ read now, and applied only if it is exactly the saved one (ghlops.plan.saved.ver
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from select import select as wait_readable
+from typing import Any, TypeVar, cast
 
 from ghlops import redact
 from ghlops.apply import ApplyReport, Executor, Outcome, Result, RunLog
@@ -36,6 +39,8 @@ from ghlops.progress import Progress
 from ghlops.workflow import Settings, calls_in_flight, load, make_client, plan, read, select
 
 logger = logging.getLogger("ghlops.lease")
+
+T = TypeVar("T")
 
 
 def apply_command(
@@ -148,8 +153,8 @@ def _apply_logged(
                 on_location_done=reporter.location_done if reporter is not None else None,
                 lock_lost=leases.lost,  # a location whose lock a renewal found lost starts no more writes
             )
-            with Interrupts(executor, io, log):
-                report = executor.apply(result)
+            with Interrupts(executor, io, log) as interrupts:
+                report = interrupts.run(lambda: executor.apply(result))
         except BaseException:
             if reporter is not None:
                 reporter.stop(failed=True)
@@ -183,7 +188,14 @@ def interrupted_summary(report: ApplyReport) -> str:
 class Interrupts:
     """Ctrl-C during the writes (issue 13, section 6): the first SIGINT starts no more writes and lets the ones in
     flight finish (each bounded by the client's request deadline), the apply then ends with its summary and
-    exit code 130; a second SIGINT aborts at once. Only in the main thread (signals go nowhere else)."""
+    exit code 130; a second SIGINT aborts at once. Only in the main thread (signals go nowhere else).
+
+    Python runs a signal's handler only in the main thread, and only once that thread executes bytecode again;
+    the kernel hands a process's SIGINT to any of its threads that doesn't block it. So the work goes through
+    ``run``: it runs in a thread of its own while the main thread only waits on a socket that CPython's C-level
+    handler writes to whichever thread received the signal (signal.set_wakeup_fd). Blocked in a lock instead (a
+    future's result, a pool's map), the main thread never woke while every write hung in a slow server: the
+    handler waited as long as they did, and Ctrl-C, the first or the second, did nothing."""
 
     def __init__(self, executor: Executor, io: Io, log: RunLog, abort: Callable[[int], Any] = os._exit) -> None:
         self._executor = executor
@@ -192,9 +204,16 @@ class Interrupts:
         self._abort = abort
         self._previous: Any = None
         self._installed = False
+        self._wakeup: tuple[socket.socket, socket.socket] | None = None
+        self._previous_wakeup = -1
 
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
+            receive, wake = socket.socketpair()
+            receive.setblocking(False)
+            wake.setblocking(False)  # set_wakeup_fd needs it: a signal handler must never block
+            self._wakeup = (receive, wake)
+            self._previous_wakeup = signal.set_wakeup_fd(wake.fileno(), warn_on_full_buffer=False)
             self._previous = signal.signal(signal.SIGINT, self.handle)
             self._installed = True
         return self
@@ -202,7 +221,45 @@ class Interrupts:
     def __exit__(self, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGINT, self._previous)
+            signal.set_wakeup_fd(self._previous_wakeup)
             self._installed = False
+        if self._wakeup is not None:
+            for end in self._wakeup:
+                end.close()
+            self._wakeup = None
+
+    def run(self, work: Callable[[], T]) -> T:
+        """``work()``, in a thread of its own while the main thread waits for it, woken by each signal so the
+        handler runs at once; its result or its exception. Outside the main thread (no handler), just work()."""
+        if self._wakeup is None:
+            return work()
+        receive, wake = self._wakeup
+        outcome: list[tuple[bool, Any]] = []
+        context = contextvars.copy_context()  # the work sees what it would have seen in the main thread
+
+        def target() -> None:
+            try:
+                outcome.append((True, context.run(work)))
+            except BaseException as exc:
+                outcome.append((False, exc))
+            finally:
+                with contextlib.suppress(OSError):
+                    wake.sendall(b"\0")  # wakes the main thread (a full buffer has a byte waiting already)
+
+        worker = threading.Thread(target=target, name="ghlops-apply-run")
+        worker.start()
+        while not outcome:
+            # Returns on the work's byte or a signal's (written by the C-level handler in any thread); back in
+            # bytecode, the main thread runs the Python handler before the loop goes on.
+            wait_readable([receive], [], [])
+            with contextlib.suppress(BlockingIOError):
+                while receive.recv(512):
+                    pass
+        worker.join()
+        ((ok, value),) = outcome
+        if not ok:
+            raise value
+        return cast(T, value)
 
     def handle(self, signum: int, frame: object) -> None:
         if not self._executor.interrupted:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import threading
 from pathlib import Path
 from typing import Any, cast
 
@@ -94,3 +95,37 @@ def test_ctrl_c_landing_inside_a_write_to_stderr_still_interrupts_and_says_so(
         "interrupted: starting no more writes",
         "aborted: the writes in flight may or may not have been made",
     ]
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_received_by_the_works_thread_runs_the_handler_while_the_main_thread_waits() -> None:
+    # The kernel may hand SIGINT to any thread; Python runs the handler only in the main thread, once it runs
+    # bytecode: blocked in a lock, the main thread never ran it (tests/safety/test_crash_safe_apply.py).
+    executor = Executor(cast(Any, None), cast(Any, None))
+    errors: list[str] = []
+    interrupts = Interrupts(executor, Io(out=lambda _l: None, err=errors.append), RunLog(None), abort=lambda _c: None)
+
+    def work() -> bool:
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # received here, not in the main thread
+        return executor._stop.wait(timeout=30)  # a bound for a broken handler
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupts:
+        assert interrupts.run(work) is True
+    assert [line.split(";")[0] for line in errors] == ["interrupted: starting no more writes"]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_work_run_under_interrupts_gives_its_result_and_raises_its_exception() -> None:
+    executor = Executor(cast(Any, None), cast(Any, None))
+    interrupts = Interrupts(executor, Io(out=lambda _l: None, err=lambda _l: None), RunLog(None))
+
+    def failing() -> None:
+        raise ValueError("from the work")
+
+    with interrupts:
+        assert interrupts.run(lambda: 42) == 42
+        with pytest.raises(ValueError, match="from the work"):
+            interrupts.run(failing)
+    assert signal.set_wakeup_fd(-1) == -1  # the wakeup socket was released with the handler
+    assert not executor.interrupted

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner
 
-from ghlops.apply import NOT_STARTED
+from ghlops.apply import NOT_STARTED, Executor
 from ghlops.cli import main
 from ghlops.sandbox import FaultConfig, Sandbox
 from ghlops.sandbox.seed import create_locations, sandbox_env
@@ -42,6 +44,8 @@ class Gate:
         self._at: int | None = None
         self.entered = 0
         self.holding = threading.Event()  # a request is waiting in the closed gate
+        # Run once by the first request to wait in the closed gate, in the sandbox thread serving it.
+        self.on_hold: Callable[[], None] | None = None
 
     def arm(self, sb: Sandbox, n_writes: int) -> None:
         self._sb, self._at = sb, n_writes
@@ -53,15 +57,23 @@ class Gate:
                 self._open.clear()
                 self._at = None  # closed once; open() opens it for good
         if not self._open.is_set():
+            with self._lock:
+                hook, self.on_hold = self.on_hold, None
             self.holding.set()
+            if hook is not None:
+                hook()
             self._open.wait(timeout=120)  # a bound so a broken test ends; opened long before in any run
+
+    def open(self) -> None:
+        """Let the held requests through (for good)."""
+        with self._lock:
+            self._at = None
+        self._open.set()
 
     def open_and_drain(self, sb: Sandbox) -> None:
         """Let the held requests through and wait until the sandbox has answered (recorded) each of them, so
         nothing the child sent lands after this point."""
-        with self._lock:
-            self._at = None
-        self._open.set()
+        self.open()
         deadline = time.monotonic() + 60
         while len(sb.requests) < self.entered and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -87,8 +99,10 @@ def writes(sb: Sandbox) -> int:
 
 def start_apply(sb: Sandbox, log_file: Path, *, stderr: int) -> subprocess.Popen[str]:
     env = {**os.environ, **sandbox_env(sb), "GHLOPS_PARALLELISM": "2"}
+    # -X faulthandler: SIGABRT (sent by the harness when the child is stuck) prints every thread's stack.
+    python = [sys.executable, "-X", "faulthandler"]
     return subprocess.Popen(
-        [sys.executable, "-m", "ghlops", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)],
+        [*python, "-m", "ghlops", "apply", str(EXAMPLES), "--auto-approve", "--log-file", str(log_file)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=stderr,
@@ -165,37 +179,89 @@ def test_ambiguous_creates_on_every_kind_never_duplicate(tmp_path: Path) -> None
         assert_converged(sb)
 
 
+class Lines:
+    """A child's stderr, read line by line in a thread of its own, so the test waits for a line with a bound and
+    a child that never prints it fails the test with what it did print, instead of blocking the test for good."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)  # end of file: the child exited
+
+    def until(self, prefix: str, within: float = 30.0) -> bool:
+        """Whether a line starting with ``prefix`` came (False at the end of the output or after ``within`` s)."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return False
+            if line is None:
+                self._lines.put(None)
+                return False
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return True
+
+    def rest(self) -> str:
+        """Everything printed, once the child has exited."""
+        while (line := self._lines.get(timeout=60)) is not None:
+            self.seen.append(line)
+        self._lines.put(None)
+        return "".join(self.seen)
+
+
+def stuck(child: subprocess.Popen[str], lines: Lines, what: str) -> str:
+    """The failure message for a child that did not do ``what``: what it printed, with the stack of each of its
+    threads (SIGABRT, under -X faulthandler) when it is still running."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGABRT)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return f"the apply {what}; its stderr:\n{lines.rest()}"
+
+
 def interrupt_after(
     sb: Sandbox, gate: Gate, n_writes: int, log_file: Path, *, twice: bool = False
 ) -> tuple[int, int, int, str]:
     """Start apply in a child process and send it SIGINT once the sandbox has answered n writes and holds the next
     ones in the gate. Once the child says it is waiting for the writes in flight, either the gate opens (they
     finish) or, ``twice``, a second SIGINT goes out while they are still held, and the gate opens once the child
-    has exited. Returns the exit code, the writes made when the signal went out and in the end, and stderr."""
+    has exited. Returns the exit code, the writes made when the signal went out and in the end, and stderr.
+    The waits are bounds for a broken child, which then fails the test with its output and stacks."""
     gate.arm(sb, n_writes)
     child = start_apply(sb, log_file, stderr=subprocess.PIPE)
     assert child.stderr is not None
-    seen = []
+    lines = Lines(child.stderr)
     try:
         wait_until_held(gate, child)
         at_signal = writes(sb)
         child.send_signal(signal.SIGINT)
-        for line in child.stderr:
-            seen.append(line)
-            if line.startswith("interrupted: starting no more writes"):
-                if twice:
-                    child.send_signal(signal.SIGINT)
-                break
-        if not twice:
+        if not lines.until("interrupted: starting no more writes"):
+            pytest.fail(stuck(child, lines, "never said it was interrupted"))
+        if twice:
+            child.send_signal(signal.SIGINT)
+        else:
             gate.open_and_drain(sb)
-        child.wait(timeout=60)  # twice: with its writes still held, only an abort ends the child
-        rest = child.stderr.read()
+        try:
+            child.wait(timeout=60)  # twice: with its writes still held, only an abort ends the child
+        except subprocess.TimeoutExpired:
+            pytest.fail(stuck(child, lines, "did not end" + (" at the second Ctrl-C" if twice else "")))
+        output = lines.rest()
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
         gate.open_and_drain(sb)
-    return child.returncode, at_signal, writes(sb), "".join(seen) + rest
+    return child.returncode, at_signal, writes(sb), output
 
 
 def test_ctrl_c_starts_no_more_writes_lets_the_ones_in_flight_finish_and_ends_with_a_summary(
@@ -235,6 +301,44 @@ def test_a_second_ctrl_c_aborts_at_once(sb: Sandbox, gate: Gate, tmp_path: Path)
     assert "aborted: the writes in flight may or may not have been made" in stderr
     assert final < 22
     assert json.loads(log_file.read_text().splitlines()[-1])["aborted"] is True
+    assert_converged(sb)
+
+
+def test_ctrl_c_received_by_another_thread_interrupts_while_the_main_thread_waits(
+    sb: Sandbox, gate: Gate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel hands a process's SIGINT to any thread not blocking it; Python runs the handler only in the main
+    # thread, once it executes bytecode. The main thread used to wait for the writes in a lock (a pool's map),
+    # which such a signal never woke: with the writes held by a slow server, Ctrl-C did nothing at all (the cause
+    # of the flaky interrupt tests above). Here the signal goes, every time, to the sandbox thread holding a
+    # write: the apply (in this process, so in pytest's main thread) must interrupt while it is held.
+    interrupted = threading.Event()
+    interrupt = Executor.interrupt
+
+    def recorded(self: Executor) -> None:
+        interrupt(self)
+        interrupted.set()
+
+    monkeypatch.setattr(Executor, "interrupt", recorded)
+    in_time: list[bool] = []
+
+    def ctrl_c_here() -> None:
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        in_time.append(interrupted.wait(timeout=30))  # a bound for the old code, which never woke
+        gate.open()
+
+    gate.on_hold = ctrl_c_here
+    gate.arm(sb, 3)
+    result = CliRunner().invoke(
+        main,
+        ["apply", str(EXAMPLES), "--auto-approve", "--log-file", str(tmp_path / "run.jsonl")],
+        env={**sandbox_env(sb), "GHLOPS_PARALLELISM": "2"},
+        catch_exceptions=False,
+    )
+    assert in_time == [True], "the handler did not run while the writes were held"
+    assert result.exit_code == 130, result.output + result.stderr
+    assert "interrupted: starting no more writes" in result.stderr
+    assert writes(sb) < 22
     assert_converged(sb)
 
 
