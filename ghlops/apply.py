@@ -1,7 +1,8 @@
 """The executor: the only code that writes to GHL.
 
 Company users come first (so locations can reference them; each user is its own change, so they run side by
-side), then the locations side by side (``parallelism`` at once), then the user membership removals and
+side), then the locations side by side (``parallelism x WRITES_PER_LOCATION`` at once, with that many writes
+in flight at most in all), then the user membership removals and
 deletions of locations that succeeded. Within a location, up to ``WRITES_PER_LOCATION`` changes run at once,
 each only after the changes it needs (``dependencies``: the creates of the refs its requests use, its parent's
 change, changes of kinds it references, renames of its kind); the first failure stops the location: nothing
@@ -286,7 +287,13 @@ class Executor:
             if self._parallelism == 1 or len(locations) <= 1:
                 failed = [s.name for s in locations if self._run_location(s, order, calls)]
             else:
-                with ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="ghlops-apply") as pool:
+                # As many locations as there are write workers: a location's own chain (a price after its product)
+                # leaves its slots idle, and other locations' changes fill them. Calls in flight stay at most
+                # parallelism x width (the calls pool), each location's at most width. With only `parallelism`
+                # locations at once, 26.3 of 32 calls were in flight on average over the writes at 200 x 60;
+                # 29.1 with this (issue 15).
+                at_once = min(len(locations), self._parallelism * self._width)
+                with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ghlops-apply") as pool:
                     results = list(pool.map(lambda s: (s.name, self._run_location(s, order, calls)), locations))
                 failed = [name for name, bad in results if bad]
         finally:

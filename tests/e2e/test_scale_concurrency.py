@@ -281,3 +281,42 @@ def test_locations_creating_products_of_the_same_name_each_price_their_own_produ
     for n in (1, 2):
         (product,) = sb.store.snapshot(f"TwinClinic{n}xxxxxxxxx")["products"]
         assert [price["product"] for price in product["prices"]] == [product["_id"]]
+
+
+def test_writes_fill_their_workers_from_more_locations_than_parallelism_within_the_same_bounds(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    # Issue 15: with only `parallelism` locations written at once, a location's own chain (a price after its
+    # product) left write workers idle. Now up to parallelism x 4 locations are written at once, while the
+    # writes in flight stay within parallelism x 4 in all and 4 per location.
+    workload = Workload(locations=8, objects=30)
+    manifests = drifted(sb, tmp_path, workload)
+    transport = TimedTransport(seed=7, max_delay_s=0.012)
+    settings = Settings(env=sandbox_env(sb), parallelism=1, transport=transport)
+    loaded = load([manifests], settings.env).loaded
+    with make_client(settings, loaded) as client:
+        result = plan(read(client, loaded, settings))
+        transport.writes.clear()
+        executor = Executor(client, LiveReader(client), parallelism=2, env=settings.env)
+        assert executor.apply(result).ok
+    spans: list[tuple[float, float, str]] = []
+    for started, ended, _, path, body, _ in transport.writes:
+        location = next(iter(sorted(i for i in ids_in(path + body) if i.startswith("BenchLoc"))), None)
+        if location is not None:
+            spans.append((started, ended, location))
+    assert len({loc for *_, loc in spans}) == 4  # the drifted half
+
+    def most_at_once(chosen: list[tuple[float, float, str]]) -> tuple[int, int]:
+        """The most writes in flight at once, and the most locations with a write in flight at once."""
+        most_writes = most_locations = 0
+        for started, _, _ in chosen:
+            during = [s for s in chosen if s[0] <= started < s[1]]
+            most_writes = max(most_writes, len(during))
+            most_locations = max(most_locations, len({loc for *_, loc in during}))
+        return most_writes, most_locations
+
+    writes, locations = most_at_once(spans)
+    assert writes <= 2 * 4
+    assert locations > 2  # more locations than `parallelism` had writes in flight at once
+    for location in {loc for *_, loc in spans}:
+        assert most_at_once([s for s in spans if s[2] == location])[0] <= 4
