@@ -243,6 +243,8 @@ class OwnConnectionPool:
         max_idle: int,
     ) -> None:
         self._ssl_context = ssl_context
+        if ssl_context is not None:
+            ssl_context.set_alpn_protocols(["http/1.1"])  # what httpcore offers without HTTP/2: the same handshake
         self._on_connect = on_connect
         self._keepalive_expiry = keepalive_expiry
         self._max_idle = max_idle
