@@ -357,6 +357,7 @@ class GHLClient:
             headers={"Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
+        self._timeouts = self._http.timeout.as_dict()
         # httpx offers no switch to keep no cookies: its jar is replaced before any call (tests/ghl/
         # test_ghl_client_network.py proves a cookie set by an answer is neither kept nor sent).
         if isinstance(getattr(self._http, "_cookies", None), httpx.Cookies):
@@ -540,12 +541,15 @@ class GHLClient:
         if self._run_at is not None and self._monotonic() >= self._run_at:
             call.fail(TransportError, f"the run's deadline of {self._run_deadline:g}s passed", None)
         deadline = Deadline(self._request_deadline, self._run_at, self._run_deadline, self._monotonic)
-        request = self._http.build_request(
+        # The request httpx's build_request makes (the client's headers under the call's, its timeouts), built
+        # directly: merging the URL, cookies and query again on every attempt was a tenth of a read's GIL time
+        # (issue #15). tests/ghl/test_ghl_client.py checks both give the same request.
+        request = httpx.Request(
             call.method,
             call.target,
-            headers=call.headers,
+            headers=call.merged_headers,
             content=call.content,
-            extensions={LIMIT_KEY: call.limit_key, _CALL: call.info},
+            extensions={LIMIT_KEY: call.limit_key, _CALL: call.info, "timeout": self._timeouts},
         )
         try:
             with deadline_scope(deadline):
@@ -702,6 +706,8 @@ class _Call:
             self.content = self._encode(req.body, reveal=True).encode("utf-8")
             logged_body = self._encode(req.body, reveal=False)
             self.headers["Content-Type"] = "application/json"
+        self.merged_headers = httpx.Headers(client._http.headers)
+        self.merged_headers.update(self.headers)
         if req.auth is Auth.AGENCY:
             self.limit_key = AGENCY_KEY
         else:
