@@ -425,7 +425,7 @@ def manifest_set(paths: Sequence[str | Path], files: Sequence[Path]) -> Manifest
 
 
 @dataclass
-class _CompanyUsers:
+class CompanyUsers:
     """One company's users indexed once (by email, by id, by location): each location's lookups are then
     proportional to what its manifest names, never to the company's users times its locations (#15)."""
 
@@ -434,8 +434,8 @@ class _CompanyUsers:
     members: dict[str, list[LiveObject[User]]] = field(default_factory=dict)
 
     @staticmethod
-    def of(company: CompanyLive) -> _CompanyUsers:
-        index = _CompanyUsers()
+    def of(company: CompanyLive) -> CompanyUsers:
+        index = CompanyUsers()
         for user in company.users:
             index.by_email.setdefault(USERS.key(user.obj), user)
             index.by_id.setdefault(user.id, user)
@@ -444,11 +444,16 @@ class _CompanyUsers:
         return index
 
 
+def company_users(companies: Mapping[str, CompanyLive]) -> dict[str, CompanyUsers]:
+    """The users of each company read, indexed once for :func:`dependencies` (by company id)."""
+    return {cid: CompanyUsers.of(c) for cid, c in companies.items() if c.read}
+
+
 def dependencies_of(
     desired: Sequence[LocationDesired], live: Mapping[str, LocationLive], companies: Mapping[str, CompanyLive]
 ) -> dict[str, tuple[Dependency, ...]]:
     """What each location's plan depends on (see :func:`dependencies`), by location id."""
-    indexes = {cid: _CompanyUsers.of(c) for cid, c in companies.items() if c.read}
+    indexes = company_users(companies)
     return {
         d.location_id: dependencies(d, live[d.location_id], indexes.get(d.company_id or ""))
         for d in desired
@@ -456,7 +461,7 @@ def dependencies_of(
     }
 
 
-def dependencies(desired: LocationDesired, live: LocationLive, users: _CompanyUsers | None) -> tuple[Dependency, ...]:
+def dependencies(desired: LocationDesired, live: LocationLive, users: CompanyUsers | None) -> tuple[Dependency, ...]:
     """The live objects one location's plan depends on, each with its digest (None: the plan needs it absent).
 
     - every object the manifest declares, by natural key, changed by the plan or not (absent: it is created),
