@@ -32,6 +32,7 @@ TTY_REDRAW_S = 0.1
 ENV_PROGRESS = "GHLOPS_PROGRESS"
 
 
+
 class ProgressFactory(Protocol):
     def __call__(self, phase: str, total: int, requests: Callable[[], int]) -> Progress: ...
 

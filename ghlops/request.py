@@ -20,6 +20,7 @@ from ghlops.wire import CONFIG, Text, invalid, json_value
 VERSION_DEFAULT = "2021-07-28"
 
 
+
 class Auth(StrEnum):
     """Which credential a call needs: the location's token, or the agency token (users are company-level)."""
 
@@ -140,7 +141,9 @@ class Request:
     version: Text = VERSION_DEFAULT
     auth: Auth = Auth.LOCATION
     # Written as [name, value] whether held as a tuple (the kinds' code) or a list (a plan file's JSON read back).
-    params: tuple[Annotated[tuple[str, str], PlainValidator(_param), PlainSerializer(lambda p: [p[0], p[1]])], ...] = ()
+    params: tuple[
+        Annotated[tuple[str, str], PlainValidator(_param), PlainSerializer(lambda p: [p[0], p[1]])], ...
+    ] = ()
     body: Body = None
     # When set, the id this call returns (see id_field) is bound to this ref for later calls.
     binds: Ref | None = None

@@ -454,7 +454,9 @@ class GHLClient:
             raise ValueError(f"get() sends only GET requests, not {req.method} {req.endpoint}")
         return self.send(req, location_id=location_id, context=context)
 
-    def search(self, req: Request, *, location_id: str | None = None, context: CallContext | None = None) -> Any:
+    def search(
+        self, req: Request, *, location_id: str | None = None, context: CallContext | None = None
+    ) -> Any:
         """A POST that only reads (see ``READ_ONLY_POSTS`` in :mod:`ghlops.ghl.retry`); ValueError for others."""
         if req.method.upper() != "POST" or not is_idempotent("POST", req.endpoint):
             raise ValueError(f"search() sends only read-only searches, not {req.method} {req.endpoint}")

@@ -85,7 +85,9 @@ def _looks_like_html(text: str, content_type: str) -> bool:
     if "html" in content_type:
         return True
     head = text[:200].lstrip().lower()
-    return head.startswith(("<!doctype", "<html", "<head", "<body")) or (head.startswith("<") and "</" in text)
+    return head.startswith(("<!doctype", "<html", "<head", "<body")) or (
+        head.startswith("<") and "</" in text
+    )
 
 
 def _extract(text: str, content_type: str) -> str:

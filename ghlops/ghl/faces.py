@@ -26,7 +26,9 @@ class ReadingClient(Protocol):
 
     def get(self, req: Request, *, location_id: str | None = None, context: CallContext | None = None) -> Any: ...
 
-    def search(self, req: Request, *, location_id: str | None = None, context: CallContext | None = None) -> Any: ...
+    def search(
+        self, req: Request, *, location_id: str | None = None, context: CallContext | None = None
+    ) -> Any: ...
 
 
 @runtime_checkable
