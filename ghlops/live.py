@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -118,6 +119,24 @@ class LiveReader:
         parents; a location it doesn't name has all its children read."""
         width = self.concurrency if self._parallelism > 1 else 1
         return _ReadRun(self, list(locations), resolvers, width, declared=declared or {}).run()
+
+    def stream_locations(
+        self,
+        locations: Sequence[tuple[str, str]],
+        resolvers: Mapping[str, Resolver],
+        on_read: Callable[[int, LocationLive], None],
+        declared: Mapping[str, Declared] | None = None,
+    ) -> None:
+        """read_locations, handing each location's live state to ``on_read`` (its index in ``locations``, its
+        state) as soon as it is read, and keeping none of it: a run then holds the live state of the locations
+        being read and not yet handed over, not of all of them (issue 15: plan's memory per location).
+
+        ``on_read`` runs on the calling thread, while the other locations are read, in the order they finish
+        (roughly the order given); a location is handed over only while no read failed. Errors are
+        read_locations': the first (in the locations' order) is raised once the calls in flight finish. An
+        exception from ``on_read`` stops the reads (no call starts after it) and is raised once they stop."""
+        width = self.concurrency if self._parallelism > 1 else 1
+        _ReadRun(self, list(locations), resolvers, width, declared=declared or {}, on_read=on_read).run()
 
     @property
     def concurrency(self) -> int:
@@ -382,6 +401,7 @@ class _ReadRun:
         *,
         notify: bool = True,
         declared: Mapping[str, Declared] | None = None,
+        on_read: Callable[[int, LocationLive], None] | None = None,
     ) -> None:
         self._reader = reader
         self._locations = [
@@ -393,7 +413,14 @@ class _ReadRun:
         self._seq = 0
         self._running = 0
         self._failed = False
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        # Locations read and not yet handed to on_read, and the workers still running; the calling thread waits on
+        # its own condition (same lock), so a queued call's notify always wakes a worker, never the caller.
+        self._on_read = on_read
+        self._finished: deque[_Location] = deque()
+        self._workers = 0
+        self._ready = threading.Condition(lock)
         # Locations in their first step at once: a location's first call may mint its token (an agency call GHL
         # meters per company), so only ``parallelism`` of them start together, as before issue 15; the later
         # steps fill the workers.
@@ -408,13 +435,26 @@ class _ReadRun:
         with self._cond:
             self._admit()
         if self._width == 1:
+            self._workers = 1
             self._work()
         else:
             threads = [
                 threading.Thread(target=self._work, name=f"ghlops-read-{n}", daemon=True) for n in range(self._width)
             ]
+            self._workers = len(threads)
             for thread in threads:
                 thread.start()
+            if self._on_read is not None:
+                try:
+                    self._hand_over()
+                except Exception:
+                    self._stop()
+                    for thread in threads:
+                        thread.join()
+                    raise
+                except BaseException:  # Ctrl-C: out at once, as from the joins below
+                    self._stop()
+                    raise
             for thread in threads:
                 thread.join()
         for location in self._locations:
@@ -425,9 +465,50 @@ class _ReadRun:
                 raise RuntimeError(f"location {location.name}: its read stopped unfinished")
         return {loc.location_id: loc.live for loc in self._locations}
 
+    # -- handing locations over (on_read) ---------------------------------------------------------------
+    def _hand_over(self) -> None:
+        """On the calling thread: give each location read to on_read, until the workers are done."""
+        while True:
+            with self._cond:
+                while not self._finished and self._workers:
+                    self._ready.wait()
+                if not self._finished:
+                    return
+                location = self._finished.popleft()
+            self._give(location)
+
+    def _give(self, location: _Location) -> None:
+        assert self._on_read is not None
+        live = location.live
+        # The reader keeps nothing of a location handed over: its objects are on_read's to keep or let go.
+        location.live = LocationLive(location_id=location.location_id)
+        location.results.clear()
+        if not self._failed:  # the run raises anyway: no use planning what it will not return
+            self._on_read(location.index, live)
+
+    def _stop(self) -> None:
+        with self._cond:
+            self._failed = True
+            self._finished.clear()
+            self._cond.notify_all()
+
     # -- the workers -----------------------------------------------------------------------------------
     def _work(self) -> None:
+        try:
+            self._serve()
+        finally:
+            with self._cond:
+                self._workers -= 1
+                self._ready.notify_all()
+
+    def _serve(self) -> None:
         while True:
+            if self._width == 1 and self._finished:
+                # One worker, on the calling thread: it hands each location over between calls.
+                with self._cond:
+                    location = self._finished.popleft()
+                self._give(location)
+                continue
             with self._cond:
                 while not self._queue and self._running and not self._failed:
                     self._cond.wait()
@@ -553,6 +634,9 @@ class _ReadRun:
         location.done = True
         self._active -= 1
         self._admit()
+        if self._on_read is not None:
+            self._finished.append(location)
+            self._ready.notify()
         callback = self._reader._on_location_done
         if self._notify and callback is not None:
             callback(location.name)

@@ -6,7 +6,7 @@ The plan file's format and its checks are :mod:`ghlops.plan.saved`; how a plan i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ghlops.errors import ConfigError, GhlopsError, PlanRefused
@@ -14,21 +14,26 @@ from ghlops.identity import whoami
 from ghlops.impact import count_impact
 from ghlops.manifest.discovery import discover
 from ghlops.manifest.loader import Loaded, Manifests
-from ghlops.plan.model import Plan
+from ghlops.plan.model import Plan, Section
+from ghlops.plan.planner import Planner
 from ghlops.plan.saved import (
     RUN_PLAN_AGAIN,
+    CompanyUsers,
     Dependency,
     SavedPlan,
     Selection,
     check_version,
+    company_users,
     dependencies_of,
     manifest_set,
     read_plan,
     stale_manifests,
     verify,
 )
+from ghlops.plan.saved import dependencies as location_dependencies
 from ghlops.selection import Shard, in_shard
-from ghlops.workflow import Settings, Snapshot, load, make_client, plan, read, select
+from ghlops.state import CompanyLive, LocationDesired, LocationLive
+from ghlops.workflow import Settings, Snapshot, load, make_client, read_each, select
 
 
 def make_saved_plan(
@@ -40,20 +45,59 @@ def make_saved_plan(
     impact: bool = True,
 ) -> SavedPlan:
     """Load and select, read live state, plan (and count what its destructive changes cost in contacts, unless
-    ``impact`` is off); keep what the plan depends on, so apply --plan can tell whether it still holds."""
+    ``impact`` is off); keep what the plan depends on, so apply --plan can tell whether it still holds.
+
+    Each location is planned, and what its plan depends on taken, as soon as it is read; its live objects are
+    then let go (issue 15: the run holds the live state of the locations being read, not of all of them). The
+    plan is build_plan's over the whole snapshot, the dependencies dependencies_of's."""
     manifests = load(paths, settings.env, keep_trees=False)
     selected = in_shard(select(manifests, locations), shard)
+    planning = _PlanAsRead([item.desired for item in selected], settings)
     with make_client(settings, selected) as client:
-        snapshot = read(client, selected, settings)
-        result = plan(snapshot, settings)
+        read_each(client, selected, settings, planning.start)
+        result = planning.plan()
         if impact and not result.errors:  # a plan with errors is refused anyway
             result = count_impact(client, result, parallelism=settings.parallelism)
     return SavedPlan(
         plan=result,
         manifests=manifest_set(paths, manifests.files),
-        depends=dependencies(snapshot),
+        depends=planning.depends(),
         selection=Selection(tuple(locations), str(shard) if shard else None),
     )
+
+
+class _PlanAsRead:
+    """make_saved_plan's planner: each location's section and dependencies, from its live state alone."""
+
+    def __init__(self, desired: Sequence[LocationDesired], settings: Settings) -> None:
+        self._desired = list(desired)
+        self._settings = settings
+        self._planner: Planner | None = None
+        self._users: dict[str, CompanyUsers] = {}
+        self._sections: list[Section | None] = [None] * len(self._desired)
+        self._depends: list[tuple[Dependency, ...] | None] = [None] * len(self._desired)
+
+    def start(self, companies: Mapping[str, CompanyLive]) -> Callable[[int, LocationLive], None]:
+        """Once the companies are read: plan their sections; the function returned plans one location."""
+        self._planner = Planner(self._desired, companies, self._settings.guard, whoami(self._settings.env))
+        self._users = company_users(companies)
+        return self._location
+
+    def _location(self, index: int, live: LocationLive) -> None:
+        assert self._planner is not None
+        desired = self._desired[index]
+        self._sections[index] = self._planner.location(desired, live)
+        self._depends[index] = location_dependencies(desired, live, self._users.get(desired.company_id or ""))
+
+    def plan(self) -> Plan:
+        assert self._planner is not None
+        sections = [s for s in self._sections if s is not None]
+        if len(sections) != len(self._sections):  # pragma: no cover - a read that failed raised before this
+            raise RuntimeError("a location was read but not planned")
+        return self._planner.plan(sections)
+
+    def depends(self) -> dict[str, tuple[Dependency, ...]]:
+        return {d.location_id: deps for d, deps in zip(self._desired, self._depends, strict=True) if deps is not None}
 
 
 def dependencies(snapshot: Snapshot) -> dict[str, tuple[Dependency, ...]]:

@@ -200,34 +200,72 @@ def read(
     if settings.progress is not None and on_location_done is None:
         with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
             return read(client, selected, settings, on_location_done=reporter.location_done)
-    width = locations_at_once(client, selected, settings.parallelism)
-    reader = LiveReader(
-        client,
-        parallelism=settings.parallelism,
-        on_location_done=on_location_done,
-        locations_at_once=width,
-        starting_at_once=width,
-    )
-    companies: dict[str, CompanyLive] = {}
-    for item in selected:
-        company_id = item.desired.company_id or ""
-        if company_id in companies and companies[company_id].read:
-            continue
-        if needs_company(item):
-            if not company_id:
-                raise ConfigError(
-                    f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})"
-                )
-            companies[company_id] = reader.read_company(company_id)
-        else:
-            companies.setdefault(company_id, CompanyLive(company_id=company_id, read=False))
-    # One resolver per company (reading only looks user ids up), not one scan of the users per location.
-    by_company = {company_id: resolver_for(company) for company_id, company in companies.items()}
-    resolvers = {item.desired.location_id: by_company[item.desired.company_id or ""] for item in selected}
-    # Child kinds that only matter under managed parents (a managed calendar's notifications) are read there only.
-    declared = {i.desired.location_id: declared_parents(i.desired) for i in selected}
-    live = reader.read_locations([(i.desired.name, i.desired.location_id) for i in selected], resolvers, declared)
-    return Snapshot(selected=list(selected), live=live, companies=companies)
+    reading = _Reading(client, selected, settings, on_location_done)
+    live = reading.reader.read_locations(reading.locations, reading.resolvers, reading.declared)
+    return Snapshot(selected=list(selected), live=live, companies=reading.companies)
+
+
+def read_each(
+    client: GHLClient,
+    selected: Sequence[Loaded],
+    settings: Settings,
+    consumer: Callable[[Mapping[str, CompanyLive]], Callable[[int, LocationLive], None]],
+) -> None:
+    """read, keeping no live state: the companies read are given to ``consumer`` first, and the function it
+    returns gets each location's live state (its index in ``selected``, its state) as soon as that location is
+    read, on this thread, while the others are read (see LiveReader.stream_locations). The same calls, in the
+    same order, and the same errors as read."""
+    if settings.progress is not None:
+        with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
+            reading = _Reading(client, selected, settings, reporter.location_done)
+            on_read = consumer(reading.companies)
+            reading.reader.stream_locations(reading.locations, reading.resolvers, on_read, reading.declared)
+            return
+    reading = _Reading(client, selected, settings, None)
+    on_read = consumer(reading.companies)
+    reading.reader.stream_locations(reading.locations, reading.resolvers, on_read, reading.declared)
+
+
+class _Reading:
+    """What reading the selected locations needs: the reader, the companies' users (read here, first), and per
+    location its resolver and the parents its manifest declares."""
+
+    def __init__(
+        self,
+        client: GHLClient,
+        selected: Sequence[Loaded],
+        settings: Settings,
+        on_location_done: Callable[[str], None] | None,
+    ) -> None:
+        width = locations_at_once(client, selected, settings.parallelism)
+        self.reader = LiveReader(
+            client,
+            parallelism=settings.parallelism,
+            on_location_done=on_location_done,
+            locations_at_once=width,
+            starting_at_once=width,
+        )
+        companies: dict[str, CompanyLive] = {}
+        for item in selected:
+            company_id = item.desired.company_id or ""
+            if company_id in companies and companies[company_id].read:
+                continue
+            if needs_company(item):
+                if not company_id:
+                    raise ConfigError(
+                        f"location {item.desired.name}: users need a company id (spec.companyId or {COMPANY_ENV})"
+                    )
+                companies[company_id] = self.reader.read_company(company_id)
+            else:
+                companies.setdefault(company_id, CompanyLive(company_id=company_id, read=False))
+        self.companies = companies
+        # One resolver per company (reading only looks user ids up), not one scan of the users per location.
+        by_company = {company_id: resolver_for(company) for company_id, company in companies.items()}
+        self.resolvers = {item.desired.location_id: by_company[item.desired.company_id or ""] for item in selected}
+        # Child kinds that only matter under managed parents (a managed calendar's notifications) are read there
+        # only.
+        self.declared = {i.desired.location_id: declared_parents(i.desired) for i in selected}
+        self.locations = [(i.desired.name, i.desired.location_id) for i in selected]
 
 
 def plan(snapshot: Snapshot, settings: Settings | None = None) -> Plan:

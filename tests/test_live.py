@@ -365,3 +365,97 @@ def test_locations_start_parallelism_at_a_time_unless_the_caller_lifts_it() -> N
     # (issue 15: at 8 starting, workers waited for new locations a tenth of the read at 200 x 60).
     assert first_calls_at_once(None) == 2
     assert first_calls_at_once(8) == 8
+
+
+def _priced_location(request: httpx.Request) -> httpx.Response:
+    """A location with three products of one price each (ids named after the location)."""
+    path = request.url.path
+    location = request.url.params.get("locationId") or path.split("/")[2]
+    if path == "/products/":
+        products = [{"_id": f"{location}p{n}", "name": f"P{n}", "productType": "SERVICE"} for n in range(3)]
+        return ok({"products": products, "total": 3})
+    if path.endswith("/price"):
+        product = path.split("/")[2]
+        price = {"_id": f"{product}c", "name": "S", "type": "one_time", "amount": 1, "currency": "USD"}
+        return ok({"prices": [price], "total": 1})
+    return empty_location(request)
+
+
+def _ids(live: Any) -> dict[str, list[str]]:
+    return {k: [o.id for o in v] for k, v in live.objects.items()}
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_streamed_locations_are_handed_over_once_each_on_the_calling_thread_as_read_locations_reads_them(
+    parallelism: int,
+) -> None:
+    # Issue 15: plan --out plans each location as it is read and keeps none of its live state.
+    import threading
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(_priced_location))
+    locations = [(f"clinic-{n}", f"L{n}") for n in range(7)]
+    resolvers = {lid: Resolver() for _, lid in locations}
+    handed: list[tuple[int, Any, str]] = []
+    done: list[str] = []
+    streaming = LiveReader(client, parallelism=parallelism, on_location_done=done.append)
+    streaming.stream_locations(
+        locations, resolvers, lambda i, live: handed.append((i, live, threading.current_thread().name))
+    )
+    expected = LiveReader(client, parallelism=1).read_locations(locations, resolvers)
+    assert sorted(i for i, _, _ in handed) == list(range(len(locations)))
+    assert {t for _, _, t in handed} == {threading.current_thread().name}
+    assert sorted(done) == sorted(n for n, _ in locations)
+    for i, live, _ in handed:
+        lid = locations[i][1]
+        assert live.location_id == lid
+        assert list(live.objects) == list(expected[lid].objects)  # registry order, as read_locations files them
+        assert _ids(live) == _ids(expected[lid])
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_a_failed_read_while_streaming_is_read_locations_error_and_nothing_is_handed_over_after_it(
+    parallelism: int,
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/locations/L3/tags":
+            return httpx.Response(400, json={"message": "no such location"})
+        return _priced_location(request)
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(handler))
+    locations = [(f"clinic-{n}", f"L{n}") for n in range(6)]
+    resolvers = {lid: Resolver() for _, lid in locations}
+    with pytest.raises(ApiError) as expected:
+        LiveReader(client, parallelism=parallelism).read_locations(locations, resolvers)
+    handed: list[int] = []
+    with pytest.raises(ApiError) as streamed:
+        LiveReader(client, parallelism=parallelism).stream_locations(
+            locations, resolvers, lambda i, _live: handed.append(i)
+        )
+    assert type(streamed.value) is type(expected.value) and str(streamed.value) == str(expected.value)
+    assert "no such location" in str(streamed.value)
+    assert 3 not in handed and len(handed) == len(set(handed))
+
+
+def test_an_error_of_the_consumer_stops_the_streamed_reads_and_is_raised() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return _priced_location(request)
+
+    creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
+    client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(handler))
+    locations = [(f"clinic-{n}", f"L{n}") for n in range(40)]
+    resolvers = {lid: Resolver() for _, lid in locations}
+
+    def refuse(_index: int, _live: Any) -> None:
+        raise ValueError("planner failed")
+
+    for parallelism in (1, 2):
+        calls.clear()
+        with pytest.raises(ValueError, match="planner failed"):
+            LiveReader(client, parallelism=parallelism).stream_locations(locations, resolvers, refuse)
+        per_location = 8 + 3  # the top kinds and three price lists (see _priced_location)
+        assert len(calls) < per_location * len(locations)  # stopped well before the end

@@ -50,6 +50,7 @@ _REFERENCED: tuple[Kind[Any], ...] = tuple(
     or any(other.parent == k.name for other in LOCATION_KINDS)
 )
 
+
 def build_plan(
     desired: Sequence[LocationDesired],
     live: Mapping[str, LocationLive],
@@ -59,61 +60,87 @@ def build_plan(
 ) -> Plan:
     """Plan every desired location (keyed in ``live`` by location id) and the company-level objects of their
     companies."""
-    sections: list[Section] = []
-    location_sections: list[Section] = []
-    unmanaged_company: dict[tuple[str, str], list[str]] = {}
-    names_by_id = {d.location_id: d.name for d in desired}
-    company_ids = sorted({d.company_id or "" for d in desired})
-    members_by_company = {c: [d for d in desired if (d.company_id or "") == c] for c in company_ids}
-    # Natural keys of company-level objects some selected manifest declares, per company and kind.
-    declared_company: dict[str, dict[str, set[str]]] = {
-        c: {k.name: {k.key(e) for d in members for e in d.of(k.name)} for k in COMPANY_KINDS}
-        for c, members in members_by_company.items()
-    }
-    for company_id in company_ids:
-        members = members_by_company[company_id]
-        company = companies.get(company_id)
-        if company is None or not company.read:
-            continue
-        for kind in COMPANY_KINDS:
-            referenced = {d.location_id: _referenced_keys(d, kind.name) for d in members}
-            section, unmanaged = kind.plan_company(
-                company_id, members, company.of(kind.name), names_by_id, me, referenced
-            )
-            for location_id, keys in unmanaged.items():
-                unmanaged_company[(location_id, kind.name)] = keys
-            if section.changes or section.errors:
-                sections.append(section)
-    # Per company, once (not once per location: that would grow with locations x users).
-    shared: dict[str, Resolver] = {}
-    counted: dict[str, dict[tuple[str, str], int]] = {}
-    for d in desired:
+    planner = Planner(desired, companies, guard, me)
+    return planner.plan([planner.location(d, live[d.location_id]) for d in desired])
+
+
+class Planner:
+    """build_plan in steps, for a caller that has one location's live state at a time (plan --out plans each
+    location as soon as it is read and lets its live objects go: issue 15's memory).
+
+    The company-level sections are planned first, from the manifests and the companies' live state alone; each
+    location's section then needs only its own live state (see :meth:`location`); :meth:`plan` puts the
+    sections together in the manifests' order. The result is build_plan's, whatever order the locations are
+    planned in."""
+
+    def __init__(
+        self,
+        desired: Sequence[LocationDesired],
+        companies: Mapping[str, CompanyLive],
+        guard: Guard = DEFAULT_GUARD,
+        me: Identity = NOBODY,
+    ) -> None:
+        self._companies = companies
+        self._guard = guard
+        self._sections: list[Section] = []
+        self._unmanaged_company: dict[tuple[str, str], list[str]] = {}
+        names_by_id = {d.location_id: d.name for d in desired}
+        company_ids = sorted({d.company_id or "" for d in desired})
+        members_by_company = {c: [d for d in desired if (d.company_id or "") == c] for c in company_ids}
+        # Natural keys of company-level objects some selected manifest declares, per company and kind.
+        self._declared_company: dict[str, dict[str, set[str]]] = {
+            c: {k.name: {k.key(e) for d in members for e in d.of(k.name)} for k in COMPANY_KINDS}
+            for c, members in members_by_company.items()
+        }
+        for company_id in company_ids:
+            members = members_by_company[company_id]
+            company = companies.get(company_id)
+            if company is None or not company.read:
+                continue
+            for kind in COMPANY_KINDS:
+                referenced = {d.location_id: _referenced_keys(d, kind.name) for d in members}
+                section, unmanaged = kind.plan_company(
+                    company_id, members, company.of(kind.name), names_by_id, me, referenced
+                )
+                for location_id, keys in unmanaged.items():
+                    self._unmanaged_company[(location_id, kind.name)] = keys
+                if section.changes or section.errors:
+                    self._sections.append(section)
+        # Per company, once (not once per location: that would grow with locations x users).
+        self._shared: dict[str, Resolver] = {}
+        self._counted: dict[str, dict[tuple[str, str], int]] = {}
+
+    def location(self, d: LocationDesired, live: LocationLive) -> Section:
+        """One location's section: needs only its own live state (and the company's, given at the start)."""
         company_id = d.company_id or ""
-        company = companies.get(company_id)
-        if company_id not in shared:
-            shared[company_id] = resolver_for(company)
-            counted[company_id] = _members(company)
-        users = shared[company_id]
+        company = self._companies.get(company_id)
+        if company_id not in self._shared:
+            self._shared[company_id] = resolver_for(company)
+            self._counted[company_id] = _members(company)
+        users = self._shared[company_id]
         # Each location gets its own resolver (the planner adds the location's own ids); the company maps, only
         # ever written by resolver_for, are shared.
         resolver = Resolver(
             user_id_by_email=users.user_id_by_email, user_email_by_id=users.user_email_by_id, ids=dict(users.ids)
         )
         company_read = company is not None and company.read
-        section = plan_location(d, live[d.location_id], resolver, declared_company.get(company_id, {}), company_read)
+        section = plan_location(d, live, resolver, self._declared_company.get(company_id, {}), company_read)
         extra = tuple(
-            Unmanaged(k.name, tuple(unmanaged_company[(d.location_id, k.name)]))
+            Unmanaged(k.name, tuple(self._unmanaged_company[(d.location_id, k.name)]))
             for k in COMPANY_KINDS
-            if unmanaged_company.get((d.location_id, k.name))
+            if self._unmanaged_company.get((d.location_id, k.name))
         )
-        existing = tuple((k.name, counted[company_id].get((d.location_id, k.name), 0)) for k in COMPANY_KINDS)
-        section = replace(section, unmanaged=(*extra, *section.unmanaged), existing=(*section.existing, *existing))
-        location_sections.append(section)
-    plan = Plan((*sections, *location_sections), guard)
-    for note in plan.notes:
-        # Once per run: what the plan cannot see is the user's to know, through the CLI's warning lines.
-        logger.warning("note: %s", note)
-    return plan
+        existing = tuple((k.name, self._counted[company_id].get((d.location_id, k.name), 0)) for k in COMPANY_KINDS)
+        return replace(section, unmanaged=(*extra, *section.unmanaged), existing=(*section.existing, *existing))
+
+    def plan(self, location_sections: Sequence[Section]) -> Plan:
+        """The plan: the company sections, then ``location_sections`` (one per desired location, in the
+        manifests' order)."""
+        plan = Plan((*self._sections, *location_sections), self._guard)
+        for note in plan.notes:
+            # Once per run: what the plan cannot see is the user's to know, through the CLI's warning lines.
+            logger.warning("note: %s", note)
+        return plan
 
 
 def _members(company: CompanyLive | None) -> dict[tuple[str, str], int]:

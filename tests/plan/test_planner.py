@@ -346,3 +346,26 @@ def test_plans_round_trip_through_json(entry: Entry) -> None:
     kind = "tags" if isinstance(entry, Tag) else "customValues"
     p = plan_one(desired(**{kind: [entry]}), {})
     assert through_a_plan_file(p) == p
+
+
+def test_planning_location_by_location_in_any_order_is_build_plan() -> None:
+    # plan --out plans each location as soon as it is read (issue 15), in the order the reads finish.
+    import random
+
+    from bench.bench_planner import inputs
+    from bench.workload import Workload
+    from ghlops.identity import Identity
+    from ghlops.plan.model import Guard
+    from ghlops.plan.planner import Planner
+
+    desired, live, companies = inputs(Workload(12, 40))
+    guard, me = Guard(max_delete_percent=50.0, min_existing=3), Identity(email="me@example.com")
+    whole = build_plan(desired, live, companies, guard, me)
+    assert whole.has_changes and all(c.read and c.users for c in companies.values())
+    order = list(range(len(desired)))
+    random.Random(15).shuffle(order)
+    planner = Planner(desired, companies, guard, me)
+    sections: dict[int, Any] = {}
+    for index in order:
+        sections[index] = planner.location(desired[index], live[desired[index].location_id])
+    assert planner.plan([sections[i] for i in range(len(desired))]) == whole

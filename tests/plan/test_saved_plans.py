@@ -27,12 +27,15 @@ from ghlops.plan.saved import (
     ManifestFile,
     ManifestSet,
     SavedPlan,
+    Selection,
     dependencies,
     dependencies_of,
     differences,
     parse_document,
+    plan_text,
     read_plan,
     verify,
+    write_plan,
 )
 from ghlops.plan.saved import document as plan_document
 from ghlops.state import CompanyLive, LocationDesired, LocationLive
@@ -274,3 +277,72 @@ def test_the_summary_lists_created_objects_with_their_new_id_when_the_outcome_ca
         ]
     )
     assert created_lines(report) == ["created: clinic: tag vip (id t123)", "created: clinic: tag other"]
+
+
+# -- writing the file a location at a time (issue 15) ---------------------------------------------------------
+
+
+def _variants() -> list[SavedPlan]:
+    full = saved()
+    users_only = replace(full, plan=replace(full.plan, sections=full.plan.companies))
+    one = replace(full, plan=replace(full.plan, sections=full.plan.locations[:1]))
+    nothing = replace(full, plan=replace(full.plan, sections=()), depends={})
+    odd = replace(full, selection=Selection(("dental-*", "ünïcode ✓ \u2028"), "2/3"))
+    return [full, users_only, one, nothing, odd]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_the_plan_text_in_pieces_is_render_json_byte_for_byte(index: int) -> None:
+    plan = _variants()[index]
+    pieces = list(plan_text(plan))
+    assert "".join(pieces) == render_json(plan) + "\n"
+    assert all(piece.endswith("\n") for piece in pieces)  # what masking piece by piece relies on
+    assert len(pieces) == (1 if not plan.plan.locations else len(plan.plan.locations) + 2)
+
+
+def test_the_plan_text_of_a_planned_location_is_render_json_byte_for_byte() -> None:
+    d = location(prune=("tags",), tags=[Tag(name="vip"), Tag(name='naïve "quoted" \\ back')])
+    live = LocationLive("L1", {"tags": [tag("t1", "old"), tag("t2", "vip")]})
+    plan = _saved_for(d, live)
+    assert "".join(plan_text(plan)) == render_json(plan) + "\n"
+
+
+def test_write_plan_masks_secrets_in_every_piece_and_takes_the_whole_text_for_one_with_a_line_break(
+    tmp_path: Path,
+) -> None:
+    from ghlops import redact
+
+    plan = saved()
+    text = render_json(plan) + "\n"
+    first, last = plan.plan.locations[0].name, plan.plan.locations[-1].name
+    out = tmp_path / "plan.json"
+    with redact.session():
+        redact.remember(first, last)
+        write_plan(out, plan)
+        assert out.read_text(encoding="utf-8") == redact.scrub(text)
+        assert first not in out.read_text(encoding="utf-8")
+    spanning = '},\n    {\n      "name": "'  # the text around a piece's end: only the whole text masks it
+    assert spanning in text
+    with redact.session():
+        redact.remember(spanning)
+        write_plan(out, plan)
+        assert out.read_text(encoding="utf-8") == redact.scrub(text) and spanning not in out.read_text()
+
+
+def test_write_plan_refuses_a_symlink_keeps_the_file_mode_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    import os
+
+    plan = saved()
+    out = tmp_path / "plan.json"
+    out.write_text("old")
+    os.chmod(out, 0o600)
+    write_plan(out, plan)
+    assert out.read_text(encoding="utf-8") == render_json(plan) + "\n"
+    assert out.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "link.json"
+    link.symlink_to(out)
+    with pytest.raises(ConfigError, match="refusing to write through a symlink"):
+        write_plan(link, plan)
+    with pytest.raises(ConfigError, match="does not exist"):
+        write_plan(tmp_path / "missing" / "plan.json", plan)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "plan.json"]
