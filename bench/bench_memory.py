@@ -144,6 +144,11 @@ def measure(n: int, args: argparse.Namespace, where: Path) -> tuple[Measured, st
             "GHLOPS_PROGRESS": "0",
             "GHLOPS_CREDENTIALS_FILE": str(where / "no-credentials-store.json"),
         }
+        # The token map in a file, as an agency this size must keep it: past ~1,500 locations one variable is
+        # over Linux's 128 KB and the process would not start ("Argument list too long").
+        token_file = where / "location-tokens.json"
+        token_file.write_text(env.pop("GHL_LOCATION_TOKENS", "{}"))
+        env["GHL_LOCATION_TOKENS_FILE"] = str(token_file)
         command = [sys.executable, str(Path(__file__).resolve()), "--child", str(result_file)]
         if args.tracemalloc:
             command += ["--child-trace", str(args.frames), "--child-top", str(args.top)]

@@ -34,7 +34,7 @@ _values: set[str] = set()
 _ordered: tuple[str, ...] = ()  # longest first, so a secret containing another is masked whole
 _depth = 0
 # Credential variables holding a path: the file's content is the secret (registered when the client reads it).
-_PATHS = frozenset({"GHL_OAUTH_REFRESH_TOKEN_FILE"})
+_PATHS = frozenset({"GHL_OAUTH_REFRESH_TOKEN_FILE", "GHL_LOCATION_TOKENS_FILE"})
 
 
 def credential_values(env: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:

@@ -4,7 +4,8 @@ A location's token comes from the first source that applies (GHL scopes a sub-ac
 location, GoHighLevel/highlevel-api-docs #226):
 
 1. the variable the location's manifest names in ``spec.tokenEnv``;
-2. ``GHL_LOCATION_TOKENS``: one JSON object ``{"<locationId or manifest name>": "<token>", ...}``;
+2. ``GHL_LOCATION_TOKENS``: one JSON object ``{"<locationId or manifest name>": "<token>", ...}`` (or that
+   object in the file ``GHL_LOCATION_TOKENS_FILE`` names, past the 128 KB one variable may hold);
 3. a location token minted from the agency OAuth access token (``POST /oauth/locationToken``, see
    :mod:`ghlops.ghl.oauth`): ``GHL_AGENCY_TOKEN`` when it is an agency OAuth token, or one obtained by
    refreshing with ``GHL_OAUTH_CLIENT_ID``/``GHL_OAUTH_CLIENT_SECRET`` and a refresh token
@@ -36,6 +37,7 @@ from ghlops.secret import Secret
 ENV_LOCATION_TOKEN = "GHL_TOKEN"
 ENV_AGENCY_TOKEN = "GHL_AGENCY_TOKEN"
 ENV_LOCATION_TOKENS = "GHL_LOCATION_TOKENS"
+ENV_LOCATION_TOKENS_FILE = "GHL_LOCATION_TOKENS_FILE"  # a path: the same JSON object, in a file
 ENV_COMPANY_ID = "GHL_COMPANY_ID"
 ENV_CLIENT_ID = "GHL_OAUTH_CLIENT_ID"
 ENV_CLIENT_SECRET = "GHL_OAUTH_CLIENT_SECRET"
@@ -82,20 +84,40 @@ def token_scopes(token: Secret) -> tuple[str, ...] | None:
 
 
 def parse_token_map(env: Mapping[str, str]) -> dict[str, Secret]:
-    """``GHL_LOCATION_TOKENS`` as keys → tokens; ConfigError (never quoting the value) when malformed."""
+    """``GHL_LOCATION_TOKENS`` (or the file ``GHL_LOCATION_TOKENS_FILE`` names) as keys → tokens; ConfigError
+    (never quoting the value) when malformed.
+
+    The file is for agencies with thousands of locations: Linux refuses one environment variable over 128 KB
+    ("Argument list too long" when the process starts), about 1,500 location tokens.
+    """
     raw = env.get(ENV_LOCATION_TOKENS, "").strip()
+    file_raw = env.get(ENV_LOCATION_TOKENS_FILE, "").strip()
+    where = ENV_LOCATION_TOKENS
+    if file_raw:
+        if raw:
+            raise ConfigError(f"set {ENV_LOCATION_TOKENS} or {ENV_LOCATION_TOKENS_FILE}, not both")
+        where = f"{ENV_LOCATION_TOKENS_FILE} ({file_raw})"
+        try:
+            raw = Path(file_raw).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {where}: {exc.strerror or type(exc).__name__}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where} is not UTF-8 text") from None
+        if not raw:
+            raise ConfigError(f"{where} is empty")
     if not raw:
         return {}
+    shape = 'must be a JSON object {"<locationId>": "<token>", ...}'
     try:
         data = json.loads(raw)
     except ValueError:
-        raise ConfigError(f'{ENV_LOCATION_TOKENS} must be a JSON object {{"<locationId>": "<token>", ...}}') from None
+        raise ConfigError(f"{where} {shape}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f'{ENV_LOCATION_TOKENS} must be a JSON object {{"<locationId>": "<token>", ...}}')
+        raise ConfigError(f"{where} {shape}")
     tokens: dict[str, Secret] = {}
     for key, value in data.items():
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{ENV_LOCATION_TOKENS}: the entry for {key!r} must be a non-empty string")
+            raise ConfigError(f"{where}: the entry for {key!r} must be a non-empty string")
         tokens[str(key)] = Secret(value.strip())
     return tokens
 

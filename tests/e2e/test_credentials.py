@@ -76,6 +76,69 @@ def test_a_token_map_serves_twelve_locations_each_with_its_own_token(sb: Sandbox
     assert_no_secret(sb, applied.output, applied.stderr, again.output)
 
 
+def test_a_token_map_file_serves_locations_past_what_one_environment_variable_holds(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    # Issue 15: GHL_LOCATION_TOKENS for ~1,500+ locations is over Linux's 128 KB for one variable ("Argument
+    # list too long"); GHL_LOCATION_TOKENS_FILE names a file holding the same JSON object.
+    folder = manifests(sb, tmp_path, 3)
+    tokens = sb.location_tokens()
+    token_file = tmp_path / "tokens.json"
+    token_file.write_text(json.dumps({location_id(n): tokens[location_id(n)] for n in range(3)}))
+    env = {"GHL_BASE_URL": sb.url, "GHL_LOCATION_TOKENS_FILE": str(token_file)}
+    applied = run(env, "apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    again = run(env, "plan", str(folder), "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes." in again.output
+    assert_no_secret(sb, applied.output, applied.stderr, again.output)
+    for text in (applied.output, applied.stderr):
+        assert not any(token in text for token in tokens.values())
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (None, "cannot read GHL_LOCATION_TOKENS_FILE ({file}): No such file or directory"),
+        ("", "GHL_LOCATION_TOKENS_FILE ({file}) is empty"),
+        (
+            '["pit-abcdefgh-secret"]',
+            'GHL_LOCATION_TOKENS_FILE ({file}) must be a JSON object {{"<locationId>": "<token>", ...}}',
+        ),
+        ('{"loc": 12345678}', "GHL_LOCATION_TOKENS_FILE ({file}): the entry for 'loc' must be a non-empty string"),
+        (
+            "pit-abcdefgh-secret",
+            'GHL_LOCATION_TOKENS_FILE ({file}) must be a JSON object {{"<locationId>": "<token>", ...}}',
+        ),
+    ],
+    ids=["missing", "empty", "a-list", "not-a-string", "not-json"],
+)
+def test_a_bad_token_map_file_is_one_error_line_naming_the_file_never_its_content(
+    sb: Sandbox, tmp_path: Path, content: str | None, error: str
+) -> None:
+    folder = manifests(sb, tmp_path, 1)
+    token_file = tmp_path / "tokens.json"
+    if content is not None:
+        token_file.write_text(content)
+    env = {"GHL_BASE_URL": sb.url, "GHL_LOCATION_TOKENS_FILE": str(token_file)}
+    result = run(env, "plan", str(folder))
+    assert result.exit_code == 1
+    # One line, on the first manifest (where every credential problem is reported before any call).
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and line.endswith(f": {error.format(file=token_file)}")
+    assert "pit-abcdefgh-secret" not in result.stderr + result.output
+
+
+def test_the_token_map_and_its_file_together_are_refused(sb: Sandbox, tmp_path: Path) -> None:
+    folder = manifests(sb, tmp_path, 1)
+    token_file = tmp_path / "tokens.json"
+    token_file.write_text("{}")
+    env = {"GHL_BASE_URL": sb.url, "GHL_LOCATION_TOKENS_FILE": str(token_file), "GHL_LOCATION_TOKENS": "{}"}
+    result = run(env, "plan", str(folder))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith(": set GHL_LOCATION_TOKENS or GHL_LOCATION_TOKENS_FILE, not both")
+
+
 def oauth_env(sb: Sandbox, tmp_path: Path) -> tuple[dict[str, str], Path, str]:
     refresh = tmp_path / "refresh-token"
     first = sb.issue_refresh_token()
