@@ -439,10 +439,18 @@ def test_a_failed_read_while_streaming_is_read_locations_error_and_nothing_is_ha
 
 
 def test_an_error_of_the_consumer_stops_the_streamed_reads_and_is_raised() -> None:
+    import threading
+
     calls: list[str] = []
+    consumed = threading.Event()
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request.url.path)
+        # Locations past the first 8 (those read at once at parallelism 2) wait until the consumer has seen one:
+        # else, with answers that cost nothing, the workers could read all 40 before the calling thread runs.
+        where = request.url.params.get("locationId") or request.url.path.split("/")[2]
+        if where.startswith("L") and where[1:].isdigit() and int(where[1:]) >= 8:
+            consumed.wait(timeout=10)
         return _priced_location(request)
 
     creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
@@ -451,10 +459,12 @@ def test_an_error_of_the_consumer_stops_the_streamed_reads_and_is_raised() -> No
     resolvers = {lid: Resolver() for _, lid in locations}
 
     def refuse(_index: int, _live: Any) -> None:
+        consumed.set()
         raise ValueError("planner failed")
 
     for parallelism in (1, 2):
         calls.clear()
+        consumed.clear()
         with pytest.raises(ValueError, match="planner failed"):
             LiveReader(client, parallelism=parallelism).stream_locations(locations, resolvers, refuse)
         per_location = 8 + 3  # the top kinds and three price lists (see _priced_location)
