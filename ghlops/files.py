@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ghlops.errors import ConfigError
@@ -16,14 +17,22 @@ from ghlops.redact import scrub
 
 
 def write_atomically(
-    path: str | Path, text: str, *, mode: int | None = None, what: str | None = None, holds_secret: bool = False
+    path: str | Path,
+    text: str | Iterable[str],
+    *,
+    mode: int | None = None,
+    what: str | None = None,
+    holds_secret: bool = False,
 ) -> None:
     """Replace ``path`` with ``text``. ``mode``: the new file's permissions (default: the old file's, else 0644
     less the umask as any new file). ConfigError names the file on any failure, and nothing is left behind.
-    Known secrets in ``text`` are masked (ghlops.redact), except in the credential files (``holds_secret``)."""
+    Known secrets in ``text`` are masked (ghlops.redact), except in the credential files (``holds_secret``).
+    ``text`` may come in pieces (a large plan file, written as it is made); each is masked on its own, so a
+    secret must not span two (the caller's promise: see ghlops.plan.saved.write_plan)."""
     target = Path(path)
+    pieces = [text] if isinstance(text, str) else text
     if not holds_secret:
-        text = scrub(text)
+        pieces = (scrub(piece) for piece in pieces)
     shown = what or str(path)
     if target.is_symlink():
         raise ConfigError(f"{shown}: refusing to write through a symlink; remove it or write elsewhere")
@@ -43,13 +52,16 @@ def write_atomically(
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, target)
-    except OSError as exc:
+    except BaseException as exc:  # a piece that fails to be made (or Ctrl-C) leaves nothing behind either
         if temp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-        raise ConfigError(f"{shown}: cannot write: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise ConfigError(f"{shown}: cannot write: {exc.strerror or exc}") from None
+        raise

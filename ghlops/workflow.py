@@ -5,6 +5,7 @@ Each step is a plain function so commands stay thin and tests can run any prefix
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -215,15 +216,15 @@ def read_each(
     returns gets each location's live state (its index in ``selected``, its state) as soon as that location is
     read, on this thread, while the others are read (see LiveReader.stream_locations). The same calls, in the
     same order, and the same errors as read."""
-    if settings.progress is not None:
-        with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
-            reading = _Reading(client, selected, settings, reporter.location_done)
-            on_read = consumer(reading.companies)
-            reading.reader.stream_locations(reading.locations, reading.resolvers, on_read, reading.declared)
-            return
-    reading = _Reading(client, selected, settings, None)
-    on_read = consumer(reading.companies)
-    reading.reader.stream_locations(reading.locations, reading.resolvers, on_read, reading.declared)
+    with contextlib.ExitStack() as scope:
+        done: Callable[[str], None] | None = None
+        if settings.progress is not None:
+            done = scope.enter_context(
+                settings.progress("plan", len(selected), lambda: client.stats.requests)
+            ).location_done
+        reading = _Reading(client, selected, settings, done)
+        on_read = consumer(reading.companies)
+        reading.reader.stream_locations(reading.locations, reading.resolvers, on_read, reading.declared)
 
 
 class _Reading:

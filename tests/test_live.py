@@ -298,15 +298,7 @@ def test_reads_of_many_locations_share_one_set_of_workers_and_keep_each_location
         time.sleep(0.002)
         with lock:
             in_flight[0] -= 1
-        path = request.url.path
-        if path == "/products/":
-            products = [{"_id": f"{location}p{n}", "name": f"P{n}", "productType": "SERVICE"} for n in range(3)]
-            return ok({"products": products, "total": 3})
-        if path.endswith("/price"):
-            product = path.split("/")[2]
-            price = {"_id": f"{product}c", "name": "S", "type": "one_time", "amount": 1, "currency": "USD"}
-            return ok({"prices": [price], "total": 1})
-        return empty_location(request)
+        return _priced_location(request)
 
     creds = Credentials(location_default=Secret("loc-token"), agency=Secret("agency-token"))
     client = GHLClient("http://127.0.0.1:1", creds, transport=httpx.MockTransport(handler))

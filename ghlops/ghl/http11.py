@@ -223,10 +223,8 @@ class Http11Connection:
             return False
         try:
             parser.feed_data(view[:size])
-        except _HeadersTooLarge:
-            raise httpcore.RemoteProtocolError(f"the answer's headers are over {MAX_HEADER_BYTES:,} bytes") from None
         except httptools.HttpParserError as exc:
-            if isinstance(exc.__context__, _HeadersTooLarge):
+            if isinstance(exc.__context__, _HeadersTooLarge):  # raised in a callback: httptools wraps it
                 raise httpcore.RemoteProtocolError(
                     f"the answer's headers are over {MAX_HEADER_BYTES:,} bytes"
                 ) from None
