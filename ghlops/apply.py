@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ghlops.errors import AmbiguousWriteError, ApiError, ApiResponseError, ConfigError, GhlopsError
+from ghlops.gc_policy import few_collections
 from ghlops.ghl.client import CallContext
 from ghlops.ghl.faces import WritingClient
 from ghlops.ids import id_problem
@@ -264,6 +265,10 @@ class Executor:
             return self._in_flight
 
     def apply(self, plan: Plan) -> ApplyReport:
+        with few_collections():
+            return self._apply(plan)
+
+    def _apply(self, plan: Plan) -> ApplyReport:
         report = ApplyReport()
         # Outcomes reach the report (and on_outcome, which prints them) in plan order, whatever finished first.
         companies = plan.companies

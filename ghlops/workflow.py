@@ -17,6 +17,7 @@ import httpx
 from ghlops import redact
 from ghlops.apply import WRITES_PER_LOCATION
 from ghlops.errors import ConfigError
+from ghlops.gc_policy import few_collections
 from ghlops.ghl import GHLClient, RateLimiter, base_url_from_env
 from ghlops.ghl.auth import Credentials, Source, Target
 from ghlops.identity import whoami
@@ -201,8 +202,9 @@ def read(
     if settings.progress is not None and on_location_done is None:
         with settings.progress("plan", len(selected), lambda: client.stats.requests) as reporter:
             return read(client, selected, settings, on_location_done=reporter.location_done)
-    reading = _Reading(client, selected, settings, on_location_done)
-    live = reading.reader.read_locations(reading.locations, reading.resolvers, reading.declared)
+    with few_collections():
+        reading = _Reading(client, selected, settings, on_location_done)
+        live = reading.reader.read_locations(reading.locations, reading.resolvers, reading.declared)
     return Snapshot(selected=list(selected), live=live, companies=reading.companies)
 
 
@@ -217,6 +219,7 @@ def read_each(
     read, on this thread, while the others are read (see LiveReader.stream_locations). The same calls, in the
     same order, and the same errors as read."""
     with contextlib.ExitStack() as scope:
+        scope.enter_context(few_collections())
         done: Callable[[str], None] | None = None
         if settings.progress is not None:
             done = scope.enter_context(

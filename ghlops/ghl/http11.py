@@ -125,6 +125,8 @@ class _Answer:
         self.complete = True
         # llhttp forgets the answer's keep-alive once it is complete: asked now (its version and Connection).
         self.keep_alive = bool(self.parser.should_keep_alive())
+        # The parser holds this object for its callbacks: let go of it, or each answer is a reference cycle.
+        self.parser = None
 
     def take_body(self) -> list[bytes]:
         chunks, self.body = self.body, []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ghlops.errors import ManifestError, ManifestErrors
+from ghlops.gc_policy import few_collections
 from ghlops.kinds import BY_NAME
 from ghlops.kinds.base import Entry
 from ghlops.kinds.registry import declared as declared_entries
@@ -35,7 +36,7 @@ from ghlops.manifest.templates import (
 )
 from ghlops.manifest.validation import validate
 from ghlops.manifest.values_check import CREDENTIAL_ENVS, credential_names, credential_references, unsendable_values
-from ghlops.manifest.yaml_io import RawDocument, few_collections, load_found
+from ghlops.manifest.yaml_io import RawDocument, load_found
 from ghlops.state import LocationDesired
 
 

@@ -20,13 +20,11 @@ parse them as the model wants. ``<<`` merge keys are supported (explicit keys wi
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
 from ghlops.errors import ManifestError, SourcePos, one_line
+from ghlops.gc_policy import few_collections
 from ghlops.manifest.discovery import MANIFEST_SUFFIXES, discover, discover_files
 from ghlops.manifest.positions import PosDict, PosList
 from ghlops.manifest.values import kind_of
@@ -134,28 +133,6 @@ def load_found(
     return documents, errors
 
 
-@contextmanager
-def few_collections() -> Iterator[None]:
-    """Loading and validating manifests builds many small containers and no reference cycles, so the cyclic
-    garbage collector's passes (every 700 allocations; the older generations rescanning every tree loaded so
-    far) are pure overhead, 16-70% of ``validate`` at 1,000 files: freeze what exists (imports, earlier
-    results) and collect rarely meanwhile. Nests: an inner use changes nothing."""
-    if _relaxed:
-        yield
-        return
-    _relaxed.append(True)
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], 50_000), max(old[1], 20), max(old[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-        _relaxed.clear()
-
-
-_relaxed: list[bool] = []
 
 
 # -- reading one file -----------------------------------------------------------------------------------

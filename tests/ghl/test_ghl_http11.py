@@ -8,6 +8,7 @@ that allows it was read to its end, and what is not HTTP fails as a transport er
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -168,3 +169,29 @@ def test_a_request_body_is_sent_with_its_length() -> None:
         assert body == b'{"x":1}'
         assert b"\r\nContent-Length: 7" in head
         assert head.startswith(b"POST /calendars/ HTTP/1.1\r\n")
+
+
+def test_an_answer_once_read_leaves_no_reference_cycle_behind() -> None:
+    # httpx binds a response and its stream to each other, and httptools' parser holds the object its
+    # callbacks fill: each answer was cyclic garbage, a fifth of the reads' CPU in collector passes at 1,000
+    # locations (issue #15). Answers must be freed by reference counting alone.
+    ok = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{"a":[]}'
+    with answering(ok) as (url, _accepted), client(url) as ghl:
+        assert ghl.send(GET, location_id=LOCATION_ID) == {"a": []}  # the connection and the client's own setup
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(5):
+                assert ghl.send(GET, location_id=LOCATION_ID) == {"a": []}
+            gc.collect()
+            ours = sorted(
+                {
+                    f"{type(o).__module__}.{type(o).__qualname__}"
+                    for o in gc.garbage
+                    if type(o).__module__.split(".")[0] in ("ghlops", "httpx", "httpcore", "httptools")
+                }
+            )
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    assert ours == []
