@@ -250,8 +250,8 @@ def measure(
         text = render_plan(result)
     del snapshot, result
 
-    # `ghlops plan --out` end to end, as the CLI runs it: load (overlapping the reads when GHLOPS_OVERLAP_LOAD
-    # says so), read, diff, impact counts, render, the plan file written. Nothing is written to GHL.
+    # `ghlops plan --out` end to end, as the CLI runs it: load, read, diff, impact counts, render, the plan file
+    # written. Nothing is written to GHL.
     with tempfile.TemporaryDirectory(prefix="ghlops-bench-plan-") as out_dir:
         started = time.perf_counter()
         out_code = plan_command(
