@@ -1,12 +1,12 @@
 """How ghlops runs Python's cyclic garbage collector during its bulk steps.
 
-Loading manifests, reading live state and applying make millions of small containers and (once the answers'
-reference cycles were broken: ghl/client.py, ghl/http11.py) no cyclic garbage. The collector's passes are then
-pure overhead: a pass every 700 allocations, and the older generations rescanning every manifest tree and
-live object kept so far, were 16-70% of ``validate`` at 1,000 files and a fifth of the reads' CPU at 1,000
-locations (issue #15). Inside :func:`few_collections` what already exists is frozen out of the collector's
-view and the young generation is collected every 50,000 allocations; the old ones almost never. Garbage in
-cycles is still collected, later.
+Loading manifests, reading live state and applying make millions of small containers; loading and reading make no
+cyclic garbage (the answers' reference cycles are broken once read: ghl/client.py, ghl/http11.py, and a test checks
+it). The collector's passes are then nearly pure overhead: a pass every 700 allocations, and the older generations
+rescanning every manifest tree and live object kept so far, were 16-70% of ``validate`` at 1,000 files and a fifth
+of the reads' CPU at 1,000 locations (issue #15). Inside :func:`few_collections` what already exists is frozen out
+of the collector's view and the young generation is collected every 50,000 allocations; the old ones almost never.
+Garbage in cycles is still collected, later.
 """
 
 from __future__ import annotations

@@ -133,8 +133,6 @@ def load_found(
     return documents, errors
 
 
-
-
 # -- reading one file -----------------------------------------------------------------------------------
 
 
